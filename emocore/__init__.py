@@ -1,0 +1,1 @@
+"""Code every service shares: labels, errors, settings, inference backends, metrics, health."""

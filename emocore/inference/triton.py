@@ -1,0 +1,104 @@
+"""Triton backend: tritonclient's async HTTP client with timeouts, retries and ready checks.
+
+All tritonclient errors are wrapped here, in one place, into domain errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import numpy as np
+import tritonclient.http.aio as triton_http
+from tritonclient.utils import InferenceServerException, np_to_triton_dtype
+
+from emocore.errors import BackendUnavailable, InvalidInput, ModelNotReady
+
+log = logging.getLogger(__name__)
+
+
+def _strip_scheme(url: str) -> str:
+    return url.split("://", 1)[1] if "://" in url else url
+
+
+class TritonBackend:
+    """Calls a Triton server; retries connection failures and 'unavailable' answers."""
+
+    name = "triton"
+
+    def __init__(self, url: str, *, timeout_s: float = 30.0, retries: int = 3) -> None:
+        self._url = _strip_scheme(url)
+        self._timeout_s = timeout_s
+        self._retries = max(0, retries)
+        self._client: triton_http.InferenceServerClient | None = None
+
+    def _get_client(self) -> triton_http.InferenceServerClient:
+        if self._client is None:
+            self._client = triton_http.InferenceServerClient(
+                self._url, conn_timeout=self._timeout_s
+            )
+        return self._client
+
+    async def infer(
+        self, model: str, inputs: dict[str, np.ndarray], outputs: list[str]
+    ) -> dict[str, np.ndarray]:
+        request_inputs = []
+        for name, array in inputs.items():
+            tensor = triton_http.InferInput(name, list(array.shape), np_to_triton_dtype(array.dtype))
+            tensor.set_data_from_numpy(np.ascontiguousarray(array), binary_data=True)
+            request_inputs.append(tensor)
+        request_outputs = [triton_http.InferRequestedOutput(n, binary_data=True) for n in outputs]
+        result = await self._with_retries(
+            model,
+            lambda: self._get_client().infer(
+                model,
+                request_inputs,
+                outputs=request_outputs,
+                timeout=int(self._timeout_s * 1_000_000),
+            ),
+        )
+        return {name: np.asarray(result.as_numpy(name)) for name in outputs}
+
+    async def _with_retries(self, model: str, call):  # type: ignore[no-untyped-def]
+        delay = 0.1
+        for attempt in range(self._retries + 1):
+            try:
+                return await asyncio.wait_for(call(), timeout=self._timeout_s)
+            except InferenceServerException as exc:
+                status = str(exc.status() or "")
+                message = exc.message() or str(exc)
+                if "400" in status or "invalid" in message.lower():
+                    raise InvalidInput(f"triton rejected the request for '{model}': {message}") from exc
+                if "not found" in message.lower() or "unknown model" in message.lower():
+                    raise ModelNotReady(f"triton does not serve '{model}': {message}") from exc
+                last: Exception = exc
+            except (TimeoutError, OSError) as exc:
+                last = exc
+            except Exception as exc:  # aiohttp client errors
+                if exc.__class__.__module__.startswith("aiohttp"):
+                    last = exc
+                else:
+                    raise
+            if attempt < self._retries:
+                log.warning("triton call for %s failed (%s), retrying", model, last)
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise BackendUnavailable(
+            f"triton at {self._url} failed for '{model}' after {self._retries + 1} attempts: {last}"
+        )
+
+    async def is_ready(self, model: str) -> bool:
+        try:
+            return bool(
+                await asyncio.wait_for(
+                    self._get_client().is_model_ready(model), timeout=self._timeout_s
+                )
+            )
+        except Exception as exc:
+            log.info("triton readiness check for %s failed: %s", model, exc)
+            return False
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

@@ -1,0 +1,157 @@
+"""The FastAPI scaffolding every service shares: error mapping, metrics, health routes.
+
+Domain errors are mapped to HTTP here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from emocore.errors import (
+    BackendUnavailable,
+    InvalidInput,
+    ModelNotReady,
+    NotFound,
+    Overloaded,
+    PayloadTooLarge,
+    ServiceError,
+    UnsupportedMediaType,
+)
+from emocore.metrics import ServiceMetrics
+from emocore.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: list[tuple[type[ServiceError], int]] = [
+    (PayloadTooLarge, 413),
+    (UnsupportedMediaType, 415),
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (Overloaded, 429),
+    (ModelNotReady, 503),
+    (BackendUnavailable, 503),
+]
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The contract's error body: ``{"error": {"code", "message"}}``."""
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def status_for(error: ServiceError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: ServiceSettings) -> None:
+    """Add error handlers, limits, the metrics middleware and the health/metrics routes.
+
+    Limits: a request whose declared body is over ``settings.max_request_bytes`` gets
+    413 before it is read; beyond ``settings.max_concurrent_requests`` work requests in
+    flight, new ones get 429 with ``Retry-After`` (health and metrics are exempt).
+    """
+    busy = 0
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        status = status_for(exc)
+        metrics.errors.labels(metrics.service, exc.code).inc()
+        log.warning("%s %s -> %d %s: %s", request.method, request.url.path, status, exc.code, exc.message)
+        headers = None
+        if isinstance(exc, Overloaded):
+            headers = {"Retry-After": str(exc.retry_after_s)}
+        elif status == 503:
+            headers = {"Retry-After": "5"}
+        return error_response(status, exc.code, exc.message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        metrics.errors.labels(metrics.service, "invalid_request").inc()
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')}" for err in exc.errors()
+        )
+        return error_response(422, "invalid_request", details or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        metrics.errors.labels(metrics.service, "internal_error").inc()
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", f"{type(exc).__name__}: internal error")
+
+    @app.middleware("http")
+    async def _limits(request: Request, call_next):  # type: ignore[no-untyped-def]
+        nonlocal busy
+        if request.url.path.startswith(("/health", "/metrics", "/docs", "/openapi")):
+            return await call_next(request)
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > settings.max_request_bytes:
+            metrics.errors.labels(metrics.service, "payload_too_large").inc()
+            return error_response(
+                413,
+                "payload_too_large",
+                f"request body of {declared} bytes is over the {settings.max_request_bytes}-byte limit",
+            )
+        if busy >= settings.max_concurrent_requests:
+            metrics.errors.labels(metrics.service, "overloaded").inc()
+            return error_response(
+                429,
+                "overloaded",
+                f"{busy} requests in flight (limit {settings.max_concurrent_requests}); retry later",
+                {"Retry-After": "1"},
+            )
+        busy += 1
+        try:
+            return await call_next(request)
+        finally:
+            busy -= 1
+
+    @app.middleware("http")
+    async def _observe(request: Request, call_next):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        metrics.in_flight.labels(metrics.service).inc()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            metrics.in_flight.labels(metrics.service).dec()
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            metrics.requests.labels(metrics.service, path, request.method, str(status)).inc()
+            metrics.request_latency.labels(metrics.service, path, request.method).observe(
+                time.perf_counter() - start
+            )
+
+    @app.get("/health/live", tags=["health"])
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", tags=["health"])
+    async def ready_route() -> Response:
+        if await ready():
+            return JSONResponse({"status": "ready"})
+        return error_response(503, "not_ready", "model not ready", {"Retry-After": "5"})
+
+    @app.get("/metrics", tags=["health"])
+    async def metrics_route() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

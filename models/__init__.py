@@ -1,0 +1,1 @@
+"""Model repository builder, export code, model cards and small trained artifacts."""

@@ -1,0 +1,1 @@
+"""The modality services (face, text, audio) and the fusion service."""

@@ -1,0 +1,1 @@
+"""Face service: face detection and facial emotion per frame, per face."""

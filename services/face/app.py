@@ -1,0 +1,96 @@
+"""Face service HTTP app: ``POST /v1/predict`` with one or more frames (multipart ``files``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, File, Request, UploadFile
+
+from emocore.errors import PayloadTooLarge
+from emocore.inference import create_backend
+from emocore.service import install
+from services.face.detector import HaarFaceDetector
+from services.face.images import decode_gray
+from services.face.metrics import FaceMetrics
+from services.face.model import FaceEmotionModel
+from services.face.schemas import PredictResponse
+from services.face.settings import FaceSettings
+
+
+def get_model(request: Request) -> FaceEmotionModel:
+    return request.app.state.model  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> FaceSettings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+ModelDep = Annotated[FaceEmotionModel, Depends(get_model)]
+SettingsDep = Annotated[FaceSettings, Depends(get_settings)]
+
+
+async def predict(
+    model: ModelDep,
+    settings: SettingsDep,
+    files: Annotated[list[UploadFile], File(description="JPEG or PNG frames")],
+) -> PredictResponse:
+    """Detect every face in each frame and classify its emotion; one result per file."""
+    if len(files) > settings.max_files:
+        raise PayloadTooLarge(f"{len(files)} files is over the limit of {settings.max_files} per request")
+    uploads = [(f.filename or f"file {i}", f.content_type, await f.read()) for i, f in enumerate(files)]
+
+    def decode_all() -> list:
+        return [
+            decode_gray(
+                data,
+                filename=name,
+                content_type=ctype,
+                max_bytes=settings.max_file_bytes,
+                max_pixels=settings.max_image_pixels,
+            )
+            for name, ctype, data in uploads
+        ]
+
+    frames = await asyncio.to_thread(decode_all)
+    faces = await model.predict(frames)
+    return PredictResponse.model_validate(
+        {"results": [{"faces": [f.as_dict() for f in frame]} for frame in faces]}
+    )
+
+
+def create_app(settings: FaceSettings | None = None) -> FastAPI:
+    settings = settings or FaceSettings()
+    metrics = FaceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        backend = create_backend(settings)
+        app.state.model = FaceEmotionModel(
+            backend,
+            HaarFaceDetector(),
+            metrics,
+            model_name=settings.model_name,
+            batch_size=settings.batch_size,
+            margin=settings.crop_margin,
+        )
+        try:
+            yield
+        finally:
+            await backend.close()
+
+    app = FastAPI(title="Face emotion service", version="1.0", lifespan=lifespan)
+    app.state.settings = settings
+
+    async def ready() -> bool:
+        model = getattr(app.state, "model", None)
+        return model is not None and await model.backend.is_ready(settings.model_name)
+
+    install(app, metrics, ready, settings)
+    app.post("/v1/predict", response_model=PredictResponse, tags=["face"])(predict)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,71 @@
+"""Validate and decode uploaded frames (JPEG/PNG) into grayscale arrays, safely.
+
+Every check happens before the expensive step it guards: the content type and
+magic bytes before parsing, the declared pixel count before decoding (so a
+decompression bomb is rejected from its header), and a full decode that fails
+loudly on truncated data instead of returning a half-grey image.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image
+
+from emocore.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+
+ACCEPTED_TYPES = {"image/jpeg": "JPEG", "image/jpg": "JPEG", "image/png": "PNG"}
+MAGIC = {"JPEG": (b"\xff\xd8\xff",), "PNG": (b"\x89PNG\r\n\x1a\n",)}
+
+Image.MAX_IMAGE_PIXELS = None  # we enforce our own limit, with a clear error
+
+
+def sniff_format(data: bytes) -> str | None:
+    """'JPEG' or 'PNG' from the magic bytes, else None."""
+    for fmt, prefixes in MAGIC.items():
+        if any(data.startswith(p) for p in prefixes):
+            return fmt
+    return None
+
+
+def decode_gray(
+    data: bytes,
+    *,
+    filename: str,
+    content_type: str | None,
+    max_bytes: int,
+    max_pixels: int,
+) -> np.ndarray:
+    """Decode one uploaded frame to a uint8 [H, W] grayscale array or raise InvalidInput."""
+    name = filename or "file"
+    if not data:
+        raise InvalidInput(f"{name}: empty file (0 bytes)", code="empty_file")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"{name}: {len(data)} bytes is over the {max_bytes}-byte limit")
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if declared not in ACCEPTED_TYPES:
+        raise UnsupportedMediaType(
+            f"{name}: content type {declared or 'missing'!r} is not accepted; send image/jpeg or image/png"
+        )
+    actual = sniff_format(data)
+    if actual is None:
+        raise InvalidInput(f"{name}: not a JPEG or PNG image", code="not_an_image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # PIL warns on some malformed files
+            image = Image.open(io.BytesIO(data), formats=[actual])
+            width, height = image.size
+            if width * height > max_pixels:
+                raise PayloadTooLarge(
+                    f"{name}: {width}x{height} is {width * height} pixels, over the "
+                    f"{max_pixels}-pixel limit"
+                )
+            image.load()
+            gray = image.convert("L")
+    except PayloadTooLarge:
+        raise
+    except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError, warnings...
+        raise InvalidInput(f"{name}: cannot decode image: {exc}", code="corrupt_image") from exc
+    return np.asarray(gray, dtype=np.uint8)

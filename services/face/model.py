@@ -1,0 +1,127 @@
+"""Face emotion pipeline: detect faces -> crop -> mini-Xception in batches -> per-face scores.
+
+No web imports here. Pre-processing follows the ``fer`` package's reference
+implementation of the same model: the Haar box is made square, widened by a
+margin, cut from the grayscale frame (outside the frame: the mean grey of its
+bottom rows), resized to 64x64 and scaled to [-1, 1].
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from emocore.inference import InferenceBackend
+from emocore.labels import scores_dict, top_label
+from services.face.detector import Box, FaceDetector
+from services.face.metrics import FaceMetrics
+
+INPUT_SIZE = 64
+INPUT_NAME = "image"
+OUTPUT_NAME = "probs"
+
+
+@dataclass(frozen=True)
+class Face:
+    box: Box
+    primary: bool
+    label: str
+    scores: dict[str, float]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "box": list(self.box),
+            "primary": self.primary,
+            "label": self.label,
+            "scores": self.scores,
+        }
+
+
+def crop_face(gray: np.ndarray, box: Box, margin: float) -> np.ndarray:
+    """Square, widened crop of a face resized to the model input, as float32 in [-1, 1]."""
+    x, y, w, h = box
+    side = max(w, h)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    half = side * (1.0 + 2.0 * margin) / 2.0
+    x1, y1 = round(cx - half), round(cy - half)
+    x2, y2 = round(cx + half), round(cy + half)
+    fill = float(gray[-2:, :].mean())
+    rows, cols = gray.shape
+    pad = max(0, -x1, -y1, x2 - cols, y2 - rows)
+    if pad:
+        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=fill)
+    crop = gray[y1 + pad : y2 + pad, x1 + pad : x2 + pad]
+    resized = cv2.resize(crop, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR)
+    return (resized.astype(np.float32) / 255.0 - 0.5) * 2.0
+
+
+def primary_index(boxes: list[Box]) -> int:
+    """The largest face (by area) is the primary one."""
+    return max(range(len(boxes)), key=lambda i: boxes[i][2] * boxes[i][3])
+
+
+class FaceEmotionModel:
+    """Runs detection on CPU and emotion classification on the configured backend."""
+
+    def __init__(
+        self,
+        backend: InferenceBackend,
+        detector: FaceDetector,
+        metrics: FaceMetrics,
+        *,
+        model_name: str = "face_emotion",
+        batch_size: int = 64,
+        margin: float = 0.0,
+    ) -> None:
+        self.backend = backend
+        self.detector = detector
+        self.metrics = metrics
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self.margin = margin
+
+    def _detect_and_crop(self, frames: list[np.ndarray]) -> tuple[list[list[Box]], np.ndarray]:
+        boxes = [self.detector.detect(gray) for gray in frames]
+        crops = [
+            crop_face(gray, box, self.margin)
+            for gray, frame_boxes in zip(frames, boxes, strict=True)
+            for box in frame_boxes
+        ]
+        batch = np.stack(crops)[:, None, :, :] if crops else np.zeros((0, 1, 64, 64), np.float32)
+        return boxes, batch
+
+    async def classify(self, crops: np.ndarray) -> np.ndarray:
+        """[N, 1, 64, 64] crops -> [N, 7] probabilities, in batches of batch_size."""
+        outputs = []
+        for start in range(0, len(crops), self.batch_size):
+            chunk = np.ascontiguousarray(crops[start : start + self.batch_size])
+            began = time.perf_counter()
+            result = await self.backend.infer(self.model_name, {INPUT_NAME: chunk}, [OUTPUT_NAME])
+            self.metrics.observe_inference(
+                self.model_name, self.backend.name, time.perf_counter() - began, len(chunk)
+            )
+            outputs.append(result[OUTPUT_NAME].reshape(len(chunk), -1))
+        return np.concatenate(outputs) if outputs else np.zeros((0, 7), np.float32)
+
+    async def predict(self, frames: list[np.ndarray]) -> list[list[Face]]:
+        """Faces with emotion scores for each grayscale frame, in order."""
+        boxes, crops = await asyncio.to_thread(self._detect_and_crop, frames)
+        probs = await self.classify(crops)
+        results: list[list[Face]] = []
+        cursor = 0
+        for frame_boxes in boxes:
+            main = primary_index(frame_boxes) if frame_boxes else -1
+            faces = []
+            for i, box in enumerate(frame_boxes):
+                p = probs[cursor]
+                cursor += 1
+                faces.append(Face(box, i == main, top_label(p), scores_dict(p)))
+            results.append(faces)
+            self.metrics.faces_per_frame.observe(len(faces))
+        self.metrics.count_items("frames", len(frames))
+        self.metrics.count_items("faces", cursor)
+        return results

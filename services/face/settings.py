@@ -1,0 +1,18 @@
+"""Face service settings (env prefix ``EMO_FACE_``; shared ones keep ``EMO_``)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from emocore.settings import ServiceSettings
+
+
+class FaceSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="EMO_FACE_", extra="ignore")
+
+    model_name: str = "face_emotion"
+    max_files: int = 256  # frames per request
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 40_000_000  # above: rejected before decoding (bombs)
+    batch_size: int = 64  # face crops per inference call
+    crop_margin: float = 0.1  # context around a detected box, as a fraction of its side (fer: 10 px)
