@@ -8,11 +8,13 @@ A model builder is a module in ``models/`` exposing ``SPEC`` (a ModelSpec),
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from emocore.errors import ServiceError
+from emocore.packages import package_file
+
+__all__ = ["MissingSource", "ModelSpec", "Source", "TensorSpec", "package_file", "render_config", "sha256_file", "verify"]
 
 
 class MissingSource(ServiceError):
@@ -56,18 +58,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def package_file(package: str, relative: str) -> Path:
-    """Path of a file shipped inside an installed package, without importing it.
-
-    Weight packages are installed with --no-deps; importing them may pull their
-    heavy dependencies, so only the package location is looked up.
-    """
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingSource(f"package '{package}' is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / relative
 
 
 def verify(sources: list[Source]) -> None:

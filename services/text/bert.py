@@ -1,0 +1,150 @@
+"""A compact BERT encoder in torch, laid out so the base checkpoint loads by name.
+
+all-MiniLM-L6-v2 is a plain post-LayerNorm BERT (6 layers, 384 wide, 12 heads,
+exact GELU). Writing the ~80 lines here instead of depending on ``transformers``
+keeps training able to run the frozen bottom layers once and cache their output,
+and gives a small, predictable ONNX graph. Parameter names follow the
+checkpoint's (``encoder.layer.0.attention.self.query.weight`` ...).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+from torch import nn
+
+
+class _Residual(nn.Module):
+    """dense -> dropout -> LayerNorm(x + residual) (BERT's ``*.output`` blocks)."""
+
+    def __init__(self, inner: int, width: int, eps: float, dropout: float) -> None:
+        super().__init__()
+        self.dense = nn.Linear(inner, width)
+        self.LayerNorm = nn.LayerNorm(width, eps=eps)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
+
+
+class _SelfAttention(nn.Module):
+    def __init__(self, width: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.query = nn.Linear(width, width)
+        self.key = nn.Linear(width, width)
+        self.value = nn.Linear(width, width)
+        self.dropout = dropout
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        n, length, width = x.shape
+
+        def split(t: torch.Tensor) -> torch.Tensor:
+            return t.view(n, length, self.heads, width // self.heads).transpose(1, 2)
+
+        context = F.scaled_dot_product_attention(
+            split(self.query(x)), split(self.key(x)), split(self.value(x)),
+            attn_mask=bias, dropout_p=self.dropout if self.training else 0.0,
+        )
+        return context.transpose(1, 2).reshape(n, length, width)
+
+
+class _Attention(nn.Module):
+    def __init__(self, width: int, heads: int, eps: float, dropout: float) -> None:
+        super().__init__()
+        self.self = _SelfAttention(width, heads, dropout)
+        self.output = _Residual(width, width, eps, dropout)
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        return self.output(self.self(x, bias), x)
+
+
+class _Intermediate(nn.Module):
+    def __init__(self, width: int, inner: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(width, inner)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.gelu(self.dense(x))
+
+
+class BertLayer(nn.Module):
+    def __init__(self, width: int, heads: int, inner: int, eps: float, dropout: float) -> None:
+        super().__init__()
+        self.attention = _Attention(width, heads, eps, dropout)
+        self.intermediate = _Intermediate(width, inner)
+        self.output = _Residual(inner, width, eps, dropout)
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        attended = self.attention(x, bias)
+        return self.output(self.intermediate(attended), attended)
+
+
+class _Embeddings(nn.Module):
+    def __init__(self, vocab: int, positions: int, types: int, width: int, eps: float, dropout: float) -> None:
+        super().__init__()
+        self.word_embeddings = nn.Embedding(vocab, width)
+        self.position_embeddings = nn.Embedding(positions, width)
+        self.token_type_embeddings = nn.Embedding(types, width)
+        self.LayerNorm = nn.LayerNorm(width, eps=eps)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device)
+        summed = (
+            self.word_embeddings(input_ids)
+            + self.position_embeddings(positions)[None]
+            + self.token_type_embeddings.weight[0]
+        )
+        return self.dropout(self.LayerNorm(summed))
+
+
+class _Encoder(nn.Module):
+    def __init__(self, layers: list[BertLayer]) -> None:
+        super().__init__()
+        self.layer = nn.ModuleList(layers)
+
+
+class Bert(nn.Module):
+    """Token embeddings -> N transformer layers; ``run_layers`` allows running a slice."""
+
+    def __init__(self, config: dict[str, object]) -> None:
+        super().__init__()
+        c = {k: config[k] for k in ("hidden_size", "num_attention_heads", "intermediate_size",
+                                   "num_hidden_layers", "vocab_size", "max_position_embeddings",
+                                   "type_vocab_size", "layer_norm_eps", "hidden_dropout_prob")}
+        width, eps, drop = int(c["hidden_size"]), float(c["layer_norm_eps"]), float(c["hidden_dropout_prob"])
+        self.width = width
+        self.embeddings = _Embeddings(int(c["vocab_size"]), int(c["max_position_embeddings"]),
+                                      int(c["type_vocab_size"]), width, eps, drop)
+        self.encoder = _Encoder([
+            BertLayer(width, int(c["num_attention_heads"]), int(c["intermediate_size"]), eps, drop)
+            for _ in range(int(c["num_hidden_layers"]))
+        ])
+
+    @staticmethod
+    def attention_bias(attention_mask: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """[N, L] 1/0 mask -> additive [N, 1, 1, L] bias (0 for tokens, very negative for padding)."""
+        return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+    def run_layers(self, hidden: torch.Tensor, bias: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        for layer in self.encoder.layer[start:stop]:
+            hidden = layer(hidden, bias)
+        return hidden
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        bias = self.attention_bias(attention_mask)
+        return self.run_layers(self.embeddings(input_ids), bias, 0, len(self.encoder.layer))
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> Bert:
+        """Build from a checkpoint directory (``config.json`` + ``model.safetensors``)."""
+        model = cls(json.loads((directory / "config.json").read_text()))
+        state = load_file(str(directory / "model.safetensors"))
+        state = {k: v for k, v in state.items() if not k.startswith("pooler.") and k != "embeddings.position_ids"}
+        model.load_state_dict(state, strict=True)
+        return model
