@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TRITON_VENV := .venv-triton
 REQS := requirements/serve.txt requirements/build.txt requirements/dev.txt requirements/weights.txt
 
-.PHONY: setup models demo test serve bench lint triton-env
+.PHONY: setup models demo test serve bench lint triton-env prometheus triton-serve
 
 setup: $(VENV)/.installed models
 
@@ -27,7 +27,16 @@ $(TRITON_VENV)/.installed: requirements/triton.txt
 	$(TRITON_VENV)/bin/pip install -q -r requirements/triton.txt
 	touch $@
 
-test: setup triton-env
+# Local Triton (Python backend running the same ONNX files) in the foreground: docs/triton_local.md.
+triton-serve: triton-env models
+	$(PY) -m tests.support.triton --repository model_repository --http-port 8010 --metrics-port 8012
+
+# Prometheus (Debian's package) evaluates the Grafana dashboard's queries in tests/deploy.
+prometheus:
+	@command -v prometheus >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+
+test: setup triton-env prometheus
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed

@@ -41,6 +41,7 @@ STATUS_BY_ERROR: list[tuple[type[ServiceError], int]] = [
 ]
 
 ReadyCheck = Callable[[], Awaitable[bool]]
+CallNext = Callable[[Request], Awaitable[Response]]
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -98,7 +99,7 @@ def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: 
         return error_response(500, "internal_error", f"{type(exc).__name__}: internal error")
 
     @app.middleware("http")
-    async def _limits(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def _limits(request: Request, call_next: CallNext) -> Response:
         nonlocal busy
         if request.url.path.startswith(("/health", "/metrics", "/docs", "/openapi")):
             return await call_next(request)
@@ -125,7 +126,7 @@ def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: 
             busy -= 1
 
     @app.middleware("http")
-    async def _observe(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def _observe(request: Request, call_next: CallNext) -> Response:
         start = time.perf_counter()
         metrics.in_flight.labels(metrics.service).inc()
         status = 500

@@ -1,1 +1,1 @@
-"""Gateway: uploads, probing, shot segmentation, fan-out to the modality services, jobs, results."""
+"""Gateway: upload, probe, single-pass decoding, shot segmentation, per-shot fan-out, jobs."""

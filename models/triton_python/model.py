@@ -42,6 +42,14 @@ class TritonPythonModel:
         self._session = ort.InferenceSession(
             str(version_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
+        # Fail the load, as the onnxruntime backend does, when config and graph disagree.
+        for kind, declared, actual in (
+            ("input", self._inputs, [i.name for i in self._session.get_inputs()]),
+            ("output", self._outputs, [o.name for o in self._session.get_outputs()]),
+        ):
+            unknown = sorted(set(declared) - set(actual))
+            if unknown:
+                raise ValueError(f"config.pbtxt {kind}s {unknown} are not in model.onnx {actual}")
 
     def execute(self, requests: list[Any]) -> list[Any]:
         responses: list[Any] = [None] * len(requests)

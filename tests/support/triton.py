@@ -185,11 +185,14 @@ def run_triton(
         try:
             deadline = started + startup_timeout_s
             while not _ready(http_port):
-                if process.poll() is not None or time.perf_counter() > deadline:
-                    why = f"exited with {process.returncode}" if process.returncode is not None \
-                        else f"not ready after {startup_timeout_s:.0f}s"
-                    raise RuntimeError(f"tritonserver {why}; its log:\n{log_path.read_text()}")
-                time.sleep(0.1)
+                if process.poll() is not None:
+                    why = f"exited with {process.returncode}"
+                elif time.perf_counter() > deadline:
+                    why = f"was not ready after {startup_timeout_s:.0f}s"
+                else:
+                    time.sleep(0.1)
+                    continue
+                raise RuntimeError(f"tritonserver {why}; its log:\n{log_path.read_text()}")
             server = TritonProcess(process, http_port, metrics_port, log_path,
                                    time.perf_counter() - started)
             try:

@@ -1,0 +1,196 @@
+"""Gateway HTTP app: submit videos as jobs, poll them, fetch results as JSON or CSV.
+
+``POST /v1/videos`` streams the multipart upload to a new job folder, probes the
+video and parses any subtitles *before* queueing (so a bad file is a 4xx at once),
+then answers 202 with the job id, or with ``?wait=true`` 200 and the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from emocore.errors import InvalidInput, NotFound, PayloadTooLarge
+from emocore.service import error_response, install
+from gateway.clients import ServiceClients
+from gateway.decode import probe
+from gateway.export import result_csv
+from gateway.jobs import Job, JobStore
+from gateway.metrics import GatewayMetrics
+from gateway.pipeline import Pipeline
+from gateway.remote import check_allowed, download
+from gateway.runner import JobRunner, job_folder
+from gateway.schemas import UPLOAD_OPENAPI, Accepted, JobStatus
+from gateway.settings import GatewaySettings
+from gateway.subtitles import parse
+from gateway.uploads import FILE_FIELDS, Upload, receive
+
+
+class Unauthorized(Exception):
+    """The caller did not present the configured API key."""
+
+
+def get_settings(request: Request) -> GatewaySettings:
+    return request.app.state.settings
+
+
+def get_runner(request: Request) -> JobRunner:
+    return request.app.state.runner
+
+
+def check_api_key(request: Request) -> None:
+    """With ``EMO_GATEWAY_API_KEY`` set, /v1 routes need it in the ``X-API-Key`` header."""
+    expected = request.app.state.settings.api_key
+    if expected and not hmac.compare_digest(request.headers.get("x-api-key", ""), expected):
+        raise Unauthorized("missing or wrong X-API-Key header")
+
+
+SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+
+
+def status_url(job_id: str) -> str:
+    return f"/v1/videos/{job_id}"
+
+
+def load_job(runner: JobRunner, job_id: str) -> Job:
+    job = runner.store.get(job_id) if len(job_id) == 32 and job_id.isalnum() else None
+    if job is None:
+        raise NotFound(f"no job {job_id[:64]!r}")
+    return job
+
+
+async def prepare(upload: Upload, folder: Any, settings: GatewaySettings) -> dict[str, Any]:
+    """Check what was uploaded (video present and readable, subtitles parse); job options."""
+    url = upload.fields.get("video_url")
+    if url and "video" in upload.files:
+        raise InvalidInput("send either a 'video' file or a 'video_url', not both")
+    if url:
+        check_allowed(url, settings.url_allow_list, "video_url")
+        await download(url, folder / FILE_FIELDS["video"], max_bytes=settings.max_request_bytes)
+    elif "video" not in upload.files:
+        raise InvalidInput("no 'video' file in the upload (multipart field 'video')")
+    info = await asyncio.to_thread(probe, folder / FILE_FIELDS["video"])
+    if info.duration_s > settings.max_video_seconds:
+        raise PayloadTooLarge(f"the video lasts {info.duration_s:.0f} s, over the {settings.max_video_seconds:.0f}-s limit")
+    subtitles = upload.files.get("subtitles")
+    if subtitles:
+        name = subtitles.filename or "subtitles"
+        await asyncio.to_thread(parse, subtitles.path.read_bytes(), name=name, max_bytes=settings.max_subtitle_bytes)
+    webhook = upload.fields.get("webhook_url")
+    if webhook:
+        check_allowed(webhook, settings.webhook_allow_list, "webhook_url")
+    video = upload.files.get("video")
+    return {
+        "filename": video.filename if video else url,
+        "subtitles": subtitles.filename if subtitles else None,
+        "duration_s": info.duration_s,
+    }
+
+
+async def submit(
+    request: Request,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    wait: Annotated[bool, Query(description="block until the job ends and return its result")] = False,
+) -> Response:
+    """Upload a video (multipart ``video``, optional ``subtitles``) and start its analysis."""
+    job_id = uuid.uuid4().hex
+    folder = job_folder(settings, job_id)
+    folder.mkdir(parents=True)
+    try:
+        upload = await receive(
+            request.stream(),
+            request.headers.get("content-type", ""),
+            folder,
+            max_bytes=settings.max_request_bytes,
+            max_subtitle_bytes=settings.max_subtitle_bytes,
+        )
+        options = await prepare(upload, folder, settings)
+        runner.submit(job_id, options, upload.fields.get("webhook_url"))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if not wait:
+        body = Accepted(id=job_id, status_url=status_url(job_id))
+        return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.status_url})
+    try:
+        job = await runner.wait(job_id, settings.wait_timeout_s)
+    except TimeoutError:
+        return JSONResponse(
+            {"id": job_id, "status_url": status_url(job_id), "status": "running"}, status_code=202
+        )
+    if job.status == "failed":
+        internal = (job.error or "").startswith("internal error")
+        return error_response(500 if internal else 422, "job_failed", f"job {job_id} failed: {job.error}")
+    return JSONResponse({"id": job_id, "status": "done", **(job.result or {})})
+
+
+async def get_status(job_id: str, runner: RunnerDep) -> JobStatus:
+    """The job's status, progress, and its result once done (or the error if failed)."""
+    return JobStatus.model_validate(load_job(runner, job_id).status_body(status_url(job_id)))
+
+
+async def get_csv(job_id: str, runner: RunnerDep) -> Response:
+    """The result of a finished job as CSV, one row per shot."""
+    job = load_job(runner, job_id)
+    if job.status != "done" or job.result is None:
+        return error_response(409, "not_finished", f"job {job_id} is {job.status}; no result yet")
+    return PlainTextResponse(
+        result_csv(job.result),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{job_id}.csv"'},
+    )
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    metrics = GatewayMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = JobStore(settings.database_path())
+        clients = ServiceClients(settings, metrics)
+        runner = JobRunner(settings, store, metrics, Pipeline(settings, clients, metrics))
+        await runner.start()
+        app.state.runner = runner
+        try:
+            yield
+        finally:
+            await runner.stop()
+            await clients.close()
+            store.close()
+
+    app = FastAPI(title="Video emotion gateway", version="1.0", lifespan=lifespan)
+    app.state.settings = settings
+
+    async def ready() -> bool:
+        return getattr(app.state, "runner", None) is not None
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
+        return error_response(401, "unauthorized", str(exc), {"WWW-Authenticate": "X-API-Key"})
+
+    install(app, metrics, ready, settings)
+    secured = [Depends(check_api_key)]
+    app.post(
+        "/v1/videos", status_code=202, response_model=Accepted, tags=["videos"],
+        openapi_extra=UPLOAD_OPENAPI, dependencies=secured,
+    )(submit)
+    app.get("/v1/videos/{job_id}", response_model=JobStatus, tags=["videos"], dependencies=secured)(get_status)
+    app.get(
+        "/v1/videos/{job_id}/result.csv", tags=["videos"], dependencies=secured,
+        response_class=PlainTextResponse,
+    )(get_csv)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,77 @@
+"""Outbound HTTP to user-given URLs: video download and completion webhooks.
+
+Both are off unless an allow-list of host names is configured
+(``EMO_GATEWAY_URL_ALLOW_LIST``, ``EMO_GATEWAY_WEBHOOK_ALLOW_LIST``); a URL is
+accepted only with an http(s) scheme and a host on its list (exact match), and
+redirects are not followed, so a listed host cannot bounce us elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from emocore.errors import InvalidInput, PayloadTooLarge
+
+log = logging.getLogger(__name__)
+
+
+def check_allowed(url: str, allow_list: list[str], what: str) -> str:
+    """Return ``url`` if it may be used, else raise InvalidInput saying why."""
+    if not allow_list:
+        raise InvalidInput(f"{what} is disabled on this gateway (no allow-list configured)")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"{what}: {url[:200]!r} is not an http(s) URL")
+    if parts.hostname.lower() not in {h.lower() for h in allow_list}:
+        raise InvalidInput(f"{what}: host {parts.hostname!r} is not on the allow-list")
+    return url
+
+
+async def download(url: str, target: Path, *, max_bytes: int, timeout_s: float = 60.0) -> int:
+    """Stream ``url`` to ``target`` (at most ``max_bytes``); the byte count."""
+    size = 0
+    try:
+        async with (
+            httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise InvalidInput(f"video URL answered HTTP {response.status_code}")
+            with target.open("wb") as handle:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise PayloadTooLarge(f"video at URL is over the {max_bytes}-byte limit")
+                    handle.write(chunk)
+    except httpx.HTTPError as exc:
+        raise InvalidInput(f"cannot download the video URL: {type(exc).__name__}: {exc}") from exc
+    return size
+
+
+async def notify(url: str, body: dict[str, Any], *, retries: int = 3, backoff_s: float = 1.0) -> bool:
+    """POST ``body`` to a webhook, retrying on errors and 5xx; whether it was delivered."""
+    delay = backoff_s
+    async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as client:
+        for attempt in range(retries + 1):
+            try:
+                response = await client.post(url, json=body)
+                if response.status_code < 300:
+                    return True
+                if response.status_code < 500 and response.status_code != 429:
+                    log.warning("webhook %s refused the notification: HTTP %d", url, response.status_code)
+                    return False
+                reason = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            if attempt < retries:
+                log.info("webhook %s failed (%s); retrying in %.1f s", url, reason, delay)
+                await asyncio.sleep(delay)
+                delay *= 2
+    log.warning("webhook %s not delivered after %d attempts (%s)", url, retries + 1, reason)
+    return False

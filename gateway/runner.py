@@ -1,0 +1,139 @@
+"""The job queue and its workers: bounded, persistent, with completion webhooks.
+
+``submit`` refuses a job (Overloaded -> 429 with Retry-After) when ``queue_size``
+jobs are already waiting. ``job_workers`` jobs run at once. Every state change is
+written to the JobStore first, so ``GET /v1/videos/{id}`` and a restarted gateway
+see it; ``wait`` lets a ``?wait=true`` request block until its job ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from emocore.errors import Overloaded, ServiceError
+from gateway.jobs import Job, JobStore
+from gateway.metrics import GatewayMetrics
+from gateway.remote import notify
+from gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float], None]
+Process = Callable[[Job, Path, Progress], Awaitable[dict[str, Any]]]
+
+
+def job_folder(settings: GatewaySettings, job_id: str) -> Path:
+    return settings.data_dir / "jobs" / job_id
+
+
+class JobRunner:
+    def __init__(self, settings: GatewaySettings, store: JobStore, metrics: GatewayMetrics, process: Process) -> None:
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics
+        self.process = process
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.running = 0
+        self.workers: list[asyncio.Task[None]] = []
+        self.background: set[asyncio.Task[Any]] = set()
+        self.waiters: dict[str, list[asyncio.Future[Job]]] = {}
+
+    async def start(self) -> None:
+        """Recover the store after a restart, re-queue waiting jobs, start the workers."""
+        for job_id in self.store.recover():
+            self.queue.put_nowait(job_id)
+        self._gauges()
+        self.workers = [asyncio.create_task(self._work()) for _ in range(max(1, self.settings.job_workers))]
+
+    async def stop(self) -> None:
+        for task in [*self.workers, *self.background]:
+            task.cancel()
+        for task in [*self.workers, *self.background]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def submit(self, job_id: str, options: dict[str, Any], webhook_url: str | None) -> Job:
+        if self.queue.qsize() >= self.settings.queue_size:
+            raise Overloaded(
+                f"{self.queue.qsize()} jobs are already waiting (limit {self.settings.queue_size}); retry later",
+                retry_after_s=30,
+            )
+        job = self.store.create(job_id, options, webhook_url)
+        self.queue.put_nowait(job_id)
+        self.metrics.jobs_total.labels("submitted").inc()
+        self._gauges()
+        return job
+
+    async def wait(self, job_id: str, timeout_s: float) -> Job:
+        """The job once it is done or failed (TimeoutError after ``timeout_s``)."""
+        job = self.store.get(job_id)
+        if job is not None and job.status in ("done", "failed"):
+            return job
+        future: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
+        self.waiters.setdefault(job_id, []).append(future)
+        try:
+            return await asyncio.wait_for(future, timeout_s)
+        finally:
+            if future in self.waiters.get(job_id, []):
+                self.waiters[job_id].remove(future)
+
+    def _gauges(self) -> None:
+        self.metrics.queue_depth.set(self.queue.qsize())
+        self.metrics.jobs.labels("queued").set(self.queue.qsize())
+        self.metrics.jobs.labels("running").set(self.running)
+
+    async def _work(self) -> None:
+        while True:
+            job_id = await self.queue.get()
+            self.running += 1
+            self._gauges()
+            try:
+                await self._run(job_id)
+            finally:
+                self.running -= 1
+                self._gauges()
+
+    async def _run(self, job_id: str) -> None:
+        job = self.store.get(job_id)
+        if job is None or job.status != "queued":
+            return
+        self.store.start(job_id)
+        folder = job_folder(self.settings, job_id)
+        try:
+            result = await self.process(job, folder, lambda p: self.store.progress(job_id, p))
+        except asyncio.CancelledError:
+            raise
+        except ServiceError as exc:
+            self._end(job_id, None, exc.message)
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            self._end(job_id, None, f"internal error: {type(exc).__name__}: {exc}")
+        else:
+            self._end(job_id, result, None)
+        finally:
+            if not self.settings.keep_uploads:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _end(self, job_id: str, result: dict[str, Any] | None, error: str | None) -> None:
+        if result is not None:
+            self.store.finish(job_id, result)
+            self.metrics.jobs_total.labels("done").inc()
+        else:
+            self.store.fail(job_id, error or "failed")
+            self.metrics.jobs_total.labels("failed").inc()
+        job = self.store.get(job_id)
+        assert job is not None
+        for future in self.waiters.pop(job_id, []):
+            if not future.done():
+                future.set_result(job)
+        if job.webhook_url:
+            body = job.status_body(f"/v1/videos/{job_id}")
+            task = asyncio.create_task(notify(job.webhook_url, body, retries=self.settings.webhook_retries))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)

@@ -1,0 +1,64 @@
+"""Gateway settings (env prefix ``EMO_GATEWAY_``, e.g. ``EMO_GATEWAY_FACE_URL``).
+
+The shared ``max_request_bytes`` is the upload limit: the whole multipart body
+(video plus subtitles), checked against ``Content-Length`` before reading and again
+while streaming it to disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from emocore.aggregation import Rule
+from emocore.settings import REPO_ROOT, ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="EMO_GATEWAY_", extra="ignore")
+
+    face_url: str = "http://127.0.0.1:8001"
+    text_url: str = "http://127.0.0.1:8002"
+    audio_url: str = "http://127.0.0.1:8003"
+    fusion_url: str = "http://127.0.0.1:8004"
+
+    data_dir: Path = REPO_ROOT / "var" / "gateway"  # job folders and the SQLite store
+    database: Path | None = None  # default: data_dir / "jobs.sqlite3"
+    max_request_bytes: int = 2 * 1024**3
+    max_subtitle_bytes: int = 5 * 1024 * 1024
+    max_concurrent_requests: int = 64  # polling and ?wait=true requests
+    max_video_seconds: float = 4 * 3600.0
+    keep_uploads: bool = False  # keep the video of a finished job on disk
+
+    queue_size: int = 16  # jobs waiting; beyond: 429 with Retry-After
+    job_workers: int = 1  # jobs processed at once
+    shot_concurrency: int = 4  # shots of one job in flight at once
+    wait_timeout_s: float = 3600.0  # longest ?wait=true
+
+    sample_fps: float = 2.0  # frames per second sent to the face service
+    face_batch_size: int = 32  # frames per face request
+    face_aggregation: Rule = "mean"  # mean | max_pooling | max_count, over primary faces
+    text_batch_size: int = 64  # lines per text request
+    fusion_batch_size: int = 512  # shots per fusion request
+    shot_detector: str | None = None  # None: the shots package's default
+    min_audio_seconds: float = 0.3  # shorter shots: no audio request, "speech": false
+
+    timeout_s: float = 30.0  # per downstream request (read)
+    connect_timeout_s: float = 2.0
+    transcribe_timeout_s: float = 600.0
+    retries: int = 2  # extra attempts on 5xx / 429 / connection errors
+    backoff_s: float = 0.2  # first retry delay, doubled each time (with jitter)
+    breaker_failures: int = 5  # consecutive failures that open a service's circuit
+    breaker_reset_s: float = 10.0  # open -> half-open after this long
+
+    # URL input and completion webhooks: off unless hosts are listed (exact host names).
+    # As JSON in the environment: EMO_GATEWAY_URL_ALLOW_LIST='["media.example.com"]'.
+    url_allow_list: list[str] = Field(default_factory=list)
+    webhook_allow_list: list[str] = Field(default_factory=list)
+    webhook_retries: int = 3
+    api_key: str | None = None  # when set, /v1 routes need it in the X-API-Key header
+
+    def database_path(self) -> Path:
+        return self.database or self.data_dir / "jobs.sqlite3"

@@ -1,0 +1,55 @@
+"""Assignment of subtitle lines to shots, including lines split across shot boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.assign import assign_lines, split_words
+from gateway.subtitles import Cue
+
+
+@dataclass(frozen=True)
+class Span:
+    start_s: float
+    end_s: float
+
+
+SHOTS = [Span(0.0, 4.0), Span(4.0, 10.0), Span(10.0, 12.0)]
+
+
+def test_lines_inside_a_shot_go_there_whole() -> None:
+    cues = [Cue(0.5, 2.0, "hello there"), Cue(5.0, 6.0, "middle"), Cue(10.5, 11.0, "end")]
+    assert assign_lines(cues, SHOTS) == [["hello there"], ["middle"], ["end"]]
+
+
+def test_a_line_across_a_cut_is_split_by_overlap_time() -> None:
+    # 3 s in shot 0, 1 s in shot 1: three quarters of the eight words go to shot 0.
+    cue = Cue(1.0, 5.0, "one two three four five six seven eight")
+    assert assign_lines([cue], SHOTS) == [["one two three four five six"], ["seven eight"], []]
+
+
+def test_a_line_across_three_shots() -> None:
+    cue = Cue(3.0, 11.0, "a b c d e f g h")  # 1 s, 6 s, 1 s
+    assert assign_lines([cue], SHOTS) == [["a"], ["b c d e f g"], ["h"]]
+
+
+def test_a_tiny_overlap_gets_no_words() -> None:
+    cue = Cue(3.95, 8.0, "short line")  # 0.05 s in shot 0
+    assert assign_lines([cue], SHOTS) == [[], ["short line"], []]
+
+
+def test_lines_outside_every_shot_and_zero_length_lines() -> None:
+    cues = [Cue(20.0, 21.0, "after the end"), Cue(4.0, 4.0, "instant"), Cue(11.0, 14.0, "runs past the end")]
+    assert assign_lines(cues, SHOTS) == [[], ["instant"], ["runs past the end"]]
+
+
+def test_lines_keep_their_time_order_per_shot() -> None:
+    cues = [Cue(0.0, 1.0, "first"), Cue(1.0, 2.0, "second")]
+    assert assign_lines(cues, SHOTS)[0] == ["first", "second"]
+
+
+def test_split_words_keeps_every_word_once() -> None:
+    text = "the quick brown fox jumps over the lazy dog"
+    for fractions in ([0.5, 0.5], [0.1, 0.2, 0.7], [1.0], [0.33, 0.33, 0.34]):
+        parts = split_words(text, fractions)
+        assert " ".join(p for p in parts if p).split() == text.split()
