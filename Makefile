@@ -39,6 +39,10 @@ prometheus:
 test: setup triton-env prometheus
 	$(PY) -m pytest
 
+# Every bench/*.py in turn (bench/run_all.py), each writing bench/reports/<name>.md.
+bench: setup triton-env
+	$(PY) -m bench.run_all
+
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m mypy emocore services gateway models

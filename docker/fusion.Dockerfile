@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The fusion image. Build from the repository root (the build context):
 #   docker build -f docker/fusion.Dockerfile -t REGISTRY/video-emotion/fusion:TAG .
-# Models are served by Triton (EMO_FUSION_TRITON_URL): no weights in this image.
+# Fusion is a rule on the modality scores (or a model you mount, EMO_FUSION_LEARNED_MODEL):
+# no weights in this image.
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS deps

@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The gateway image. Build from the repository root (the build context):
 #   docker build -f docker/gateway.Dockerfile -t REGISTRY/video-emotion/gateway:TAG .
-# Models are served by Triton (EMO_GATEWAY_TRITON_URL): no weights in this image.
+# Shot detection (TransNetV2) is served by Triton (EMO_GATEWAY_TRITON_URL): no weights
+# in this image.
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS deps

@@ -12,7 +12,7 @@ FROM ${PYTHON_IMAGE} AS build
 ARG TORCH_INDEX_URL
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends make \
+    && apt-get install -y --no-install-recommends make=4.3-4.1 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first (the same venv layout `make setup` makes, so `make models` finds it).

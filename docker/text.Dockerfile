@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The text image. Build from the repository root (the build context):
 #   docker build -f docker/text.Dockerfile -t REGISTRY/video-emotion/text:TAG .
-# Models are served by Triton (EMO_TEXT_TRITON_URL): no weights in this image.
+# The model is served by Triton (EMO_TEXT_TRITON_URL); its tokenizer comes from the models
+# image at start-up (EMO_TEXT_TOKENIZER_PATH, set by the chart): no weights in this image.
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS deps

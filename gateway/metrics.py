@@ -5,13 +5,38 @@ The names are fixed: the Grafana dashboard in deploy/helm queries exactly these.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from emocore.metrics import LATENCY_BUCKETS, ServiceMetrics
 
 STAGES = ("probe", "decode", "shots", "face", "text", "audio", "fusion")
 SERVICES = ("face", "text", "audio", "fusion")
 STAGE_BUCKETS = (*LATENCY_BUCKETS, 120.0, 300.0, 600.0)
+
+
+class JobsGauge:
+    """``emo_gateway_jobs{state}`` as a custom collector.
+
+    prometheus-client reserves the base name ``emo_gateway_jobs`` for the counter
+    ``emo_gateway_jobs_total`` and would refuse a Gauge of that name in the same
+    registry; the exposition of both is valid, so this gauge is collected by hand
+    (a collector without ``describe`` is not name-checked).
+    """
+
+    def __init__(self) -> None:
+        self.values = {"queued": 0.0, "running": 0.0}
+
+    def set(self, state: str, value: float) -> None:
+        self.values[state] = value
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("emo_gateway_jobs", "Jobs now queued or running.", labels=["state"])
+        for state, value in self.values.items():
+            family.add_metric([state], value)
+        yield family
 
 
 class GatewayMetrics(ServiceMetrics):
@@ -21,7 +46,8 @@ class GatewayMetrics(ServiceMetrics):
         self.jobs_total = Counter(
             "emo_gateway_jobs_total", "Jobs by outcome: submitted, done, failed.", ["state"], registry=r
         )
-        self.jobs = Gauge("emo_gateway_jobs", "Jobs now queued or running.", ["state"], registry=r)
+        self.jobs = JobsGauge()
+        r.register(self.jobs)  # type: ignore[arg-type]
         self.queue_depth = Gauge("emo_gateway_queue_depth", "Jobs waiting in the queue.", registry=r)
         self.video_seconds = Counter(
             "emo_gateway_video_seconds_processed_total", "Seconds of video analysed.", registry=r
@@ -54,8 +80,6 @@ class GatewayMetrics(ServiceMetrics):
         )
         for state in ("submitted", "done", "failed"):
             self.jobs_total.labels(state)
-        for state in ("queued", "running"):
-            self.jobs.labels(state).set(0)
         for stage in STAGES:
             self.stage_duration.labels(stage)
         for service in SERVICES:

@@ -85,8 +85,8 @@ class JobRunner:
 
     def _gauges(self) -> None:
         self.metrics.queue_depth.set(self.queue.qsize())
-        self.metrics.jobs.labels("queued").set(self.queue.qsize())
-        self.metrics.jobs.labels("running").set(self.running)
+        self.metrics.jobs.set("queued", self.queue.qsize())
+        self.metrics.jobs.set("running", self.running)
 
     async def _work(self) -> None:
         while True:

@@ -35,6 +35,11 @@ def _fingerprint(module: ModuleType) -> dict[str, str]:
     return sources
 
 
+def _outputs(version_dir: Path) -> dict[str, str]:
+    """sha256 of each file of a version directory: model.onnx and its assets (a tokenizer)."""
+    return {p.name: sha256_file(p) for p in sorted(version_dir.iterdir()) if p.is_file()}
+
+
 def build_one(module: ModuleType, repository: Path, *, force: bool = False) -> str:
     """Build one model into the repository; returns 'built' or 'unchanged'."""
     spec = module.SPEC
@@ -45,16 +50,17 @@ def build_one(module: ModuleType, repository: Path, *, force: bool = False) -> s
     fingerprint = _fingerprint(module)
     if not force and stamp_path.is_file() and onnx_path.is_file():
         stamp = json.loads(stamp_path.read_text())
-        if stamp.get("inputs") == fingerprint and stamp.get("onnx_sha256") == sha256_file(onnx_path):
+        if stamp.get("inputs") == fingerprint and stamp.get("outputs") == _outputs(onnx_path.parent):
             return "unchanged"
     (model_dir / "1").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=model_dir) as tmp:
         tmp_onnx = Path(tmp) / "model.onnx"
         module.export(tmp_onnx)
-        tmp_onnx.replace(onnx_path)
+        for produced in Path(tmp).iterdir():  # model.onnx and any asset written beside it
+            produced.replace(onnx_path.parent / produced.name)
     (model_dir / "config.pbtxt").write_text(render_config(spec))
     stamp_path.write_text(
-        json.dumps({"inputs": fingerprint, "onnx_sha256": sha256_file(onnx_path)}, indent=2)
+        json.dumps({"inputs": fingerprint, "outputs": _outputs(onnx_path.parent)}, indent=2)
     )
     return "built"
 

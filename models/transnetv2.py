@@ -17,6 +17,7 @@ Tensors: ``frames`` UINT8 [N,100,27,48,3] (RGB, 48x27) -> ``single_frame`` and
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -192,7 +193,8 @@ def export(onnx_path: Path) -> None:
     torch.set_num_threads(2)
     net = load_network()
     sample = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, WINDOW, HEIGHT, WIDTH, 3), dtype=np.uint8))
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
         torch.onnx.export(
             net,
             (sample,),

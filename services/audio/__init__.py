@@ -1,0 +1,1 @@
+"""Audio service: speech detection, speech emotion per segment, and speech-to-text."""

@@ -145,7 +145,7 @@ def train(config: TrainConfig, train_set: list[Utterance], dev_set: list[Utteran
             nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             schedule.step()
-            total += float(loss) * len(indices)
+            total += float(loss.detach()) * len(indices)
         result = evaluate(dev_y, predict(net, dev_x).argmax(axis=1))
         log.append(
             f"epoch {epoch}: train loss {total / len(train_x):.4f}, dev {result.headline()} "

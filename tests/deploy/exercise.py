@@ -28,7 +28,7 @@ GATEWAY = ("gateway.app:app", "EMO_GATEWAY_")
 def _wav(seconds: float = 1.5, rate: int = 16000) -> bytes:
     """A voiced, vowel-like tone with harmonics (real audio the decoder must read)."""
     t = np.arange(int(seconds * rate)) / rate
-    wave = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 8))
+    wave = np.sum([np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 8)], axis=0)
     buffer = io.BytesIO()
     soundfile.write(buffer, (0.2 * wave).astype(np.float32), rate, format="WAV", subtype="PCM_16")
     return buffer.getvalue()

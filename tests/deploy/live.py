@@ -7,6 +7,7 @@ and one bad request each so that labelled series exist.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.deploy.chart import REPO_ROOT
 from tests.support.triton import free_port
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{|\s)")
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,15 @@ def _ready(url: str) -> bool:
 
 
 def sample_names(metrics_url: str) -> set[str]:
-    """Every sample name in an exposition (``x_bucket``, ``x_sum``, ``x_count`` included)."""
-    text = httpx.get(metrics_url, timeout=10).text
+    """Every series name in a text exposition (``x_bucket``, ``x_sum``, ``x_count`` included).
+
+    Read off the sample lines as Prometheus stores them: prometheus_client's parser
+    would rename a counter ``x`` to ``x_total``, which Triton's counters are not.
+    """
+    response = httpx.get(metrics_url, timeout=10)
+    response.raise_for_status()
     return {
-        sample.name
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
+        match.group(1)
+        for line in response.text.splitlines()
+        if (match := _SAMPLE.match(line))
     }

@@ -73,9 +73,8 @@ def _check_balanced(tokens: list[tuple[str, str]]) -> None:
             continue
         if text in "([{":
             stack.append(text)
-        elif text in pairs:
-            if not stack or stack.pop() != pairs[text]:
-                raise PromQLSyntaxError(f"unbalanced {text!r}")
+        elif text in pairs and (not stack or stack.pop() != pairs[text]):
+            raise PromQLSyntaxError(f"unbalanced {text!r}")
     if stack:
         raise PromQLSyntaxError(f"unclosed {stack[-1]!r}")
 

