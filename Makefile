@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TRITON_VENV := .venv-triton
 REQS := requirements/serve.txt requirements/build.txt requirements/dev.txt requirements/weights.txt
 
-.PHONY: setup models demo test serve bench lint triton-env prometheus triton-serve
+.PHONY: setup models demo test serve bench lint triton-env prometheus triton-serve espeak
 
 setup: $(VENV)/.installed models
 
@@ -36,11 +36,24 @@ prometheus:
 	@command -v prometheus >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
 
-test: setup triton-env prometheus
+# espeak-ng (Debian's package) speaks the sample video's lines (demo/sample.py).
+espeak:
+	@command -v espeak-ng >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng; }
+
+# Every service as its own local process: gateway 8000, face 8001, text 8002, audio 8003, fusion 8004.
+serve: setup
+	$(PY) -m gateway.serve
+
+# The whole job on a sample video built from registry packages; table + build/demo/result.json.
+demo: setup espeak
+	$(PY) -m demo.run
+
+test: setup triton-env prometheus espeak
 	$(PY) -m pytest
 
 # Every bench/*.py in turn (bench/run_all.py), each writing bench/reports/<name>.md.
-bench: setup triton-env
+bench: setup triton-env espeak
 	$(PY) -m bench.run_all
 
 lint: $(VENV)/.installed

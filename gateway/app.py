@@ -159,13 +159,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = JobStore(settings.database_path())
         clients = ServiceClients(settings, metrics)
-        runner = JobRunner(settings, store, metrics, Pipeline(settings, clients, metrics))
+        pipeline = Pipeline(settings, clients, metrics)
+        runner = JobRunner(settings, store, metrics, pipeline)
         await runner.start()
         app.state.runner = runner
         try:
             yield
         finally:
             await runner.stop()
+            await pipeline.close()
             await clients.close()
             store.close()
 

@@ -12,7 +12,7 @@ that single pass:
 - ``timestamps``: each frame's presentation time in seconds from the first frame.
   Frame index = decode (output) order, so variable-frame-rate files get exact
   times while indices stay dense;
-- ``samples``: frames at ``sample_fps`` (default 2 per second) downscaled so the
+- ``samples``: frames at ``sample_fps`` (default 2 per second; 0 = none) downscaled so the
   longer side is at most ``max_side`` (default 640) and JPEG-encoded, each with
   its frame index and time, for face analysis;
 - ``audio``: the first audio track resampled to 16 kHz mono float32, aligned so
@@ -43,6 +43,7 @@ from emocore.errors import InvalidInput, UnsupportedMediaType
 SMALL_WIDTH, SMALL_HEIGHT = 48, 27
 AUDIO_RATE = 16000
 # Leading bytes of containers we know, to tell "corrupt video" from "not a video".
+_TEXT_FORMATS = {"tty", "bin", "idf", "adf", "xbin"}  # FFmpeg renders these text files as "video"
 _SIGNATURES = ((4, b"ftyp"), (0, b"\x1a\x45\xdf\xa3"), (0, b"RIFF"), (0, b"OggS"), (0, b"FLV"), (0, b"\x47"))
 
 
@@ -93,8 +94,11 @@ def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
         kinds = sorted({s.type for s in container.streams}) or ["no streams"]
         detail = "audio only" if kinds == ["audio"] else ", ".join(kinds)
         raise UnsupportedMediaType(f"the file has no video stream ({detail})")
-    if container.format.name.endswith("_pipe") or container.format.name == "image2":
-        raise UnsupportedMediaType(f"a still image ({container.format.name}), not a video")
+    fmt = container.format.name
+    if fmt.endswith("_pipe") or fmt == "image2":
+        raise UnsupportedMediaType(f"a still image ({fmt}), not a video")
+    if fmt in _TEXT_FORMATS:
+        raise UnsupportedMediaType(f"a text file ({fmt}), not a video")
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     return stream
@@ -170,7 +174,7 @@ def decode_video(
                         last_duration = float(frame.duration * frame.time_base)
                     small.append(_scale(to_small, frame, SMALL_WIDTH, SMALL_HEIGHT, "rgb24"))
                     relative = time - times[0]
-                    if relative + 1e-6 >= next_sample:
+                    if sample_fps > 0 and relative + 1e-6 >= next_sample:
                         samples.append(_jpeg_sample(to_sample, frame, index, relative, max_side, jpeg_quality))
                         next_sample = (np.floor(relative * sample_fps + 1e-6) + 1) / sample_fps
         except av.error.FFmpegError:

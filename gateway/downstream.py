@@ -52,6 +52,7 @@ class Downstream:
         self.http = http
         self.metrics = metrics
         self.retries = max(0, retries)
+        self.last_failure = "none recorded"
         self.backoff_s = backoff_s
         self.breaker = CircuitBreaker(
             service,
@@ -67,13 +68,13 @@ class Downstream:
         """POST and return the decoded JSON body, or raise DownstreamError."""
         url = f"{self.base_url}{path}"
         delay = self.backoff_s
-        reason = "no attempt made"
+        reason = self.last_failure
         for attempt in range(self.retries + 1):
             if not self.breaker.allow():
                 self._count("circuit_open")
                 raise DownstreamError(
                     self.service,
-                    f"circuit open after repeated failures ({reason}); next try in "
+                    f"circuit open after repeated failures (last: {reason}); next try in "
                     f"{self.breaker.retry_in():.0f} s",
                 )
             wait = delay * (0.5 + random.random())
@@ -83,6 +84,7 @@ class Downstream:
                 response = await self.http.post(url, timeout=timeout or httpx.USE_CLIENT_DEFAULT, **kwargs)
             except httpx.HTTPError as exc:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                self.last_failure = reason
                 self.breaker.record_failure()
             except BaseException:
                 self.breaker.release()
@@ -101,6 +103,7 @@ class Downstream:
                     self.breaker.release()
                     wait = min(MAX_RETRY_AFTER_S, _retry_after(response) or wait)
                 else:
+                    self.last_failure = reason
                     self.breaker.record_failure()
             finally:
                 in_flight.dec()

@@ -47,7 +47,7 @@ class GatewayMetrics(ServiceMetrics):
             "emo_gateway_jobs_total", "Jobs by outcome: submitted, done, failed.", ["state"], registry=r
         )
         self.jobs = JobsGauge()
-        r.register(self.jobs)  # type: ignore[arg-type]
+        r.register(self.jobs)
         self.queue_depth = Gauge("emo_gateway_queue_depth", "Jobs waiting in the queue.", registry=r)
         self.video_seconds = Counter(
             "emo_gateway_video_seconds_processed_total", "Seconds of video analysed.", registry=r

@@ -66,11 +66,14 @@ def no_speech(reason: str) -> dict[str, Any]:
 async def audio_result(clients: ServiceClients, audio: np.ndarray) -> dict[str, Any]:
     body = await clients.audio_emotion(wav_bytes(audio))
     speech = bool(body.get("speech"))
-    return {
+    result = {
         "speech": speech,
         "label": body.get("label") if speech else None,
         "scores": body.get("scores") if speech else None,
     }
+    if "speech_s" in body:
+        result["speech_s"] = body["speech_s"]
+    return result
 
 
 def text_result(source: str | None, lines: list[str], predictions: list[dict[str, Any]]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
 from gateway.runner import Progress
 from gateway.settings import GatewaySettings
-from gateway.shots import Shot, detect
+from gateway.shots import Shot, ShotDetector, create_detector, default_detector_name, detect_shots
 from gateway.subtitles import Cue, parse
 from gateway.uploads import FILE_FIELDS
 
@@ -41,6 +41,32 @@ class Pipeline:
         self.settings = settings
         self.clients = clients
         self.metrics = metrics
+        self.detector_name = settings.shot_detector or default_detector_name(settings.triton_url)
+        self._detector: ShotDetector | None = None
+
+    def detector(self) -> ShotDetector:
+        """The shot detector, created on first use and kept (its model stays loaded)."""
+        if self._detector is None:
+            self._detector = create_detector(
+                self.detector_name,
+                triton_url=self.settings.triton_url,
+                model_repository=self.settings.model_repository,
+            )
+        return self._detector
+
+    async def close(self) -> None:
+        if self._detector is not None:
+            await self._detector.close()
+            self._detector = None
+
+    async def _shots(self, decoded: DecodedVideo) -> list[Shot]:
+        started = time.perf_counter()
+        try:
+            return await detect_shots(
+                decoded.small_frames, decoded.info.fps, self.detector(), timestamps=decoded.timestamps
+            )
+        finally:
+            self.metrics.stage_duration.labels("shots").observe(time.perf_counter() - started)
 
     async def _stage(self, stage: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -57,7 +83,7 @@ class Pipeline:
         progress(0.02)
         decoded: DecodedVideo = await self._stage("decode", decode_video, video, sample_fps=s.sample_fps)
         progress(0.2)
-        shots: list[Shot] = await self._stage("shots", detect, decoded, s.shot_detector)
+        shots = await self._shots(decoded)
         progress(0.3)
         text_task = asyncio.create_task(self._texts(folder, decoded, shots))
         gate = asyncio.Semaphore(max(1, s.shot_concurrency))
@@ -73,7 +99,7 @@ class Pipeline:
 
         try:
             per_shot = await asyncio.gather(*(one(shot) for shot in shots))
-            texts, text_error = await text_task
+            text_source, texts, text_error = await text_task
         finally:
             text_task.cancel()
         results = []
@@ -100,11 +126,11 @@ class Pipeline:
                 "has_audio": info.has_audio,
                 "complete": decoded.complete,
             },
-            "text_source": texts[0]["source"] if texts else None,
+            "text_source": text_source,
             "settings": {
                 "sample_fps": s.sample_fps,
                 "face_aggregation": s.face_aggregation,
-                "shot_detector": s.shot_detector or "default",
+                "shot_detector": self.detector_name,
             },
             "processing_s": round(time.perf_counter() - started, 3),
             "shots": results,
@@ -113,11 +139,12 @@ class Pipeline:
     @staticmethod
     def _span(shot: Shot) -> dict[str, Any]:
         return {
-            "start_frame": shot.start_frame,
-            "end_frame": shot.end_frame,
-            "start_s": round(shot.start_s, 3),
-            "end_s": round(shot.end_s, 3),
-            "transition": shot.transition,
+            "start_frame": int(shot.start_frame),
+            "end_frame": int(shot.end_frame),
+            "start_s": round(float(shot.start_s), 3),
+            "end_s": round(float(shot.end_s), 3),
+            "transition": str(shot.transition),
+            "confidence": round(float(shot.confidence), 3),
         }
 
     async def _shot(self, decoded: DecodedVideo, shot: Shot) -> tuple[dict[str, Any], dict[str, str]]:
@@ -156,7 +183,8 @@ class Pipeline:
         face_out, audio_out = await asyncio.gather(face(), audio())
         return {"face": face_out, "audio": audio_out}, errors
 
-    async def _cues(self, folder: Path, decoded: DecodedVideo) -> tuple[str | None, list[Cue]]:
+    async def _cues(self, folder: Path, decoded: DecodedVideo) -> tuple[str | None, list[Cue] | None]:
+        """The text source and its cues (None: to be transcribed from the audio)."""
         sidecar = folder / FILE_FIELDS["subtitles"]
         if sidecar.is_file():
             return "subtitles", parse(sidecar.read_bytes(), max_bytes=self.settings.max_subtitle_bytes)
@@ -168,7 +196,7 @@ class Pipeline:
             return "embedded", embedded
         if decoded.audio is None:
             return None, []
-        return "asr", await self._transcribe(decoded)
+        return "asr", None
 
     async def _transcribe(self, decoded: DecodedVideo) -> list[Cue]:
         assert decoded.audio is not None
@@ -186,10 +214,13 @@ class Pipeline:
 
     async def _texts(
         self, folder: Path, decoded: DecodedVideo, shots: list[Shot]
-    ) -> tuple[list[dict[str, Any]] | None, str | None]:
-        """Per-shot text results, or None and the reason when the text modality failed."""
+    ) -> tuple[str | None, list[dict[str, Any]] | None, str | None]:
+        """The text source, per-shot text results (None when the modality failed) and the reason."""
+        source: str | None = None
         try:
             source, cues = await self._cues(folder, decoded)
+            if cues is None:
+                cues = await self._transcribe(decoded)
             per_shot = assign_lines(cues, shots)
             flat = [line for lines in per_shot for line in lines]
             predictions = await modalities.predict_lines(
@@ -197,12 +228,12 @@ class Pipeline:
             )
         except DownstreamError as exc:
             what = "transcription" if exc.service == "audio" else "text"
-            return None, f"{what} failed: {exc.reason}"
+            return source, None, f"{what} failed: {exc.reason}"
         results, cursor = [], 0
         for lines in per_shot:
             results.append(modalities.text_result(source, lines, predictions[cursor : cursor + len(lines)]))
             cursor += len(lines)
-        return results, None
+        return source, results, None
 
     async def _fuse(self, results: list[dict[str, Any]]) -> None:
         """Set ``fused`` on every shot (null with errors["fused"] when fusion is unavailable)."""

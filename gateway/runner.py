@@ -95,6 +95,8 @@ class JobRunner:
             self._gauges()
             try:
                 await self._run(job_id)
+            except Exception:  # the store itself failed; keep the worker alive
+                log.exception("job %s could not be recorded", job_id)
             finally:
                 self.running -= 1
                 self._gauges()
@@ -115,7 +117,11 @@ class JobRunner:
             log.exception("job %s failed", job_id)
             self._end(job_id, None, f"internal error: {type(exc).__name__}: {exc}")
         else:
-            self._end(job_id, result, None)
+            try:
+                self._end(job_id, result, None)
+            except (TypeError, ValueError) as exc:  # a result that cannot be stored as JSON
+                log.exception("job %s result not storable", job_id)
+                self._end(job_id, None, f"internal error: result not storable: {exc}")
         finally:
             if not self.settings.keep_uploads:
                 shutil.rmtree(folder, ignore_errors=True)

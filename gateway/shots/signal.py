@@ -16,14 +16,19 @@ import cv2
 import numpy as np
 
 
-def hsv_delta(frames: np.ndarray) -> np.ndarray:
+def hsv(frames: np.ndarray) -> np.ndarray:
+    """[N, H*W*3] int16 HSV pixels (OpenCV ranges: H 0..179, S and V 0..255)."""
+    strip = frames.reshape(-1, frames.shape[2], 3)  # one tall image: one cvtColor call
+    return cv2.cvtColor(strip, cv2.COLOR_RGB2HSV).reshape(len(frames), -1).astype(np.int16)
+
+
+def hsv_delta(frames: np.ndarray, pixels: np.ndarray | None = None) -> np.ndarray:
     """[N] content_val of each frame against the previous one (0 for frame 0)."""
     count = len(frames)
     if count < 2:
         return np.zeros(count, np.float32)
-    strip = frames.reshape(-1, frames.shape[2], 3)  # one tall image: one cvtColor call
-    hsv = cv2.cvtColor(strip, cv2.COLOR_RGB2HSV).reshape(count, -1).astype(np.int16)
-    delta = np.abs(np.diff(hsv, axis=0)).mean(axis=1, dtype=np.float32)
+    pixels = hsv(frames) if pixels is None else pixels
+    delta = np.abs(np.diff(pixels, axis=0)).mean(axis=1, dtype=np.float32)
     return np.concatenate([[0.0], delta]).astype(np.float32)
 
 

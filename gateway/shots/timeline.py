@@ -9,7 +9,8 @@ next boundary. Then, in this order (docs/shots.md):
    equal parts no longer than the maximum, each starting with a "split" transition
    (confidence 0).
 Times come from per-frame timestamps when given (variable frame rate), else from
-``fps``; a shot's ``end_s`` is the start time of the frame after its last one.
+``fps``; a shot's ``end_s`` is the start time of the frame after its last one (for the
+last frame: its start plus the gap before it).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _frame_times(count: int, fps: float, timestamps: np.ndarray | None) -> np.nd
     """[count + 1] start time of each frame, then the end of the last one."""
     if timestamps is None or len(timestamps) != count:
         return np.arange(count + 1, dtype=np.float64) / fps
-    step = float(np.median(np.diff(timestamps))) if count > 1 else 1.0 / fps
+    step = float(timestamps[-1] - timestamps[-2]) if count > 1 else 1.0 / fps
     return np.append(np.asarray(timestamps, np.float64), float(timestamps[-1]) + step)
 
 

