@@ -107,7 +107,7 @@ def agreement(a: list[Any], b: list[Any]) -> dict[str, float]:
 
 
 async def measure(args: argparse.Namespace, frames: list[np.ndarray], worker: FerWorker,
-                  url: str) -> tuple[dict[str, list[float]], dict[str, list]]:
+                  url: str) -> tuple[dict[str, list[float]], dict[str, list[Any]]]:
     """Frames/s of every item per round, and each item's detections from its first round."""
     model = our_model()
     jpegs = [encode(f, "JPEG", 90) for f in frames]

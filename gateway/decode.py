@@ -91,7 +91,7 @@ def _open(path: Path) -> av.container.InputContainer:
 
 def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
     if not container.streams.video:
-        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+        kinds: list[str] = sorted({str(s.type) for s in container.streams}) or ["no streams"]
         detail = "audio only" if kinds == ["audio"] else ", ".join(kinds)
         raise UnsupportedMediaType(f"the file has no video stream ({detail})")
     fmt = container.format.name
@@ -166,6 +166,8 @@ def decode_video(
                         if audio_start is None and frame.time is not None:
                             audio_start = frame.time
                         chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+                        continue
+                    if not isinstance(frame, av.VideoFrame):
                         continue
                     index = len(small)
                     time = frame.time if frame.time is not None else index / float(stream.average_rate or 25)

@@ -83,9 +83,15 @@ class Pipeline:
         progress(0.02)
         decoded: DecodedVideo = await self._stage("decode", decode_video, video, sample_fps=s.sample_fps)
         progress(0.2)
-        shots = await self._shots(decoded)
+        # The text source (and a transcription) needs no shots: start it before detecting them.
+        cues_task = asyncio.create_task(self._all_cues(folder, decoded))
+        try:
+            shots = await self._shots(decoded)
+        except BaseException:
+            cues_task.cancel()
+            raise
         progress(0.3)
-        text_task = asyncio.create_task(self._texts(folder, decoded, shots))
+        text_task = asyncio.create_task(self._texts(cues_task, shots))
         gate = asyncio.Semaphore(max(1, s.shot_concurrency))
         done = 0
 
@@ -102,6 +108,7 @@ class Pipeline:
             text_source, texts, text_error = await text_task
         finally:
             text_task.cancel()
+            cues_task.cancel()
         results = []
         for index, (shot, (parts, errors)) in enumerate(zip(shots, per_shot, strict=True)):
             text = texts[index] if texts else None
@@ -212,23 +219,31 @@ class Pipeline:
                     cues.append(Cue(offset + float(segment["start"]), offset + float(segment["end"]), text))
         return cues
 
+    async def _all_cues(self, folder: Path, decoded: DecodedVideo) -> tuple[str | None, list[Cue], str | None]:
+        """The text source, its cues, and the reason when they could not be had."""
+        source, cues = await self._cues(folder, decoded)
+        if cues is not None:
+            return source, cues, None
+        try:
+            return source, await self._transcribe(decoded), None
+        except DownstreamError as exc:
+            return source, [], f"transcription failed: {exc.reason}"
+
     async def _texts(
-        self, folder: Path, decoded: DecodedVideo, shots: list[Shot]
+        self, cues_task: asyncio.Task[tuple[str | None, list[Cue], str | None]], shots: list[Shot]
     ) -> tuple[str | None, list[dict[str, Any]] | None, str | None]:
         """The text source, per-shot text results (None when the modality failed) and the reason."""
-        source: str | None = None
+        source, cues, error = await cues_task
+        if error:
+            return source, None, error
+        per_shot = assign_lines(cues, shots)
+        flat = [line for lines in per_shot for line in lines]
         try:
-            source, cues = await self._cues(folder, decoded)
-            if cues is None:
-                cues = await self._transcribe(decoded)
-            per_shot = assign_lines(cues, shots)
-            flat = [line for lines in per_shot for line in lines]
             predictions = await modalities.predict_lines(
                 self.clients, flat, batch_size=self.settings.text_batch_size
             )
         except DownstreamError as exc:
-            what = "transcription" if exc.service == "audio" else "text"
-            return source, None, f"{what} failed: {exc.reason}"
+            return source, None, f"text failed: {exc.reason}"
         results, cursor = [], 0
         for lines in per_shot:
             results.append(modalities.text_result(source, lines, predictions[cursor : cursor + len(lines)]))

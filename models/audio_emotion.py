@@ -61,13 +61,16 @@ def sources() -> list[Source]:
     ]
 
 
-def load_net():  # type: ignore[no-untyped-def]
+def load_net():
     """The full torch model (frozen encoder + trained head) in eval mode."""
     import numpy as np
     import torch
 
     from services.audio.training.network import (
-        AudioEmotionNet, EmotionHead, FeatureExtractor, WhisperEncoder,
+        AudioEmotionNet,
+        EmotionHead,
+        FeatureExtractor,
+        WhisperEncoder,
     )
 
     with np.load(ARTIFACT) as stored:

@@ -32,7 +32,7 @@ BASE_FILES = {
     "model/tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 }
 ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "text_emotion" / "adapter.safetensors"
-ARTIFACT_SHA256 = "to be pinned after training"
+ARTIFACT_SHA256 = "824e8bce7fd0ec882b3c2dbe8a53cc97510d9c01ddba983a2af04bf4f75ad554"
 ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m services.text.train'"
 OPSET = 17
 

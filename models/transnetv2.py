@@ -104,11 +104,9 @@ class StackedDDCNNV2(nn.Module):
         self.pool = nn.AvgPool3d(kernel_size=(1, 2, 2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = None
-        for block in self.DDCNN:
+        x = shortcut = self.DDCNN[0](x)
+        for block in self.DDCNN[1:]:
             x = block(x)
-            if shortcut is None:
-                shortcut = x
         return self.pool(F.relu(x) + shortcut)
 
 

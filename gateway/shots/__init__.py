@@ -23,7 +23,12 @@ from __future__ import annotations
 
 from gateway.shots.api import detect, detect_shots
 from gateway.shots.base import Boundary, Shot, ShotDetector
-from gateway.shots.factory import DETECTORS, create_detector, default_detector, default_detector_name
+from gateway.shots.factory import (
+    DETECTORS,
+    create_detector,
+    default_detector,
+    default_detector_name,
+)
 from gateway.shots.settings import ShotSettings
 from gateway.shots.timeline import build_shots
 

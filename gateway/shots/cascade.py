@@ -35,13 +35,17 @@ class CascadeParams:
     sure_cut: float = 20.0  # HSV change accepted without the model ...
     sure_ratio: float = 4.0  # ... with this ratio, when not a flash
     radius: int = 8  # neighbourhood of the median
-    half: int = 5  # gradual signal: frames t-half .. t+half
+    half: int = 4  # gradual signal: frames t-half .. t+half
     gradual_change: float = 10.0  # mean absolute RGB difference between those ends ...
-    gradual_linearity: float = 0.6  # ... over the sum of the steps between them
+    gradual_linearity: float = 0.5  # ... over the sum of the steps between them
+    fade_change: float = 30.0  # sure dissolve: change between frames t-6 and t+6 ...
+    fade_residual: float = 0.3  # ... and the frames between them off a linear blend of the two
+    fade_reject: float = 0.45  # not a dissolve: blend residual at least this, or change < 15
     threshold: float = 0.5  # TransNetV2 threshold, elsewhere
     gradual_threshold: float = 0.2  # ... near gradual candidates
     cut_threshold: float = 0.15  # ... at cut candidates
-    margin: int = 20  # real context on each side of what the model reads
+    margin: int = 16  # real context on each side of what the model reads
+    gradual_read: int = 5  # frames read on each side of a gradual candidate's centre
     batch_size: int = 4
 
 
@@ -49,7 +53,8 @@ class CascadeParams:
 class Candidates:
     sure: list[int]  # first frames of new shots, accepted without the model
     cuts: np.ndarray  # uncertain cut candidates (first frame of the new shot)
-    gradual: np.ndarray  # centres of gradual candidates
+    gradual: np.ndarray  # centres of uncertain gradual candidates
+    fades: list[int]  # centres of sure dissolves, accepted without the model
     delta: np.ndarray  # [N] HSV change per frame
 
 
@@ -69,8 +74,37 @@ def find_candidates(frames: np.ndarray, p: CascadeParams) -> Candidates:
     before, after = np.maximum(index - 1, 0), np.minimum(index + 2, count - 1)
     flash = _pair_delta(hsv, before, after) < 0.5 * delta[index]
     sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio) & ~flash
-    gradual = gradual_centres(frames, p)
-    return Candidates([int(f) for f in index[sure]], index[~sure], gradual, delta)
+    centres = gradual_centres(frames, p)
+    if len(index) and len(centres):  # a cut's step also looks like a short "fade": the cut explains it
+        near = np.abs(centres[:, None] - index[None, :]).min(axis=1) <= p.half + 2
+        centres = centres[~near]
+    verdicts = [fade_verdict(frames, int(g), p) for g in centres]
+    fades = [int(g) for g, v in zip(centres, verdicts, strict=True) if v is True]
+    gradual = np.asarray([g for g, v in zip(centres, verdicts, strict=True) if v is None], int)
+    return Candidates([int(f) for f in index[sure]], index[~sure], gradual, fades, delta)
+
+
+def fade_verdict(frames: np.ndarray, centre: int, p: CascadeParams, reach: int = 6) -> bool | None:
+    """True: surely a dissolve; False: surely not; None: ask the model.
+
+    The frames between ``centre - reach`` and ``centre + reach`` are projected on the
+    straight line between those two frames (a cross-fade lies on it); the residual is
+    the largest distance off the line, relative to the distance between the ends.
+    """
+    a, b = max(0, centre - reach), min(len(frames) - 1, centre + reach)
+    span = frames[a : b + 1].reshape(b - a + 1, -1).astype(np.float32)
+    direction = span[-1] - span[0]
+    norm = float(direction @ direction)
+    change = float(np.abs(direction).mean())
+    if change < 15.0 or norm <= 0.0:
+        return False
+    alpha = (span - span[0]) @ direction / norm
+    residual = float(np.linalg.norm(span - span[0] - np.outer(alpha, direction), axis=1).max() / np.sqrt(norm))
+    if residual >= p.fade_reject:
+        return False
+    if residual <= p.fade_residual and change >= p.fade_change:
+        return True
+    return None
 
 
 def gradual_centres(frames: np.ndarray, p: CascadeParams) -> np.ndarray:
@@ -91,28 +125,42 @@ def gradual_centres(frames: np.ndarray, p: CascadeParams) -> np.ndarray:
 
 
 def decide(probs: np.ndarray, found: Candidates, p: CascadeParams) -> list[Boundary]:
-    """The model's boundaries with per-frame thresholds, plus the sure cuts."""
+    """The model's boundaries with per-frame thresholds, plus the sure cuts and dissolves.
+
+    A model boundary within 2 frames of a cut candidate becomes a cut at the
+    candidate's frame (the HSV step is exact); others near a gradual candidate are
+    gradual.
+    """
     threshold = np.full(len(probs), p.threshold, np.float32)
     for centre in found.gradual:
         threshold[max(0, centre - 2 * p.half) : centre + 2 * p.half + 1] = p.gradual_threshold
-    threshold[np.maximum(found.cuts - 1, 0)] = np.minimum(threshold[np.maximum(found.cuts - 1, 0)], p.cut_threshold)
-    scaled = np.nan_to_num(probs, nan=0.0) * (0.5 / threshold)
-    model = [
-        Boundary(b.frame, b.kind, float(np.nanmax(probs[b.first : b.last + 1])), b.first, b.last)
-        for b in transnet.boundaries(scaled, 0.5)
-    ]
+    peaks = np.maximum(found.cuts - 1, 0)
+    threshold[peaks] = np.minimum(threshold[peaks], p.cut_threshold)
+    known = np.nan_to_num(probs, nan=0.0)
+    cuts = np.union1d(found.cuts, found.sure).astype(int)
+    decided = []
+    for b in transnet.boundaries(known * (0.5 / threshold), 0.5):
+        confidence = float(known[max(0, b.first - 1) : b.last + 1].max())
+        near = cuts[np.abs(cuts - b.frame) <= 2] if len(cuts) else cuts
+        if len(near):
+            decided.append(Boundary.cut(int(near[np.argmin(np.abs(near - b.frame))]), confidence))
+        elif len(found.gradual) and np.abs(found.gradual - b.frame).min() <= 2 * p.half:
+            decided.append(Boundary(b.frame, "gradual", confidence, min(b.first, b.frame), max(b.last, b.frame)))
+        else:
+            decided.append(Boundary(b.frame, b.kind, confidence, b.first, b.last))
     sure = [
         Boundary.cut(f, float(min(1.0, found.delta[f] / 60.0)))
         for f in found.sure
-        if not any(abs(b.frame - f) <= 3 for b in model)
+        if not any(abs(b.frame - f) <= 3 for b in decided)
     ]
-    return sorted(model + sure, key=lambda b: b.frame)
+    sure += [Boundary(g, "gradual", 0.7, g - p.half, g + p.half) for g in found.fades]
+    return sorted(decided + sure, key=lambda b: b.frame)
 
 
 def reads(found: Candidates, p: CascadeParams) -> list[tuple[int, int]]:
     """Frame ranges the model must read: around each uncertain cut and gradual candidate."""
     out = [(int(c) - 3, int(c) + 2) for c in found.cuts]
-    out += [(int(g) - p.half - 2, int(g) + p.half + 3) for g in found.gradual]
+    out += [(int(g) - p.gradual_read, int(g) + p.gradual_read + 1) for g in found.gradual]
     return out
 
 

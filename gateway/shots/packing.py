@@ -61,15 +61,17 @@ def segments(reads: list[tuple[int, int]], count: int, margin: int) -> list[Segm
 
 
 def pack(parts: list[Segment]) -> list[list[Segment]]:
-    """Segments in order, as many per window as fit."""
+    """First-fit decreasing: longest segments first, each into the first window with room."""
     windows: list[list[Segment]] = []
-    used = WINDOW
-    for part in parts:
-        if used + part.length > WINDOW:
+    room: list[int] = []
+    for part in sorted(parts, key=lambda s: -s.length):
+        slot = next((i for i, free in enumerate(room) if free >= part.length), None)
+        if slot is None:
             windows.append([])
-            used = 0
-        windows[-1].append(part)
-        used += part.length
+            room.append(WINDOW)
+            slot = len(windows) - 1
+        windows[slot].append(part)
+        room[slot] -= part.length
     return windows
 
 

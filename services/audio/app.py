@@ -38,18 +38,18 @@ AUDIO_BODY: dict[str, Any] = {
 
 
 def get_settings(request: Request) -> AudioSettings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_model(request: Request) -> AudioEmotionModel:
-    return request.app.state.model  # type: ignore[no-any-return]
+    return request.app.state.model
 
 
 def get_transcriber(request: Request) -> Transcriber:
     transcriber = request.app.state.transcriber
     if transcriber is None:
         raise ModelNotReady("speech-to-text model is not loaded; see the service log")
-    return transcriber  # type: ignore[no-any-return]
+    return transcriber
 
 
 SettingsDep = Annotated[AudioSettings, Depends(get_settings)]

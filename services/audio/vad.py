@@ -53,12 +53,6 @@ class Speech:
     def present(self) -> bool:
         return bool(self.regions) and self.seconds >= self.min_speech_s
 
-    def extract(self, samples: np.ndarray) -> np.ndarray:
-        """The speech regions of ``samples`` joined end to end (what the emotion model hears)."""
-        if not self.regions:
-            return np.zeros(0, np.float32)
-        return np.concatenate([samples[start:end] for start, end in self.regions])
-
 
 class SpeechDetector:
     """Silero VAD with a pure-tone veto. Thread-safe; the ONNX session is shared."""

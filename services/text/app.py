@@ -17,7 +17,7 @@ from services.text.settings import TextSettings
 
 
 def get_model(request: Request) -> TextEmotionModel:
-    return request.app.state.model  # type: ignore[no-any-return]
+    return request.app.state.model
 
 
 ModelDep = Annotated[TextEmotionModel, Depends(get_model)]

@@ -10,7 +10,9 @@ checkpoint's (``encoder.layer.0.attention.self.query.weight`` ...).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -109,21 +111,38 @@ class _Encoder(nn.Module):
         self.layer = nn.ModuleList(layers)
 
 
+@dataclass(frozen=True)
+class BertConfig:
+    """The fields of a Hugging Face BERT ``config.json`` this encoder uses."""
+
+    vocab_size: int
+    hidden_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    intermediate_size: int
+    max_position_embeddings: int
+    type_vocab_size: int
+    layer_norm_eps: float
+    hidden_dropout_prob: float
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BertConfig:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
 class Bert(nn.Module):
     """Token embeddings -> N transformer layers; ``run_layers`` allows running a slice."""
 
-    def __init__(self, config: dict[str, object]) -> None:
+    def __init__(self, c: BertConfig) -> None:
         super().__init__()
-        c = {k: config[k] for k in ("hidden_size", "num_attention_heads", "intermediate_size",
-                                   "num_hidden_layers", "vocab_size", "max_position_embeddings",
-                                   "type_vocab_size", "layer_norm_eps", "hidden_dropout_prob")}
-        width, eps, drop = int(c["hidden_size"]), float(c["layer_norm_eps"]), float(c["hidden_dropout_prob"])
+        width, eps, drop = c.hidden_size, c.layer_norm_eps, c.hidden_dropout_prob
         self.width = width
-        self.embeddings = _Embeddings(int(c["vocab_size"]), int(c["max_position_embeddings"]),
-                                      int(c["type_vocab_size"]), width, eps, drop)
+        self.embeddings = _Embeddings(
+            c.vocab_size, c.max_position_embeddings, c.type_vocab_size, width, eps, drop
+        )
         self.encoder = _Encoder([
-            BertLayer(width, int(c["num_attention_heads"]), int(c["intermediate_size"]), eps, drop)
-            for _ in range(int(c["num_hidden_layers"]))
+            BertLayer(width, c.num_attention_heads, c.intermediate_size, eps, drop)
+            for _ in range(c.num_hidden_layers)
         ])
 
     @staticmethod
@@ -143,7 +162,7 @@ class Bert(nn.Module):
     @classmethod
     def from_directory(cls, directory: Path) -> Bert:
         """Build from a checkpoint directory (``config.json`` + ``model.safetensors``)."""
-        model = cls(json.loads((directory / "config.json").read_text()))
+        model = cls(BertConfig.from_dict(json.loads((directory / "config.json").read_text())))
         state = load_file(str(directory / "model.safetensors"))
         state = {k: v for k, v in state.items() if not k.startswith("pooler.") and k != "embeddings.position_ids"}
         model.load_state_dict(state, strict=True)

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from emocore.labels import NUM_LABELS
 from services.text.evaluation import Evaluation, evaluate, to_markdown
 from services.text.meld import DEFAULT_DATA_DIR, Utterance, read_split
 from services.text.network import NetConfig, TextEmotionNet, base_dir
@@ -96,7 +97,7 @@ def predict(net: TextEmotionNet, features: list[torch.Tensor]) -> np.ndarray:
     """Probabilities [N, 7] for cached features."""
     net.eval()
     order = sorted(range(len(features)), key=lambda i: features[i].shape[0])
-    probs = np.zeros((len(features), net.head[-1].out_features), dtype=np.float32)
+    probs = np.zeros((len(features), NUM_LABELS), dtype=np.float32)
     for start in range(0, len(order), 128):
         chunk = order[start : start + 128]
         x, mask = collate(features, chunk)
@@ -128,7 +129,7 @@ def train(config: TrainConfig, train_set: list[Utterance], dev_set: list[Utteran
     dev_y = np.array([u.label for u in dev_set])
     lengths = [x.shape[0] for x in train_x]
     loss_fn = nn.CrossEntropyLoss(
-        weight=class_weights(train_y, len(net.head[-1].bias), config.weight_power),
+        weight=class_weights(train_y, NUM_LABELS, config.weight_power),
         label_smoothing=config.label_smoothing,
     )
     params = [p for p in net.parameters() if p.requires_grad]
@@ -191,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--out", type=Path, default=ARTIFACT, help="adapter file to write")
-    parser.add_argument("--card", type=Path, default=CARD, help="model card to update ('' = none)")
+    parser.add_argument("--card", type=Path, default=CARD, help="model card to update")
+    parser.add_argument("--no-card", action="store_true", help="leave the model card alone")
     parser.add_argument("--threads", type=int, default=2)
     defaults = TrainConfig()
     for name in ("epochs", "batch_size", "lr", "weight_power", "label_smoothing", "seed", "max_tokens"):
@@ -212,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     net.save_adapter(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB); best dev: {result.headline()}")
-    if str(args.card):
+    if not args.no_card:
         command = "python -m services.text.train " + " ".join(argv if argv is not None else sys.argv[1:])
         write_card(args.card, config, result, log, command.strip())
         print(f"updated {args.card}")

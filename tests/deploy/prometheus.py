@@ -38,6 +38,17 @@ class Prometheus:
         response = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10)
         return dict(response.json())
 
+    def wait_for_scrapes(self, count: int, timeout_s: float = 30.0) -> None:
+        """Until every target has been scraped ``count`` times (rate() needs two)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            result = self.query("min(count_over_time(up[5m]))").get("data", {}).get("result", [])
+            if result and float(result[0]["value"][1]) >= count:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fewer than {count} scrapes per target after {timeout_s:.0f}s")
+            time.sleep(0.5)
+
     def targets_up(self) -> int:
         answer = self.query("sum(up)")
         result = answer.get("data", {}).get("result", [])

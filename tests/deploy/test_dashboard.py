@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -135,8 +134,7 @@ def test_a_misspelt_metric_fails_the_check(exported: set[str]) -> None:
 def prometheus(live_targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
     workdir: Path = tmp_path_factory.mktemp("prometheus")
     with run_prometheus(live_targets, workdir, labels={"namespace": NAMESPACE}) as server:
-        # rate() needs two samples in the window: let a few scrapes land.
-        time.sleep(3)
+        server.wait_for_scrapes(3)
         yield server
 
 

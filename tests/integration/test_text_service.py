@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,7 +34,7 @@ def client() -> Iterator[TestClient]:
 def predict(client: TestClient, texts: list[str]) -> list[dict]:
     response = client.post("/v1/predict", json={"texts": texts})
     assert response.status_code == 200, response.text
-    return response.json()["predictions"]  # type: ignore[no-any-return]
+    return response.json()["predictions"]
 
 
 def test_clear_emotions_are_recognised(client: TestClient) -> None:
@@ -74,6 +75,12 @@ def test_more_lines_than_the_limit_is_413(client: TestClient) -> None:
     assert "limit of 100" in response.json()["error"]["message"]
 
 
+def test_body_over_the_byte_limit_is_413_before_parsing(client: TestClient) -> None:
+    response = client.post("/v1/predict", json={"texts": ["a" * (3 * 1024 * 1024)]})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
 def test_long_line_is_truncated_and_still_answered(client: TestClient) -> None:
     long_line = HAPPY + " " + "And then we talked about the weather for a while. " * 30
     prediction = predict(client, [long_line])[0]
@@ -102,7 +109,7 @@ def test_metrics_count_lines_and_inference_batches(client: TestClient) -> None:
     assert 'emo_inference_batch_size_count{model="text_emotion",service="text"}' in text
 
 
-def test_missing_tokenizer_means_not_ready_and_503(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_tokenizer_means_not_ready_and_503(tmp_path: Path) -> None:
     settings = TextSettings(tokenizer_path=tmp_path / "absent.json")
     with TestClient(create_app(settings)) as other:
         assert other.get("/health/ready").status_code == 503

@@ -75,6 +75,7 @@ def encode_audio(samples: np.ndarray, fmt: str = "wav", rate: int = SAMPLE_RATE,
     layout = "mono" if channels == 1 else "stereo"
     with av.open(buffer, "w", format=container_format) as container:
         stream = container.add_stream(codec, rate=rate, layout=layout)
+        assert isinstance(stream, av.AudioStream)
         frame = av.AudioFrame.from_ndarray(
             np.ascontiguousarray(samples.reshape(1, -1), dtype=np.float32), format="flt", layout=layout)
         frame.sample_rate = rate
@@ -85,6 +86,20 @@ def encode_audio(samples: np.ndarray, fmt: str = "wav", rate: int = SAMPLE_RATE,
     return buffer.getvalue()
 
 
+def streamed_webm(samples: np.ndarray) -> bytes:
+    """WebM/Opus written as a live stream: its header states no duration at all."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="webm", options={"live": "1"}) as container:
+        stream = container.add_stream("libopus", rate=48000, layout="mono")
+        assert isinstance(stream, av.AudioStream)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=2)
 def silent_flac(seconds: float, rate: int = 8000) -> bytes:
     """A valid FLAC of digital silence (2 hours is about 180 kB), written minute by minute."""
     buffer = io.BytesIO()

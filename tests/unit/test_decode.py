@@ -50,7 +50,7 @@ def test_samples_at_two_per_second_as_jpeg_with_frame_indices(clip: Path) -> Non
     for k, sample in enumerate(samples):
         assert k * 0.5 <= sample.time_s < k * 0.5 + 1 / FPS
         image = cv2.imdecode(np.frombuffer(sample.jpeg, np.uint8), cv2.IMREAD_COLOR)
-        assert image.shape == (sample.height, sample.width, 3) == (144, 176, 3)
+        assert image is not None and image.shape == (sample.height, sample.width, 3) == (144, 176, 3)
 
 
 def test_samples_of_a_large_video_are_downscaled_to_the_longer_side() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gateway.shots.base import Boundary
+from gateway.shots.base import Boundary, Shot
 from gateway.shots.timeline import build_shots
 
 FPS = 25.0
 
 
-def spans(shots: list) -> list[tuple[int, int, str]]:  # type: ignore[type-arg]
+def spans(shots: list[Shot]) -> list[tuple[int, int, str]]:
     return [(s.start_frame, s.end_frame, s.transition) for s in shots]
 
 
@@ -53,11 +53,10 @@ def test_long_takes_are_split_evenly() -> None:
     shots = build_shots([Boundary.cut(100, 0.9)], 1100, FPS, max_shot_s=10.0)  # 250 frames at most
     assert spans(shots) == [
         (0, 99, "start"),
-        (100, 299, "cut"),
-        (300, 499, "split"),
-        (500, 699, "split"),
-        (700, 899, "split"),
-        (900, 1099, "split"),
+        (100, 349, "cut"),
+        (350, 599, "split"),
+        (600, 849, "split"),
+        (850, 1099, "split"),
     ]
     assert all(s.frame_count <= 250 for s in shots)
     assert shots[2].confidence == 0.0

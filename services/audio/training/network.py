@@ -35,6 +35,9 @@ def whisper_mel_filters(sample_rate: int = 16000) -> np.ndarray:
 class LogMel(nn.Module):
     """Waveform [B, S] -> Whisper log-mel [B, 80, S // 160], as faster-whisper computes it."""
 
+    basis: torch.Tensor
+    mel: torch.Tensor
+
     def __init__(self) -> None:
         super().__init__()
         n = torch.arange(N_FFT, dtype=torch.float64)
@@ -81,6 +84,8 @@ class EncoderLayer(nn.Module):
 
 class WhisperEncoder(nn.Module):
     """Whisper's audio encoder; returns the hidden states after the embedding and every layer."""
+
+    positions: torch.Tensor
 
     def __init__(self, dim: int = 384, heads: int = 6, layers: int = 4, positions: int = 1500) -> None:
         super().__init__()
@@ -160,6 +165,9 @@ class StatsPooling(nn.Module):
 
 class EmotionHead(nn.Module):
     """Standardise the pooled features, then a one-hidden-layer MLP to seven logits."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(self, features: int, hidden: int, classes: int = 7, dropout: float = 0.3) -> None:
         super().__init__()
