@@ -32,14 +32,14 @@ from gateway.shots.base import Boundary, check_frames
 class CascadeParams:
     cut_min: float = 12.0  # HSV change for a cut candidate ...
     cut_ratio: float = 2.5  # ... and its ratio to the neighbourhood median (+1)
-    sure_cut: float = 20.0  # HSV change accepted without the model ...
+    sure_cut: float = 30.0  # HSV change accepted without the model ...
     sure_ratio: float = 4.0  # ... with this ratio, when not a flash
     radius: int = 8  # neighbourhood of the median
     half: int = 4  # gradual signal: frames t-half .. t+half
     gradual_change: float = 10.0  # mean absolute RGB difference between those ends ...
     gradual_linearity: float = 0.5  # ... over the sum of the steps between them
-    fade_change: float = 30.0  # sure dissolve: change between frames t-6 and t+6 ...
-    fade_residual: float = 0.3  # ... and the frames between them off a linear blend of the two
+    fade_change: float = 28.0  # sure dissolve: change between frames t-6 and t+6 ...
+    fade_residual: float = 0.4  # ... and the frames between them off a linear blend of the two
     fade_reject: float = 0.45  # not a dissolve: blend residual at least this, or change < 15
     threshold: float = 0.5  # TransNetV2 threshold, elsewhere
     gradual_threshold: float = 0.2  # ... near gradual candidates
@@ -75,13 +75,14 @@ def find_candidates(frames: np.ndarray, p: CascadeParams) -> Candidates:
     flash = _pair_delta(hsv, before, after) < 0.5 * delta[index]
     sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio) & ~flash
     centres = gradual_centres(frames, p)
-    if len(index) and len(centres):  # a cut's step also looks like a short "fade": the cut explains it
-        near = np.abs(centres[:, None] - index[None, :]).min(axis=1) <= p.half + 2
+    sure_cuts = index[sure]
+    if len(sure_cuts) and len(centres):  # a cut's step also looks like a short "fade": the cut explains it
+        near = np.abs(centres[:, None] - sure_cuts[None, :]).min(axis=1) <= p.half + 2
         centres = centres[~near]
     verdicts = [fade_verdict(frames, int(g), p) for g in centres]
     fades = [int(g) for g, v in zip(centres, verdicts, strict=True) if v is True]
     gradual = np.asarray([g for g, v in zip(centres, verdicts, strict=True) if v is None], int)
-    return Candidates([int(f) for f in index[sure]], index[~sure], gradual, fades, delta)
+    return Candidates([int(f) for f in sure_cuts], index[~sure], gradual, fades, delta)
 
 
 def fade_verdict(frames: np.ndarray, centre: int, p: CascadeParams, reach: int = 6) -> bool | None:
