@@ -5,7 +5,7 @@ writes ``bench/reports/text_throughput.md``. Two ``uvicorn services.text.app:app
 processes run side by side on loopback: one with the embedded backend (ONNX Runtime in
 the service), one calling a local ``tritonserver`` (``tests.support.triton.run_triton``,
 Python backend over the same ONNX file, production ``config.pbtxt``). Both get the same
-real subtitle lines (MELD dev, 1,109 utterances) in requests of several sizes and client
+real subtitle lines (the first 512 of MELD dev) in requests of several sizes and client
 concurrencies. Compared items are measured interleaved, round by round; the report gives
 medians and medians of per-round ratios, because the 2 CPU cores are shared.
 """
@@ -130,15 +130,17 @@ def report(results: dict[tuple[int, int, str], dict[str, list[float]]], args: ar
     lines = [
         "# Text path throughput",
         "",
-        f"Command: `.venv/bin/python -m bench.text_throughput --rounds {args.rounds}` "
+        f"Command: `.venv/bin/python -m bench.text_throughput --rounds {args.rounds} --lines "
+        f"{args.lines}` "
         f"(`make bench` runs it). {info['when']}.",
         "",
         f"Machine: {info['machine']}. Load average before/after: {info['load_before']} / "
         f"{info['load_after']} (the cores are shared with other work: absolute figures are "
         "noisy; ratios of items measured back to back in the same round are the figures to read).",
         "",
-        f"Lines: the {info['lines']} utterances of MELD dev (real subtitle lines, 14 tokens on "
-        f"average); requests of one line send the first {args.single_lines}. {args.rounds} "
+        f"Lines: the first {info['lines']} utterances of MELD dev (real subtitle lines, about 14 "
+        f"tokens on average) per trial; requests of one line send the first {args.single_lines}. "
+        f"{args.rounds} "
         "rounds, the order of embedded and Triton alternating per round; figures are medians "
         "over rounds, ratios medians of per-round ratios.",
         "",
@@ -180,7 +182,7 @@ NOTES = [
 async def run(args: argparse.Namespace) -> str:
     WORK.mkdir(parents=True, exist_ok=True)
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    lines = [u.text for u in read_split(args.data_dir / "dev.csv")]
+    lines = [u.text for u in read_split(args.data_dir / "dev.csv")][: args.lines]
     with (
         run_triton(text_only_repository(WORK)) as triton,
         text_service("embedded", None) as emb,
@@ -203,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 16, 64, 256])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--single-lines", type=int, default=200, help="lines sent one per request")
+    parser.add_argument("--lines", type=int, default=512, help="MELD dev lines per trial")
+    parser.add_argument("--single-lines", type=int, default=96, help="lines sent one per request")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--output", type=Path, default=REPORT)
     args = parser.parse_args(argv)

@@ -38,8 +38,9 @@ def table(result: dict[str, Any]) -> str:
     for shot in result["shots"]:
         fused = shot.get("fused")
         review = "-" if fused is None else ("YES" if fused["needs_review"] else "no")
+        span = f"{shot['start_s']:.2f}-{shot['end_s']:.2f}"
         lines.append(
-            f"{shot['index']:>4}  {shot['start_s']:6.2f}-{shot['end_s']:6.2f}  "
+            f"{shot['index']:>4}  {span:>13}  "
             f"{cell(shot['face'], 'no face'):16}  {cell(shot['text'], 'no words'):16}  "
             f"{cell(shot['audio'], 'no speech'):16}  {cell(fused, '-'):16}  {review}"
         )

@@ -146,13 +146,17 @@ class LocalStack:
         self.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops everything like Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the services as local processes.")
     parser.add_argument("--only", nargs="+", choices=list(APPS), help="run only these services")
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
     stack = LocalStack(tuple(args.only or APPS), host=args.host)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"starting {', '.join(stack.names)} (logs in {stack.log_dir}) ...", flush=True)
     try:
         stack.start()

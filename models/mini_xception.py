@@ -98,6 +98,10 @@ class MiniXception(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         self.classifier = nn.Conv2d(128, NUM_CLASSES, 3, padding=1)
 
+    @property
+    def residual_modules(self) -> list[ResidualModule]:
+        return [block for block in self.blocks if isinstance(block, ResidualModule)]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
         x = F.relu(self.bn2(self.conv2(x)))
@@ -133,6 +137,7 @@ def _load_separable(sep: SeparableConv2d, w: dict[str, np.ndarray]) -> None:
 
 
 def _load_bn(bn: nn.BatchNorm2d, w: dict[str, np.ndarray]) -> None:
+    assert bn.running_mean is not None and bn.running_var is not None
     _set(bn.weight, w["gamma"])
     _set(bn.bias, w["beta"])
     _set(bn.running_mean, w["moving_mean"])
@@ -153,7 +158,7 @@ def load_keras_weights(model: MiniXception, hdf5_path: Path) -> MiniXception:
         _load_bn(model.bn2, get("batch_normalization_2"))
         # Keras numbered the layers in creation order: in residual module m the shortcut
         # is conv2d_{m+2} with BN 3m, the separable convs 2m-1 and 2m have BNs 3m+1, 3m+2.
-        for m, module in enumerate(model.blocks, start=1):
+        for m, module in enumerate(model.residual_modules, start=1):
             _load_conv(module.shortcut, get(f"conv2d_{m + 2}"))
             _load_bn(module.shortcut_bn, get(f"batch_normalization_{3 * m}"))
             _load_separable(module.sep1, get(f"separable_conv2d_{2 * m - 1}"))
