@@ -150,7 +150,7 @@ def report(service: dict[Any, Measure], model: dict[Any, Measure], args: argpars
     lines = [
         "# Face path throughput",
         "",
-        f"Command: `.venv/bin/python -m bench.face_throughput --rounds {args.rounds}` "
+        f"Command: `.venv/bin/python -m bench.face_throughput --rounds {args.rounds} --passes {args.passes}` "
         f"(`make bench` runs it). {info['when']}.",
         "",
         f"Machine: {info['machine']}. Load average before/after: {info['load_before']} / "
@@ -258,7 +258,7 @@ async def run(args: argparse.Namespace) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--passes", type=int, default=2, help="times each trial sends every frame")
+    parser.add_argument("--passes", type=int, default=1, help="times each trial sends every frame")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--crops", type=int, default=512)

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.requests import ClientDisconnect
 
 from emocore.errors import InvalidInput, NotFound, PayloadTooLarge
 from emocore.service import error_response, install
@@ -116,6 +117,9 @@ async def submit(
         )
         options = await prepare(upload, folder, settings)
         runner.submit(job_id, options, upload.fields.get("webhook_url"))
+    except ClientDisconnect as exc:  # counted as its own code, not as a server error
+        shutil.rmtree(folder, ignore_errors=True)
+        raise InvalidInput("the client disconnected before the upload was complete", code="client_disconnected") from exc
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -38,10 +38,11 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from emocore.errors import InvalidInput, UnsupportedMediaType
+from emocore.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 SMALL_WIDTH, SMALL_HEIGHT = 48, 27
 AUDIO_RATE = 16000
+MAX_PIXELS = 8192 * 4320  # DCI 8K; a larger declared frame is refused before decoding
 # Leading bytes of containers we know, to tell "corrupt video" from "not a video".
 _TEXT_FORMATS = {"tty", "bin", "idf", "adf", "xbin"}  # FFmpeg renders these text files as "video"
 _SIGNATURES = ((4, b"ftyp"), (0, b"\x1a\x45\xdf\xa3"), (0, b"RIFF"), (0, b"OggS"), (0, b"FLV"), (0, b"\x47"))
@@ -100,6 +101,9 @@ def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
     if fmt in _TEXT_FORMATS:
         raise UnsupportedMediaType(f"a text file ({fmt}), not a video")
     stream = container.streams.video[0]
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if width * height > MAX_PIXELS:
+        raise PayloadTooLarge(f"the video declares {width}x{height} frames, over the {MAX_PIXELS}-pixel (8K) limit")
     stream.thread_type = "AUTO"
     return stream
 

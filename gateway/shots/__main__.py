@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for shot in shots:
             print(f"{shot.index:4d}  frames {shot.start_frame:6d}-{shot.end_frame:<6d} "
-                  f"{shot.start_s:9.3f}s-{shot.end_s:<9.3f}s  {shot.transition:8s} {shot.confidence:.2f}")
+                  f"{shot.start_s:9.3f} s - {shot.end_s:9.3f} s  {shot.transition:8s} {shot.confidence:.2f}")
     return 0
 
 

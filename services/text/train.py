@@ -107,7 +107,7 @@ def predict(net: TextEmotionNet, features: list[torch.Tensor]) -> np.ndarray:
 
 def class_weights(labels: np.ndarray, classes: int, power: float) -> torch.Tensor:
     counts = np.bincount(labels, minlength=classes).astype(np.float64)
-    weights = (len(labels) / (classes * counts)) ** power
+    weights = (len(labels) / (classes * np.maximum(counts, 1.0))) ** power
     weights /= (weights * counts).sum() / len(labels)  # mean weight per example = 1
     return torch.tensor(weights, dtype=torch.float32)
 

@@ -38,7 +38,7 @@ def test_write_card_replaces_only_the_measured_section(tmp_path: Path) -> None:
     text = card.read_text()
     assert text.startswith("# Card\n\nbefore\n") and text.endswith("\nafter\n")
     assert "old figures" not in text
-    assert "weighted F1: 0.8000" in text and "`python -m services.text.train`" in text
+    assert "weighted F1: 0.8667" in text and "`python -m services.text.train`" in text
     with pytest.raises(ValueError, match="metrics:start"):
         (tmp_path / "bare.md").write_text("no markers")
         write_card(tmp_path / "bare.md", TrainConfig(), result, [], "x")
