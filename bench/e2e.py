@@ -71,14 +71,16 @@ def run_job(gateway: str, clip: Sample, subtitles: bool) -> tuple[float, dict[st
     return wall, response.json(), {k: after[k] - before.get(k, 0.0) for k in after}
 
 
-def report(clip: Sample, floor: float, runs: list[tuple[str, float, dict[str, Any], dict[str, float]]]) -> str:
+def report(
+    clip: Sample, floor: float, runs: list[tuple[str, float, dict[str, Any], dict[str, float]]], load: list[float]
+) -> str:
     video = runs[0][2]["video"]
     lines = [
         "# End-to-end real-time factor (CPU, embedded, default settings)",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-        f"(shared with other work), Python {platform.python_version()}. "
-        "Reproduce: `.venv/bin/python -m bench.e2e`.",
+        f"(shared with other work: 1-minute load average {load[0]:.1f} before, {load[1]:.1f} after), "
+        f"Python {platform.python_version()}. Reproduce: `.venv/bin/python -m bench.e2e`.",
         "",
         f"Clip: `{clip.video.relative_to(REPO_ROOT)}`, {video['width']}x{video['height']}, "
         f"{video['fps']:.0f} fps, {video['duration_s']:.1f} s, H.264 + AAC, {len(runs[0][2]['shots'])} shots "
@@ -124,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     clip = cached(f"bench720x{args.repeat}", size=(1280, 720), repeat=args.repeat)
     warmup = cached("small")
+    load = [os.getloadavg()[0]]
     floor = decode_floor(clip.video)
     root = REPO_ROOT / "build" / "bench-e2e"
     env = {"EMO_GATEWAY_DATA_DIR": str(root / "gateway")}
@@ -136,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             runs.append((name, wall, result, sums))
             print(f"{name}: {wall:.1f} s for {result['video']['duration_s']:.1f} s of video", flush=True)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(report(clip, floor, runs))
+    load.append(os.getloadavg()[0])
+    REPORT.write_text(report(clip, floor, runs, load))
     print(f"floor {floor:.2f} s; wrote {REPORT.relative_to(REPO_ROOT)}")
     return 0
 

@@ -209,6 +209,10 @@ def report(service: dict[Any, Measure], model: dict[Any, Measure], args: argpars
 
 
 NOTES = [
+    "Face detection (OpenCV Haar cascades, on CPU in the service process, identical for both "
+    "backends) costs far more per frame than classifying the crop, so the backend choice "
+    "barely moves the service's frames/s; the model-alone table isolates the backends. Where "
+    "detection time goes: bench/reports/face_vs_fer.md.",
     "Local Triton is not production Triton: it has only the Python backend, so every "
     "execution crosses the Python stub's shared-memory IPC and runs ONNX Runtime there "
     "(docs/triton_local.md); on GPU nodes the C++ onnxruntime backend has less overhead per "

@@ -29,6 +29,7 @@ from services.audio.vad import SpeechDetector
 
 LAYERS = (1, 2, 3)
 HIDDEN = 256
+BATCH = 64
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT = REPO_ROOT / "models" / "artifacts" / "audio_emotion" / "head.npz"
 CARD = REPO_ROOT / "models" / "cards" / "audio_emotion.md"
@@ -77,10 +78,28 @@ def extract(clips: list[data.Clip], augment: int, seed: int, batch: int = 32) ->
     return out
 
 
-def train_head(features: np.ndarray, labels: np.ndarray, *, epochs: int, seed: int) -> EmotionHead:
+def save_cache(path: Path, feats: dict[str, list]) -> None:
+    """Features to an .npz (flat arrays and per-clip counts), to retrain heads without re-encoding."""
+    np.savez(path, clean=np.concatenate(feats["clean"]), weights=np.concatenate(feats["weights"]),
+             augmented=np.concatenate(feats["augmented"]), speech=np.asarray(feats["speech"]),
+             clean_counts=[len(c) for c in feats["clean"]],
+             augmented_counts=[len(a) for a in feats["augmented"]])
+
+
+def load_cache(path: Path) -> dict[str, list]:
+    with np.load(path) as stored:
+        def split(name: str, counts: str) -> list:
+            return np.split(stored[name], np.cumsum(stored[counts])[:-1])
+        return {"clean": split("clean", "clean_counts"), "weights": split("weights", "clean_counts"),
+                "augmented": split("augmented", "augmented_counts"),
+                "speech": [bool(v) for v in stored["speech"]]}
+
+
+def train_head(features: np.ndarray, labels: np.ndarray, *, epochs: int, seed: int,
+               hidden: int = HIDDEN, batch: int = BATCH) -> EmotionHead:
     """AdamW on the pooled features; class-balanced, label-smoothed cross-entropy."""
     torch.manual_seed(seed)
-    head = EmotionHead(features.shape[1], HIDDEN)
+    head = EmotionHead(features.shape[1], hidden)
     head.mean.copy_(torch.from_numpy(features.mean(axis=0)))
     head.std.copy_(torch.from_numpy(features.std(axis=0) + 1e-5))
     x, y = torch.from_numpy(features), torch.from_numpy(labels)
@@ -90,8 +109,8 @@ def train_head(features: np.ndarray, labels: np.ndarray, *, epochs: int, seed: i
     head.train()
     for _ in range(epochs):
         order = torch.randperm(len(x))
-        for start in range(0, len(x), 64):
-            idx = order[start : start + 64]
+        for start in range(0, len(x), batch):
+            idx = order[start : start + batch]
             loss = torch.nn.functional.cross_entropy(head(x[idx]), y[idx], weight=weight,
                                                      label_smoothing=0.1)
             optimizer.zero_grad()
@@ -122,7 +141,7 @@ def predict_clips(head: EmotionHead, feats: dict[str, list], which: np.ndarray) 
 def save_head(head: EmotionHead, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.numpy().astype(np.float32) for k, v in head.state_dict().items()}
-    np.savez(path, layers=np.asarray(LAYERS), hidden=np.asarray(HIDDEN), **state)
+    np.savez(path, layers=np.asarray(LAYERS), hidden=np.asarray(head.hidden), **state)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,13 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--artifact", type=Path, default=ARTIFACT)
     parser.add_argument("--card", type=Path, default=CARD)
+    parser.add_argument("--cache", type=Path, help="features .npz: read if present, else written")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     began = time.perf_counter()
     clips = data.list_clips(args.data)
     labels = np.asarray([c.label for c in clips])
     actors = np.asarray([c.actor for c in clips])
-    feats = extract(clips, args.augment, args.seed)
+    if args.cache and args.cache.is_file():
+        feats = load_cache(args.cache)
+    else:
+        feats = extract(clips, args.augment, args.seed)
+        if args.cache:
+            save_cache(args.cache, feats)
+    torch.set_num_threads(1)  # the head's small matmuls run faster on one thread
     probs: dict[int, np.ndarray] = {}
     for fold, held_out in enumerate(data.actor_folds(actors)):
         x, y = training_set(feats, labels, ~held_out)

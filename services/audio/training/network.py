@@ -171,6 +171,7 @@ class EmotionHead(nn.Module):
 
     def __init__(self, features: int, hidden: int, classes: int = 7, dropout: float = 0.3) -> None:
         super().__init__()
+        self.hidden = hidden
         self.register_buffer("mean", torch.zeros(features))
         self.register_buffer("std", torch.ones(features))
         self.net = nn.Sequential(
