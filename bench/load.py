@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -134,7 +135,8 @@ async def scenarios(stack: LocalStack, uploads: int) -> tuple[list[Outcome], lis
     return outcomes, jobs
 
 
-def report(outcomes: list[Outcome], jobs: list[float], uploads: int, without: list[str], wall_s: float) -> str:
+def report(outcomes: list[Outcome], jobs: list[float], uploads: int, without: list[str], wall_s: float,
+           load: float) -> str:
     lines = [
         "# Load test (loopback, every service its own process, embedded models)",
         "",
@@ -153,7 +155,8 @@ def report(outcomes: list[Outcome], jobs: list[float], uploads: int, without: li
         + ", ".join(f"{t:.1f}" for t in sorted(jobs))
         + (f"; {uploads / max(jobs):.3f} jobs/s overall." if jobs else "."),
         "",
-        f"Total run {wall_s:.0f} s. Services left out: {', '.join(without) or 'none'}.",
+        f"Total run {wall_s:.0f} s on {os.cpu_count()} CPU cores (load average {load:.1f} at the start, "
+        f"other work included). Services left out: {', '.join(without) or 'none'}.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -174,12 +177,12 @@ def main(argv: list[str] | None = None) -> int:
             "EMO_FACE_MAX_CONCURRENT_REQUESTS": str(SERVICE_LIMIT),
             "EMO_TEXT_MAX_CONCURRENT_REQUESTS": str(SERVICE_LIMIT),
         }
-        started = time.perf_counter()
+        load, started = os.getloadavg()[0], time.perf_counter()
         with LocalStack.on_free_ports(names, env=env, log_dir=Path(tmp) / "logs", ready_timeout_s=600) as stack:
             outcomes, jobs = asyncio.run(scenarios(stack, args.uploads))
         wall = time.perf_counter() - started
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(report(outcomes, jobs, args.uploads, args.without, wall))
+    REPORT.write_text(report(outcomes, jobs, args.uploads, args.without, wall, load))
     print(REPORT.read_text())
     problems = [p for o in outcomes for p in o.problems]
     for problem in problems:

@@ -171,8 +171,11 @@ NOTES = [
     "execution crosses the Python stub's IPC (docs/triton_local.md); on GPU nodes the C++ "
     "onnxruntime backend runs the encoder far faster. The Triton column shows the cost of "
     "the extra hop on CPU, not GPU serving.",
-    "Batching many lines per request is what makes text cheap: one request of one line "
-    "pays HTTP, JSON, tokenizer and session overhead for 14 tokens of work.",
+    "On 2 busy CPU cores the encoder's compute dominates: lines/s barely depends on the "
+    "request size, because HTTP, JSON and tokenizer overhead per request is small next to "
+    "running a 6-layer encoder on every line. Larger requests mainly raise latency per "
+    "request. The one-line trials send only the first lines of the set, so compare them "
+    "across backends, not across sizes.",
     "The dynamic batcher only merges requests whose tensors have the same shape; text "
     "batches are padded per batch, so merges happen mostly between equal-length batches.",
     "Client, service(s) and Triton share the same 2 cores.",

@@ -117,8 +117,10 @@ class JobStore:
     def count(self, status: str) -> int:
         return int(self._execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (status,))[0][0])
 
-    def recover(self) -> list[str]:
-        """Fail the jobs a stopped gateway left running; return the queued ones, oldest first."""
-        for (job_id,) in self._execute("SELECT id FROM jobs WHERE status = 'running'"):
+    def recover(self) -> tuple[list[str], list[str]]:
+        """Fail the jobs a stopped gateway left running; (those, the queued ones oldest first)."""
+        interrupted = [r[0] for r in self._execute("SELECT id FROM jobs WHERE status = 'running'")]
+        for job_id in interrupted:
             self.fail(job_id, INTERRUPTED)
-        return [r[0] for r in self._execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at")]
+        queued = [r[0] for r in self._execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at")]
+        return interrupted, queued

@@ -46,7 +46,10 @@ class JobRunner:
 
     async def start(self) -> None:
         """Recover the store after a restart, re-queue waiting jobs, start the workers."""
-        for job_id in self.store.recover():
+        interrupted, queued = self.store.recover()
+        for job_id in interrupted:
+            shutil.rmtree(job_folder(self.settings, job_id), ignore_errors=True)
+        for job_id in queued:
             self.queue.put_nowait(job_id)
         self._gauges()
         self.workers = [asyncio.create_task(self._work()) for _ in range(max(1, self.settings.job_workers))]

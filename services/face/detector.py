@@ -1,7 +1,7 @@
 """Face detection for the face service: a detector interface and OpenCV Haar cascades.
 
-``HaarFaceDetector`` is the configuration chosen in ``docs/face_detection.md`` on
-real images and clips: the ``frontalface_alt2`` cascade on the frame scaled down to
+``HaarFaceDetector`` is configuration U of ``docs/face_detection.md``, chosen on
+real images and clips: the ``frontalface_alt2`` cascade (scaleFactor 1.2) on the frame scaled down to
 at most 640 px, faces at least 8% of the shorter side, a second try on the frame
 tilted by +-20 degrees when the upright pass finds nothing (heads tilt; frontal
 cascades do not), and every candidate confirmed by an eye found in its upper part
@@ -47,7 +47,7 @@ class HaarFaceDetector:
         *,
         max_side: int = 640,
         min_face: float = 0.08,
-        scale_factor: float = 1.1,
+        scale_factor: float = 1.2,
         min_neighbors: int = 5,
         tilt_degrees: float = 20.0,
         confirm_eyes: bool = True,

@@ -48,6 +48,7 @@ def test_restart_keeps_results_and_recovers_jobs(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.sqlite3")
     store.create("a" * 32, {})
     store.start("a" * 32)
+    (tmp_path / "jobs" / ("a" * 32)).mkdir(parents=True)
     store.create("b" * 32, {})
     folder = tmp_path / "jobs" / ("b" * 32)
     folder.mkdir(parents=True)
@@ -59,5 +60,6 @@ def test_restart_keeps_results_and_recovers_jobs(tmp_path: Path) -> None:
         interrupted = client.get(f"/v1/videos/{'a' * 32}").json()
         assert interrupted["status"] == "failed" and interrupted["error"] == INTERRUPTED
         assert client.get(f"/v1/videos/{'a' * 32}/result.csv").status_code == 409
+        assert not (tmp_path / "jobs" / ("a" * 32)).exists()  # its upload is cleaned up
         resumed = wait_done(client, f"/v1/videos/{'b' * 32}")
         assert resumed["status"] == "done" and len(resumed["result"]["shots"]) == 4

@@ -36,7 +36,7 @@ def test_a_restart_keeps_results_fails_running_jobs_and_resumes_queued(tmp_path:
     store.close()  # the gateway stops (or dies) here
 
     restarted = JobStore(path)
-    assert restarted.recover() == ["queued1", "queued2"]
+    assert restarted.recover() == (["running"], ["queued1", "queued2"])
     assert restarted.get("done").result == {"video": {"duration_s": 4.0}, "shots": []}  # type: ignore[union-attr]
     assert restarted.get("failed").error == "probe: not a video"  # type: ignore[union-attr]
     interrupted = restarted.get("running")
