@@ -33,7 +33,6 @@ from services.face.settings import FaceSettings
 from services.text.app import create_app as text_app
 from services.text.settings import TextSettings
 
-
 TIMEOUT_S = 8.0  # the gateway's downstream timeout: above the real face service's time on 2 busy cores
 
 
