@@ -3,8 +3,8 @@
 ``HaarFaceDetector`` is configuration U of ``docs/face_detection.md``, chosen on
 real images and clips: the ``frontalface_alt2`` cascade (scaleFactor 1.2) on the frame scaled down to
 at most 640 px, faces at least 8% of the shorter side, a second try on the frame
-tilted by +-20 degrees when the upright pass finds nothing (heads tilt; frontal
-cascades do not), and every candidate confirmed by an eye found in its upper part
+tilted by +-20 degrees (at most 320 px) when the upright pass finds nothing (heads
+tilt; frontal cascades do not), and every candidate confirmed by an eye found in its upper part
 (``eye_tree_eyeglasses``), which removes the posters, logos and textures that
 frontal cascades take for faces.
 """
@@ -50,6 +50,7 @@ class HaarFaceDetector:
         scale_factor: float = 1.2,
         min_neighbors: int = 5,
         tilt_degrees: float = 20.0,
+        tilt_max_side: int = 320,
         confirm_eyes: bool = True,
     ) -> None:
         self.max_side = max_side
@@ -57,6 +58,7 @@ class HaarFaceDetector:
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.tilt_degrees = tilt_degrees
+        self.tilt_max_side = tilt_max_side
         self.confirm_eyes = confirm_eyes
         self._local = threading.local()  # CascadeClassifier is not thread-safe
         self._cascade(FACE_CASCADE)  # fail at start-up, not on the first frame
@@ -105,6 +107,16 @@ class HaarFaceDetector:
                 return [(cx, cy, w, h) for (cx, cy), (_, _, w, h) in zip(centres, boxes, strict=True)]
         return []
 
+    def _tilted_at_most(self, gray: np.ndarray, max_side: int) -> list[tuple[float, float, int, int]]:
+        """The tilted retry on a smaller copy (it is a fallback: two more passes)."""
+        rows, cols = gray.shape
+        factor = min(1.0, max_side / max(rows, cols))
+        if factor == 1.0:
+            return self._tilted(gray)
+        size = (max(1, round(cols * factor)), max(1, round(rows * factor)))
+        found = self._tilted(cv2.resize(gray, size, interpolation=cv2.INTER_AREA))
+        return [(cx / factor, cy / factor, round(w / factor), round(h / factor)) for cx, cy, w, h in found]
+
     def detect(self, gray: np.ndarray) -> list[Box]:
         if gray.ndim != 2 or gray.dtype != np.uint8:
             raise ValueError(f"expected a uint8 [H, W] frame, got {gray.dtype} {gray.shape}")
@@ -116,7 +128,7 @@ class HaarFaceDetector:
             small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         found = [(x + w / 2, y + h / 2, w, h) for x, y, w, h in self._pass(small)]
         if not found and self.tilt_degrees:
-            found = self._tilted(small)
+            found = self._tilted_at_most(small, self.tilt_max_side)
         boxes = []
         for cx, cy, w, h in found:
             x1 = max(0, round((cx - w / 2) / scale))
