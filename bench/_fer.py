@@ -87,7 +87,7 @@ class FerWorker:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             if line.startswith(MARK):
-                return json.loads(line[len(MARK):])  # type: ignore[no-any-return]
+                return dict(json.loads(line[len(MARK):]))
         raise RuntimeError(f"fer worker exited; see {self.log.name}")
 
     def run(self, mode: str) -> tuple[float, list[Any]]:

@@ -237,9 +237,11 @@ async def run(args: argparse.Namespace) -> str:
         with face_service("embedded", None) as emb_url, face_service("triton", dyn.http_url) as tri_url:
             service = await measure_service({"embedded": emb_url, "triton": tri_url}, jpegs,
                                             args.rounds, args.sizes, args.clients)
-        backends = {"embedded": EmbeddedBackend(DEFAULT_MODEL_REPOSITORY),
-                    "triton dyn": TritonBackend(dyn.http_url),
-                    "triton no-dyn": TritonBackend(nodyn.http_url)}
+        backends: dict[str, EmbeddedBackend | TritonBackend] = {
+            "embedded": EmbeddedBackend(DEFAULT_MODEL_REPOSITORY),
+            "triton dyn": TritonBackend(dyn.http_url),
+            "triton no-dyn": TritonBackend(nodyn.http_url),
+        }
         metrics = {"triton dyn": dyn.metrics_url, "triton no-dyn": nodyn.metrics_url}
         try:
             model = await measure_model(backends, metrics, crops, args.rounds, args.batches,
