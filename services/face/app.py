@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import numpy as np
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 
 from emocore.errors import PayloadTooLarge
@@ -21,11 +22,11 @@ from services.face.settings import FaceSettings
 
 
 def get_model(request: Request) -> FaceEmotionModel:
-    return request.app.state.model  # type: ignore[no-any-return]
+    return request.app.state.model
 
 
 def get_settings(request: Request) -> FaceSettings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 ModelDep = Annotated[FaceEmotionModel, Depends(get_model)]
@@ -42,7 +43,7 @@ async def predict(
         raise PayloadTooLarge(f"{len(files)} files is over the limit of {settings.max_files} per request")
     uploads = [(f.filename or f"file {i}", f.content_type, await f.read()) for i, f in enumerate(files)]
 
-    def decode_all() -> list:
+    def decode_all() -> list[np.ndarray]:
         return [
             decode_gray(
                 data,
