@@ -6,6 +6,7 @@ Not a benchmark itself (``bench/run_all.py`` skips modules whose name starts wit
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import statistics
 import subprocess
@@ -106,3 +107,9 @@ async def http_trial(client: httpx.AsyncClient, url: str, jpegs: list[bytes], si
 def ratio(num: list[float], den: list[float]) -> float:
     """Median of per-round ratios (pairs measured back to back in the same round)."""
     return statistics.median(n / d for n, d in zip(num, den, strict=True))
+
+
+def detector_version() -> str:
+    """Which detector the figures belong to (it is tuned often): its file's short sha256."""
+    path = REPO_ROOT / "services" / "face" / "detector.py"
+    return f"services/face/detector.py sha256 {hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"

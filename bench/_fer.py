@@ -3,13 +3,15 @@
 fer 25.10.3 needs TensorFlow, which must not enter ``.venv``: ``ensure_fer_venv`` creates
 the venv on first use, and ``FerWorker`` runs fer there as a subprocess over frames saved
 as ``.npz``, timing only ``FER(mtcnn=False).detect_emotions`` per frame. ``fer_crop`` is a
-copy of fer's crop, so our model can be run on exactly what fer's model sees.
+copy of fer's crop, so our model can be run on exactly what fer's model sees;
+``agreement`` compares two sides' faces (boxes matched by IoU, then top labels).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +126,32 @@ def fer_crop(gray: np.ndarray, box: list[int]) -> np.ndarray:
     x1, y1 = max(0, x - 10 + pad), max(0, y - 10 + pad)
     crop = cv2.resize(padded[y1 : y + h + 10 + pad, x1 : x + w + 10 + pad], (64, 64))
     return (crop.astype(np.float32) / 255.0 - 0.5) * 2.0
+
+
+def iou(a: list[int], b: list[int]) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = w * h
+    return inter / float(aw * ah + bw * bh - inter) if inter else 0.0
+
+
+def agreement(a: list[Any], b: list[Any]) -> dict[str, float]:
+    """Detections on each side, IoU>=0.5 matches, top-label agreement and mean L1 on them."""
+    matched = agree = 0
+    l1 = []
+    for mine, theirs in zip(a, b, strict=True):
+        for face in mine:
+            best = max(theirs, key=lambda t: iou(face["box"], t["box"]), default=None)
+            if best is None or iou(face["box"], best["box"]) < 0.5:
+                continue
+            matched += 1
+            agree += face["label"] == best["label"]
+            l1.append(sum(abs(face["scores"][k] - best["scores"][k]) for k in LABELS))
+    return {
+        "a_frames": sum(bool(r) for r in a), "b_frames": sum(bool(r) for r in b),
+        "a_faces": sum(map(len, a)), "b_faces": sum(map(len, b)),
+        "matched": matched, "agree": agree / matched if matched else float("nan"),
+        "l1": statistics.mean(l1) if l1 else float("nan"),
+    }

@@ -30,6 +30,7 @@ from services.face.detector import HaarFaceDetector
 # Frames whose presence marks a sample as part of the timed analysis.
 BUSY = ("FaceEmotionModel.", "HaarFaceDetector.", "EmbeddedBackend.infer_sync")
 PROJECT = ("services/", "emocore/")
+ALWAYS = ("FaceEmotionModel.classify", "FaceEmotionModel.predict")  # shown even when small
 
 
 def _frame_name(frame: str) -> str:
@@ -57,11 +58,16 @@ def hotspots(frames_path: Path, passes: int = 2, top: int = 14) -> list[tuple[fl
         if not any(marker in f for f in frames for marker in BUSY):
             continue
         busy += int(count)
-        names = {_frame_name(f) for f in frames if any(p in f for p in PROJECT)}
+        names = {_frame_name(f) for f in frames
+                 if any(p in f for p in PROJECT) and "<locals>" not in f}
         names.add(f"{_frame_name(frames[-1])} [leaf]")
         for name in names:
             inclusive[name] += int(count)
-    return [(n / busy, name) for name, n in inclusive.most_common(top)] if busy else []
+    if not busy:
+        return []
+    shown = [name for name, _ in inclusive.most_common(top)]
+    shown += [name for name in inclusive if name.startswith(ALWAYS) and name not in shown]
+    return [(inclusive[name] / busy, name) for name in shown]
 
 
 def detector_sweep(frames: list[np.ndarray], rounds: int = 2) -> list[tuple[str, float, int, int]]:

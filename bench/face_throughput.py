@@ -29,7 +29,15 @@ import cv2
 import httpx
 import numpy as np
 
-from bench._face import WORK, face_service, http_trial, ratio, run_requests, sample_frames
+from bench._face import (
+    WORK,
+    detector_version,
+    face_service,
+    http_trial,
+    ratio,
+    run_requests,
+    sample_frames,
+)
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.inference.triton import TritonBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
@@ -153,6 +161,8 @@ def report(service: dict[Any, Measure], model: dict[Any, Measure], args: argpars
         f"Command: `.venv/bin/python -m bench.face_throughput --rounds {args.rounds} --passes {args.passes}` "
         f"(`make bench` runs it). {info['when']}.",
         "",
+        f"Face detector: {info['detector']}.",
+        "",
         f"Machine: {info['machine']}. Load average before/after: {info['load_before']} / "
         f"{info['load_after']} (the cores are shared: absolute figures are noisy, ratios of "
         "items measured back to back in the same round are the figures to read).",
@@ -254,6 +264,7 @@ async def run(args: argparse.Namespace) -> str:
         "machine": f"{os.cpu_count()} CPUs, onnxruntime {__import__('onnxruntime').__version__}, "
                    "tritonserver 2.51 (nvidia-pytriton 0.7.0)",
         "load_before": load_before,
+        "detector": detector_version(),
         "load_after": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "frames": f"{len(frames) - 1} frames of carphone_pristine.mp4 (176x144) and astronaut.png "
                   "(512x512), JPEG quality 90",
