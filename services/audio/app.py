@@ -98,6 +98,7 @@ def load_transcriber(settings: AudioSettings) -> Transcriber | None:
             compute_type=settings.asr_compute_type, cpu_threads=settings.asr_cpu_threads,
             workers=settings.asr_workers, language=settings.asr_language,
             beam_size=settings.asr_beam_size, vad_filter=settings.asr_vad_filter,
+            min_avg_logprob=settings.asr_min_avg_logprob,
         )
     except ModelNotReady as exc:
         log.error("speech-to-text disabled: %s", exc.message)

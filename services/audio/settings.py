@@ -48,6 +48,9 @@ class AudioSettings(ServiceSettings):
     # Silero VAD before decoding would skip sung vocals (it scores singing over a band
     # below 0.5); Whisper's own no-speech check handles silence and music.
     asr_vad_filter: bool = False
+    # Segments Whisper decodes with a lower mean token log-probability are dropped: on
+    # instrumental music they are "Music" or "." (-1.3 to -1.5); RAVDESS speech: > -0.95.
+    asr_min_avg_logprob: float = -1.0
 
     def resolved_asr_model_dir(self) -> Path:
         return self.asr_model_dir or default_asr_model_dir()

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from emocore.labels import LABELS
+from emocore.samples import transnet_test_video
 from services.audio.app import create_app
 from services.audio.settings import AudioSettings
 from tests.unit.test_audio_media import (
@@ -112,22 +113,26 @@ def test_declared_body_over_the_byte_limit_is_refused_before_reading() -> None:
 
 
 @pytest.mark.slow
-def test_transcribe_returns_the_sung_lyrics_with_timestamps(client: TestClient) -> None:
-    # 38-58 s of the test video's song: the pre-chorus and the "Never gonna ..." chorus.
-    response = post(client, encode_audio(song_part(38.0, 58.0), "m4a"), "audio/mp4", "transcribe")
+def test_transcribe_returns_the_sung_lyrics_of_the_test_video(client: TestClient) -> None:
+    # The whole 212 s music video as uploaded (MP4, its AAC track is decoded by the service).
+    response = post(client, transnet_test_video().read_bytes(), "video/mp4", "transcribe")
     assert response.status_code == 200
     body = response.json()
     assert body["language"] == "en"
     segments = body["segments"]
-    assert len(segments) >= 4
+    assert len(segments) >= 30
     text = " ".join(s["text"] for s in segments).lower()
-    assert "gonna" in text and "make you" in text and "understand" in text
+    for words in ("never gonna", "let you down", "make you cry", "understand", "known each other"):
+        assert words in text
+    assert segments[0]["start"] > 15.0  # the instrumental intro yields no text
     starts = [s["start"] for s in segments]
-    assert starts == sorted(starts) and all(0 <= s["start"] < s["end"] <= 20.5 for s in segments)
+    assert starts == sorted(starts) and all(0 <= s["start"] < s["end"] <= 212.2 for s in segments)
 
 
-def test_transcribe_of_silence_is_no_segments(client: TestClient) -> None:
-    response = post(client, encode_audio(np.zeros(5 * 16000, np.float32)), route="transcribe")
+@pytest.mark.parametrize("name", ["silence", "synth-music", "song-intro"])
+def test_transcribe_of_audio_without_words_is_no_segments(client: TestClient, name: str) -> None:
+    make, content_type = NO_SPEECH[name]
+    response = post(client, make(), content_type, "transcribe")
     assert response.status_code == 200
     assert response.json() == {"language": "en", "segments": []}
 
