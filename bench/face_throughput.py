@@ -14,13 +14,9 @@ because the 2 CPU cores are shared and absolute figures drift.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import re
-import shutil
 import statistics
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -29,15 +25,18 @@ import cv2
 import httpx
 import numpy as np
 
-from bench._face import (
-    WORK,
-    detector_version,
-    face_service,
-    http_trial,
+from bench._common import (
+    load_average,
+    model_source,
     ratio,
+    report_main,
+    run_info,
     run_requests,
-    sample_frames,
+    service_process,
+    triton_machine,
+    with_notes,
 )
+from bench._face import WORK, detector_version, http_trial, sample_frames
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.inference.triton import TritonBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
@@ -55,13 +54,7 @@ Measure = dict[str, list[float]]
 
 def face_only_repositories(work: Path) -> dict[str, Path]:
     """Local (Python-backend) repositories holding face_emotion: production config and no batching."""
-    source = work / "source"
-    shutil.rmtree(source, ignore_errors=True)
-    (source / MODEL / "1").mkdir(parents=True)
-    shutil.copy2(DEFAULT_MODEL_REPOSITORY / MODEL / "config.pbtxt", source / MODEL / "config.pbtxt")
-    (source / MODEL / "1" / "model.onnx").symlink_to(
-        (DEFAULT_MODEL_REPOSITORY / MODEL / "1" / "model.onnx").resolve()
-    )
+    source = model_source(MODEL, work)
     repos = {"dyn": local_repository(source, work / "triton-dyn"),
              "nodyn": local_repository(source, work / "triton-nodyn")}
     config = repos["nodyn"] / MODEL / "config.pbtxt"
@@ -214,8 +207,7 @@ def report(service: dict[Any, Measure], model: dict[Any, Measure], args: argpars
                 f"{ratio(d['cps'], n['cps']):.2f} | {med(d['exec_batch']):.1f} / "
                 f"{med(n['exec_batch']):.1f} |"
             )
-    lines += ["", "## Notes", "", *[f"- {note}" for note in NOTES], ""]
-    return "\n".join(lines)
+    return with_notes(lines, NOTES)
 
 
 NOTES = [
@@ -238,13 +230,16 @@ NOTES = [
 
 async def run(args: argparse.Namespace) -> str:
     WORK.mkdir(parents=True, exist_ok=True)
-    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    load_before = load_average()
     frames = sample_frames()
     jpegs = [encode(f, "JPEG", 90) for f in frames] * args.passes
     crops = real_crops(frames, args.crops)
     repos = face_only_repositories(WORK)
     with run_triton(repos["dyn"]) as dyn, run_triton(repos["nodyn"]) as nodyn:
-        with face_service("embedded", None) as emb_url, face_service("triton", dyn.http_url) as tri_url:
+        with (
+            service_process("services.face.app", "EMO_FACE_", "embedded", None, WORK) as emb_url,
+            service_process("services.face.app", "EMO_FACE_", "triton", dyn.http_url, WORK) as tri_url,
+        ):
             service = await measure_service({"embedded": emb_url, "triton": tri_url}, jpegs,
                                             args.rounds, args.sizes, args.clients)
         backends: dict[str, EmbeddedBackend | TritonBackend] = {
@@ -259,16 +254,11 @@ async def run(args: argparse.Namespace) -> str:
         finally:
             for backend in backends.values():
                 await backend.close()
-    info = {
-        "when": time.strftime("Measured %Y-%m-%d %H:%M %Z"),
-        "machine": f"{os.cpu_count()} CPUs, onnxruntime {__import__('onnxruntime').__version__}, "
-                   "tritonserver 2.51 (nvidia-pytriton 0.7.0)",
-        "load_before": load_before,
-        "detector": detector_version(),
-        "load_after": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-        "frames": f"{len(frames) - 1} frames of carphone_pristine.mp4 (176x144) and astronaut.png "
-                  "(512x512), JPEG quality 90",
-    }
+    info = run_info(
+        load_before, triton_machine(), detector=detector_version(),
+        frames=f"{len(frames) - 1} frames of carphone_pristine.mp4 (176x144) and astronaut.png "
+               "(512x512), JPEG quality 90",
+    )
     return report(service, model, args, info)
 
 
@@ -281,13 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crops", type=int, default=512)
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--model-clients", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--output", type=Path, default=REPORT)
-    args = parser.parse_args(argv)
-    text = asyncio.run(run(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(text)
-    return 0
+    return report_main(parser, argv, run, REPORT)
 
 
 if __name__ == "__main__":

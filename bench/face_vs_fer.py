@@ -16,7 +16,6 @@ sides found (boxes matched by IoU).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import subprocess
@@ -30,7 +29,8 @@ import cv2
 import httpx
 import numpy as np
 
-from bench._face import WORK, detector_version, face_service, http_trial, ratio, sample_frames
+from bench._common import load_average, ratio, report_main, run_info, service_process
+from bench._face import WORK, detector_version, http_trial, sample_frames
 from bench._fer import FER_MODES, FerWorker, agreement, ensure_fer_venv, fer_crop, from_fer
 from bench._profile import detector_sweep, hotspots
 from emocore.inference.embedded import EmbeddedBackend
@@ -243,26 +243,22 @@ async def run(args: argparse.Namespace) -> str:
     frames_path = WORK / "frames.npz"
     named: dict[str, Any] = {f"frame_{i:04d}": f for i, f in enumerate(frames)}
     np.savez(frames_path, **named)
-    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    load_before = load_average()
     tf_version = subprocess.run(
         [str(python), "-c", "import importlib.metadata as m; print(m.version('tensorflow-cpu'))"],
         capture_output=True, text=True, check=True).stdout.strip()
     worker = FerWorker(python, frames_path)
     try:
-        with face_service("embedded-vs-fer", None) as url:
+        with service_process("services.face.app", "EMO_FACE_", "embedded-vs-fer", None, WORK) as url:
             fps, faces = await measure(args, frames, worker, url)
     finally:
         worker.close()
-    info = {
-        "when": time.strftime("Measured %Y-%m-%d %H:%M %Z"),
-        "machine": f"{os.cpu_count()} CPUs",
-        "load_before": load_before,
-        "load_after": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-        "frames": f"the {len(frames) - 1} frames of carphone_pristine.mp4 (176x144) and "
-                  "astronaut.png (512x512)",
-        "tf": f"tensorflow-cpu {tf_version}",
-        "detector": detector_version(),
-    }
+    info = run_info(
+        load_before, f"{os.cpu_count()} CPUs",
+        frames=f"the {len(frames) - 1} frames of carphone_pristine.mp4 (176x144) and "
+               "astronaut.png (512x512)",
+        tf=f"tensorflow-cpu {tf_version}", detector=detector_version(),
+    )
     text, met = report(args, frames, fps, faces, info)
     if args.diagnose == "always" or (args.diagnose == "auto" and not met):
         text += "\n" + diagnosis(frames, frames_path)
@@ -275,13 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=32, help="frames per call/request (batched items)")
     parser.add_argument("--diagnose", choices=["auto", "always", "never"], default="auto",
                         help="profile and sweep detector settings (auto: when ours is under 3x fer)")
-    parser.add_argument("--output", type=Path, default=REPORT)
-    args = parser.parse_args(argv)
-    text = asyncio.run(run(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(text)
-    return 0
+    return report_main(parser, argv, run, REPORT)
 
 
 if __name__ == "__main__":

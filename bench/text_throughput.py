@@ -13,95 +13,57 @@ medians and medians of per-round ratios, because the 2 CPU cores are shared.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
-from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from bench._common import (
+    load_average,
+    model_source,
+    ratio,
+    report_main,
+    run_info,
+    run_requests,
+    service_process,
+    triton_machine,
+    with_notes,
+)
+from emocore.settings import REPO_ROOT
 from models.triton_python import local_repository
 from services.text.meld import DEFAULT_DATA_DIR, read_split
-from tests.support.triton import free_port, run_triton
+from tests.support.triton import run_triton
 
 MODEL = "text_emotion"
 WORK = REPO_ROOT / "build" / "bench-text"
 REPORT = REPO_ROOT / "bench" / "reports" / "text_throughput.md"
+SERVICE_ENV = {"EMO_TEXT_MAX_LINES": "2048"}
 
 
 def text_only_repository(work: Path) -> Path:
     """A local (Python-backend) repository holding only text_emotion, production config."""
-    source = work / "source"
-    shutil.rmtree(source, ignore_errors=True)
-    (source / MODEL / "1").mkdir(parents=True)
-    shutil.copy2(DEFAULT_MODEL_REPOSITORY / MODEL / "config.pbtxt", source / MODEL / "config.pbtxt")
-    (source / MODEL / "1" / "model.onnx").symlink_to(
-        (DEFAULT_MODEL_REPOSITORY / MODEL / "1" / "model.onnx").resolve()
-    )
-    return local_repository(source, work / "triton")
-
-
-@contextmanager
-def text_service(name: str, triton_url: str | None) -> Iterator[str]:
-    """``uvicorn services.text.app:app`` on a free loopback port; yields its URL once ready."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EMO_TEXT_")}
-    env["EMO_TEXT_MAX_LINES"] = "2048"
-    if triton_url:
-        env["EMO_TEXT_TRITON_URL"] = triton_url
-    port = free_port()
-    log = open(WORK / f"service-{name}.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "services.text.app:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"text service {name} did not become ready; see {log.name}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
+    return local_repository(model_source(MODEL, work), work / "triton")
 
 
 async def trial(client: httpx.AsyncClient, url: str, lines: list[str], size: int,
                 concurrency: int) -> tuple[float, list[float]]:
     """POST ``lines`` in requests of ``size`` with ``concurrency`` in flight; (s, latencies)."""
     chunks = [lines[i : i + size] for i in range(0, len(lines), size)]
-    queue = list(reversed(chunks))
-    latencies: list[float] = []
 
-    async def call(chunk: list[str]) -> None:
-        began = time.perf_counter()
-        response = await client.post(f"{url}/v1/predict", json={"texts": chunk})
-        response.raise_for_status()
-        assert len(response.json()["predictions"]) == len(chunk)
-        latencies.append(time.perf_counter() - began)
+    def job(chunk: list[str]) -> Callable[[], Awaitable[float]]:
+        async def call() -> float:
+            began = time.perf_counter()
+            response = await client.post(f"{url}/v1/predict", json={"texts": chunk})
+            response.raise_for_status()
+            assert len(response.json()["predictions"]) == len(chunk)
+            return time.perf_counter() - began
 
-    async def worker(run: Callable[[list[str]], Awaitable[None]]) -> None:
-        while queue:
-            await run(queue.pop())
+        return call
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker(call) for _ in range(concurrency)))
-    return time.perf_counter() - began, latencies
+    return await run_requests([job(c) for c in chunks], concurrency)
 
 
 async def measure(urls: dict[str, str], lines: list[str], args: argparse.Namespace
@@ -157,13 +119,12 @@ def report(results: dict[tuple[int, int, str], dict[str, list[float]]], args: ar
     for size in args.sizes:
         for conc in args.clients:
             e, t = results[(size, conc, "embedded")], results[(size, conc, "triton")]
-            ratio = med(a / b for a, b in zip(t["lps"], e["lps"], strict=True))
             lines.append(
-                f"| {size} | {conc} | {med(e['lps']):.0f} | {med(t['lps']):.0f} | {ratio:.2f} | "
+                f"| {size} | {conc} | {med(e['lps']):.0f} | {med(t['lps']):.0f} | "
+                f"{ratio(t['lps'], e['lps']):.2f} | "
                 f"{med(e['p50']):.0f} / {med(t['p50']):.0f} |"
             )
-    lines += ["", "## Notes", "", *[f"- {note}" for note in NOTES], ""]
-    return "\n".join(lines)
+    return with_notes(lines, NOTES)
 
 
 NOTES = [
@@ -184,22 +145,15 @@ NOTES = [
 
 async def run(args: argparse.Namespace) -> str:
     WORK.mkdir(parents=True, exist_ok=True)
-    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    load_before = load_average()
     lines = [u.text for u in read_split(args.data_dir / "dev.csv")][: args.lines]
     with (
         run_triton(text_only_repository(WORK)) as triton,
-        text_service("embedded", None) as emb,
-        text_service("triton", triton.http_url) as tri,
+        service_process("services.text.app", "EMO_TEXT_", "embedded", None, WORK, env=SERVICE_ENV) as emb,
+        service_process("services.text.app", "EMO_TEXT_", "triton", triton.http_url, WORK, env=SERVICE_ENV) as tri,
     ):
         results = await measure({"embedded": emb, "triton": tri}, lines, args)
-    info = {
-        "when": time.strftime("Measured %Y-%m-%d %H:%M %Z"),
-        "machine": f"{os.cpu_count()} CPUs, onnxruntime {__import__('onnxruntime').__version__}, "
-                   "tritonserver 2.51 (nvidia-pytriton 0.7.0)",
-        "load_before": load_before,
-        "load_after": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-        "lines": f"{len(lines):,}",
-    }
+    info = run_info(load_before, triton_machine(), lines=f"{len(lines):,}")
     return report(results, args, info)
 
 
@@ -211,13 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=512, help="MELD dev lines per trial")
     parser.add_argument("--single-lines", type=int, default=96, help="lines sent one per request")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--output", type=Path, default=REPORT)
-    args = parser.parse_args(argv)
-    text = asyncio.run(run(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(text)
-    return 0
+    return report_main(parser, argv, run, REPORT)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,135 @@
+"""Helpers every benchmark script shares: a service process, Triton sources, run facts, the tail.
+
+Not a benchmark itself (``bench/run_all.py`` skips modules whose name starts with ``_``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from gateway.serve import free_port
+
+
+@contextmanager
+def service_process(module: str, env_prefix: str, name: str, triton_url: str | None, log_dir: Path,
+                    ready_timeout_s: float = 180, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``uvicorn <module>:app`` on a free loopback port; yields its base URL once ready.
+
+    Variables starting with ``env_prefix`` are dropped from the inherited environment, then
+    ``env`` is added and ``<env_prefix>TRITON_URL`` set when ``triton_url`` is given. The
+    process's output goes to ``log_dir/service-<name>.log``.
+    """
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(env_prefix)}
+    child_env.update(env or {})
+    if triton_url:
+        child_env[f"{env_prefix}TRITON_URL"] = triton_url
+    port = free_port()
+    log = open(log_dir / f"service-{name}.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", f"{module}:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        cwd=REPO_ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + ready_timeout_s
+        while True:
+            try:
+                if httpx.get(f"{url}/health/ready", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{module} ({name}) did not become ready; see {log.name}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+def model_source(model: str, work: Path) -> Path:
+    """``work/source``: a repository holding only ``model`` (production config, linked ONNX file)."""
+    source = work / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    (source / model / "1").mkdir(parents=True)
+    shutil.copy2(DEFAULT_MODEL_REPOSITORY / model / "config.pbtxt", source / model / "config.pbtxt")
+    (source / model / "1" / "model.onnx").symlink_to(
+        (DEFAULT_MODEL_REPOSITORY / model / "1" / "model.onnx").resolve()
+    )
+    return source
+
+
+async def run_requests(jobs: list[Callable[[], Awaitable[Any]]], concurrency: int) -> tuple[float, list[Any]]:
+    """Run coroutine factories with at most ``concurrency`` in flight; (seconds, results)."""
+    queue = list(reversed(jobs))
+    results: list[Any] = []
+
+    async def worker() -> None:
+        while queue:
+            results.append(await queue.pop()())
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - began, results
+
+
+def ratio(num: list[float], den: list[float]) -> float:
+    """Median of per-round ratios (pairs measured back to back in the same round)."""
+    return statistics.median(n / d for n, d in zip(num, den, strict=True))
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, e.g. ``1.2 0.9 0.7``."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def triton_machine() -> str:
+    """The machine line of the embedded-vs-Triton reports."""
+    import onnxruntime
+
+    return (f"{os.cpu_count()} CPUs, onnxruntime {onnxruntime.__version__}, "
+            "tritonserver 2.51 (nvidia-pytriton 0.7.0)")
+
+
+def run_info(load_before: str, machine: str, **extra: str) -> dict[str, str]:
+    """The facts every report header gives: when, machine, load before and (now) after."""
+    return {
+        "when": time.strftime("Measured %Y-%m-%d %H:%M %Z"),
+        "machine": machine,
+        "load_before": load_before,
+        "load_after": load_average(),
+        **extra,
+    }
+
+
+def with_notes(lines: list[str], notes: list[str]) -> str:
+    """The report's text: ``lines``, then a ``## Notes`` section listing ``notes``."""
+    return "\n".join([*lines, "", "## Notes", "", *[f"- {note}" for note in notes], ""])
+
+
+def report_main(parser: argparse.ArgumentParser, argv: list[str] | None,
+                run: Callable[[argparse.Namespace], Awaitable[str]], report: Path) -> int:
+    """Add ``--output`` (default ``report``), run the benchmark, write and print its report."""
+    parser.add_argument("--output", type=Path, default=report)
+    args = parser.parse_args(argv)
+    text = asyncio.run(run(args))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(text)
+    return 0
