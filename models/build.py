@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from types import ModuleType
 
-from emocore.settings import DEFAULT_MODEL_REPOSITORY
+from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from models.repository import MissingSource, render_config, sha256_file, verify
 
 BUILDERS = (
@@ -28,9 +28,10 @@ BUILDERS = (
 
 
 def _fingerprint(module: ModuleType) -> dict[str, str]:
+    """What a build depends on: pinned sources, the builder and the code its export runs."""
     sources = {str(s.path): s.sha256 for s in module.sources()}
-    code = Path(module.__file__ or "")
-    sources[code.name] = sha256_file(code)
+    for code in (Path(module.__file__ or ""), *getattr(module, "CODE", ())):
+        sources[str(code.relative_to(REPO_ROOT))] = sha256_file(code)
     sources["config.pbtxt"] = render_config(module.SPEC)
     return sources
 

