@@ -10,57 +10,35 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
-from gateway.serve import free_port
+from emocore.settings import DEFAULT_MODEL_REPOSITORY
+from gateway.serve import LocalStack
 
 
 @contextmanager
 def service_process(module: str, env_prefix: str, name: str, triton_url: str | None, log_dir: Path,
                     ready_timeout_s: float = 180, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``uvicorn <module>:app`` on a free loopback port; yields its base URL once ready.
+    """``uvicorn <module>:app`` on a free loopback port (``gateway.serve.LocalStack``); yields its URL.
 
     Variables starting with ``env_prefix`` are dropped from the inherited environment, then
     ``env`` is added and ``<env_prefix>TRITON_URL`` set when ``triton_url`` is given. The
-    process's output goes to ``log_dir/service-<name>.log``.
+    process's output goes to ``log_dir/service-<name>/<service>.log``.
     """
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith(env_prefix)}
-    child_env.update(env or {})
+    service = module.split(".")[-2]  # services.face.app -> face, gateway.app -> gateway
+    extra = dict(env or {})
     if triton_url:
-        child_env[f"{env_prefix}TRITON_URL"] = triton_url
-    port = free_port()
-    log = open(log_dir / f"service-{name}.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"{module}:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=REPO_ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + ready_timeout_s
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{module} ({name}) did not become ready; see {log.name}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
+        extra[f"{env_prefix}TRITON_URL"] = triton_url
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(env_prefix)}
+    with LocalStack.on_free_ports(
+        (service,), env=extra, base_env=inherited, log_dir=log_dir / f"service-{name}",
+        ready_timeout_s=ready_timeout_s,
+    ) as stack:
+        yield stack.url(service)
 
 
 def model_source(model: str, work: Path) -> Path:

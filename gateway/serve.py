@@ -49,6 +49,7 @@ class LocalStack:
         ports: dict[str, int] | None = None,
         host: str = "127.0.0.1",
         env: dict[str, str] | None = None,
+        base_env: dict[str, str] | None = None,
         log_dir: Path | None = None,
         ready_timeout_s: float = 180.0,
     ) -> None:
@@ -56,6 +57,7 @@ class LocalStack:
         self.host = host
         self.ports = {**PORTS, **(ports or {})}
         self.env = env or {}
+        self.base_env = dict(os.environ) if base_env is None else base_env  # what ``env`` adds to
         self.log_dir = log_dir or REPO_ROOT / "build" / "logs"
         self.ready_timeout_s = ready_timeout_s
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -71,7 +73,7 @@ class LocalStack:
         return self.log_dir / f"{name}.log"
 
     def environment(self, name: str) -> dict[str, str]:
-        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        env = {**self.base_env, **self.env, "PYTHONUNBUFFERED": "1"}
         if name == "gateway":
             for service in ("face", "text", "audio", "fusion"):
                 env.setdefault(f"EMO_GATEWAY_{service.upper()}_URL", self.url(service))

@@ -15,14 +15,14 @@ import soundfile
 from emocore.labels import LABELS
 from emocore.samples import skimage_image
 
-# name -> (uvicorn app, env prefix of a service that infers through Triton, or None)
-SERVICES: dict[str, tuple[str, str | None]] = {
-    "face": ("services.face.app:app", "EMO_FACE_"),
-    "text": ("services.text.app:app", "EMO_TEXT_"),
-    "audio": ("services.audio.app:app", "EMO_AUDIO_"),
-    "fusion": ("services.fusion.app:app", None),
+# service name (gateway.serve.APPS) -> env prefix of a service that infers through Triton, or None
+SERVICES: dict[str, str | None] = {
+    "face": "EMO_FACE_",
+    "text": "EMO_TEXT_",
+    "audio": "EMO_AUDIO_",
+    "fusion": None,
 }
-GATEWAY = ("gateway.app:app", "EMO_GATEWAY_")
+GATEWAY_PREFIX = "EMO_GATEWAY_"
 
 
 def _wav(seconds: float = 1.5, rate: int = 16000) -> bytes:

@@ -20,7 +20,7 @@ import pytest
 
 from tests.deploy import dashboard as dash
 from tests.deploy.chart import K8sObject
-from tests.deploy.exercise import GATEWAY, SERVICES, exercise
+from tests.deploy.exercise import GATEWAY_PREFIX, SERVICES, exercise
 from tests.deploy.live import sample_names, serve
 from tests.deploy.prometheus import Prometheus, run_prometheus
 from tests.deploy.promql import metric_names
@@ -88,17 +88,17 @@ def live_targets(
     triton_url = f"http://{triton_server.http_url}"
     targets = {"triton": triton_server.metrics_url}
     with ExitStack() as stack:
-        for name, (app, prefix) in SERVICES.items():
+        for name, prefix in SERVICES.items():
             env = {f"{prefix}TRITON_URL": triton_url} if prefix else {}
-            served = stack.enter_context(serve(name, app, env, logs))
+            served = stack.enter_context(serve(name, env, logs))
             good, bad = exercise(name, served.url)
             assert good == 200 and 400 <= bad < 500, served.log()
             targets[name] = served.metrics_url
-        app, prefix = GATEWAY
+        prefix = GATEWAY_PREFIX
         env = {f"{prefix}{n.upper()}_URL": targets[n].removesuffix("/metrics") for n in SERVICES}
         env |= {f"{prefix}TRITON_URL": triton_url, f"{prefix}DATA_DIR": str(logs / "gateway"),
                 f"{prefix}API_KEY": "test-key"}
-        gateway = stack.enter_context(serve("gateway", app, env, logs))
+        gateway = stack.enter_context(serve("gateway", env, logs))
         assert exercise("gateway", gateway.url, {"X-API-Key": "test-key"})[0] == 404, gateway.log()
         targets["gateway"] = gateway.metrics_url
         yield targets
