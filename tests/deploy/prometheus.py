@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
-from tests.support.triton import free_port
+from gateway.serve import free_port
 
 SCRAPE_INTERVAL_S = 1
 

@@ -20,9 +20,10 @@ from onnx import TensorProto, helper
 from emocore.errors import BackendUnavailable, InvalidInput, ModelNotReady
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.inference.triton import TritonBackend
+from gateway.serve import free_port
 from models.repository import ModelSpec, TensorSpec, render_config
 from models.triton_python import local_repository
-from tests.support.triton import TritonProcess, free_port, run_triton
+from tests.support.triton import TritonProcess, run_triton
 
 pytestmark = [pytest.mark.triton, pytest.mark.slow]
 
