@@ -21,6 +21,7 @@ from models.repository import MissingSource, render_config, sha256_file, verify
 
 BUILDERS = (
     "models.face_emotion",
+    "models.face_detector",
     "models.text_emotion",
     "models.audio_emotion",
     "models.transnetv2",

@@ -36,6 +36,9 @@ class EmbeddedBackend:
                         f"model '{model}' not found at {path}; run 'make models'"
                     )
                 options = ort.SessionOptions()
+                # Idle workers of one session would spin on the cores the next one needs
+                # (the face service runs two models per request): they sleep instead.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 if self._threads:
                     options.intra_op_num_threads = self._threads
                 self._sessions[model] = ort.InferenceSession(

@@ -36,6 +36,7 @@ class TritonPythonModel:
             for item in config["output"]
         }
         options = ort.SessionOptions()
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as EmbeddedBackend
         threads = config.get("parameters", {}).get("intra_op_thread_count", {})
         if threads.get("string_value"):
             options.intra_op_num_threads = int(threads["string_value"])

@@ -13,8 +13,8 @@ from fastapi import Depends, FastAPI, File, Request, UploadFile
 from emocore.errors import PayloadTooLarge
 from emocore.inference import create_backend
 from emocore.service import install
-from services.face.detector import HaarFaceDetector
-from services.face.images import decode_gray
+from services.face.detector import FaceDetector
+from services.face.images import decode_rgb
 from services.face.metrics import FaceMetrics
 from services.face.model import FaceEmotionModel
 from services.face.schemas import PredictResponse
@@ -45,7 +45,7 @@ async def predict(
 
     def decode_all() -> list[np.ndarray]:
         return [
-            decode_gray(
+            decode_rgb(
                 data,
                 filename=name,
                 content_type=ctype,
@@ -71,7 +71,15 @@ def create_app(settings: FaceSettings | None = None) -> FastAPI:
         backend = create_backend(settings)
         app.state.model = FaceEmotionModel(
             backend,
-            HaarFaceDetector(),
+            FaceDetector(
+                backend,
+                metrics,
+                model_name=settings.detector_model_name,
+                batch_size=settings.detector_batch_size,
+                max_side=settings.detector_max_side,
+                threshold=settings.detector_threshold,
+                min_face=settings.min_face,
+            ),
             metrics,
             model_name=settings.model_name,
             batch_size=settings.batch_size,
@@ -87,7 +95,10 @@ def create_app(settings: FaceSettings | None = None) -> FastAPI:
 
     async def ready() -> bool:
         model = getattr(app.state, "model", None)
-        return model is not None and await model.backend.is_ready(settings.model_name)
+        if model is None:
+            return False
+        names = (settings.detector_model_name, settings.model_name)
+        return all([await model.backend.is_ready(name) for name in names])
 
     install(app, metrics, ready, settings)
     app.post("/v1/predict", response_model=PredictResponse, tags=["face"])(predict)

@@ -1,4 +1,4 @@
-"""Validate and decode uploaded frames (JPEG/PNG) into grayscale arrays, safely.
+"""Validate and decode uploaded frames (JPEG/PNG) into RGB arrays, safely.
 
 Every check happens before the expensive step it guards: the content type and
 magic bytes before parsing, the declared pixel count before decoding (so a
@@ -30,7 +30,7 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def decode_gray(
+def decode_rgb(
     data: bytes,
     *,
     filename: str,
@@ -38,7 +38,7 @@ def decode_gray(
     max_bytes: int,
     max_pixels: int,
 ) -> np.ndarray:
-    """Decode one uploaded frame to a uint8 [H, W] grayscale array or raise InvalidInput."""
+    """Decode one uploaded frame to a uint8 [H, W, 3] RGB array or raise InvalidInput."""
     name = filename or "file"
     if not data:
         raise InvalidInput(f"{name}: empty file (0 bytes)", code="empty_file")
@@ -63,9 +63,9 @@ def decode_gray(
                     f"{max_pixels}-pixel limit"
                 )
             image.load()
-            gray = image.convert("L")
+            rgb = image.convert("RGB")
     except PayloadTooLarge:
         raise
     except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError, warnings...
         raise InvalidInput(f"{name}: cannot decode image: {exc}", code="corrupt_image") from exc
-    return np.asarray(gray, dtype=np.uint8)
+    return np.asarray(rgb, dtype=np.uint8)

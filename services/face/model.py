@@ -1,9 +1,9 @@
 """Face emotion pipeline: detect faces -> crop -> mini-Xception in batches -> per-face scores.
 
-No web imports here. Pre-processing follows the ``fer`` package's reference
-implementation of the same model: the Haar box is made square, widened by a
-margin, cut from the grayscale frame (outside the frame: the mean grey of its
-bottom rows), resized to 64x64 and scaled to [-1, 1].
+No web imports here. Both models run on the configured backend. Pre-processing
+follows the ``fer`` package's reference implementation of the same model: the face
+box is made square, widened by a margin, cut from the grayscale frame (outside the
+frame: the mean grey of its bottom rows), resized to 64x64 and scaled to [-1, 1].
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def primary_index(boxes: list[Box]) -> int:
 
 
 class FaceEmotionModel:
-    """Runs detection on CPU and emotion classification on the configured backend."""
+    """Detects faces in RGB frames and classifies the emotion of each."""
 
     def __init__(
         self,
@@ -84,15 +84,16 @@ class FaceEmotionModel:
         self.batch_size = batch_size
         self.margin = margin
 
-    def _detect_and_crop(self, frames: list[np.ndarray]) -> tuple[list[list[Box]], np.ndarray]:
-        boxes = [self.detector.detect(gray) for gray in frames]
-        crops = [
-            crop_face(gray, box, self.margin)
-            for gray, frame_boxes in zip(frames, boxes, strict=True)
-            for box in frame_boxes
-        ]
-        batch = np.stack(crops)[:, None, :, :] if crops else np.zeros((0, 1, 64, 64), np.float32)
-        return boxes, batch
+    def crops(self, frames: list[np.ndarray], boxes: list[list[Box]]) -> np.ndarray:
+        """[N, 1, 64, 64] model inputs for every box of every RGB frame, in order."""
+        crops = []
+        for frame, frame_boxes in zip(frames, boxes, strict=True):
+            if frame_boxes:
+                gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+                crops.extend(crop_face(gray, box, self.margin) for box in frame_boxes)
+        if not crops:
+            return np.zeros((0, 1, INPUT_SIZE, INPUT_SIZE), np.float32)
+        return np.stack(crops)[:, None, :, :]
 
     async def classify(self, crops: np.ndarray) -> np.ndarray:
         """[N, 1, 64, 64] crops -> [N, 7] probabilities, in batches of batch_size."""
@@ -108,8 +109,9 @@ class FaceEmotionModel:
         return np.concatenate(outputs) if outputs else np.zeros((0, 7), np.float32)
 
     async def predict(self, frames: list[np.ndarray]) -> list[list[Face]]:
-        """Faces with emotion scores for each grayscale frame, in order."""
-        boxes, crops = await asyncio.to_thread(self._detect_and_crop, frames)
+        """Faces with emotion scores for each RGB uint8 [H, W, 3] frame, in order."""
+        boxes = await self.detector.detect(frames)
+        crops = await asyncio.to_thread(self.crops, frames, boxes)
         probs = await self.classify(crops)
         results: list[list[Face]] = []
         cursor = 0

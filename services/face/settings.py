@@ -10,7 +10,12 @@ from emocore.settings import ServiceSettings
 class FaceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="EMO_FACE_", extra="ignore")
 
-    model_name: str = "face_emotion"
+    model_name: str = "face_emotion"  # the emotion classifier
+    detector_model_name: str = "face_detector"
+    detector_batch_size: int = 16  # frames per detector call
+    detector_max_side: int = 480  # frames are detected scaled down to this longer side
+    detector_threshold: float = 0.5  # face-centre probability
+    min_face: float = 0.08  # smallest face reported, as a fraction of the frame's shorter side
     max_files: int = 256  # frames per request
     max_file_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000  # above: rejected before decoding (bombs)
