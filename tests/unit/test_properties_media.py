@@ -1,6 +1,6 @@
 """Property-based tests of the byte-level media decoders of the face and audio services.
 
-``services.face.images.decode_gray`` and ``services.audio.decode.decode`` take what a
+``services.face.images.decode_rgb`` and ``services.audio.decode.decode`` take what a
 caller uploads; for any bytes (random, or a real file with bytes flipped or cut) they
 return samples or raise the ``InvalidInput`` family (-> 4xx), never anything else.
 """
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from emocore.errors import InvalidInput
 from services.audio.decode import decode
-from services.face.images import decode_gray
+from services.face.images import decode_rgb
 from tests.media import encode
 
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -50,10 +50,10 @@ def damaged(draw: st.DrawFn, original: bytes) -> bytes:
 
 def face(data: bytes, content_type: str) -> None:
     try:
-        gray = decode_gray(data, filename="f", content_type=content_type, max_bytes=1 << 20, max_pixels=1 << 16)
+        rgb = decode_rgb(data, filename="f", content_type=content_type, max_bytes=1 << 20, max_pixels=1 << 16)
     except InvalidInput:
         return
-    assert gray.dtype == np.uint8 and gray.ndim == 2
+    assert rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3
 
 
 @FAST
