@@ -78,7 +78,7 @@ def calibration_inputs() -> Iterator[dict[str, object]]:
     import av
     import cv2
 
-    from services.face.detector import INPUT_NAME, prepare
+    from services.face.detector import INPUT_NAME, detection_scale, prepare, smallest_face
 
     for path, _, _, step in CALIBRATION:
         if step:
@@ -87,7 +87,7 @@ def calibration_inputs() -> Iterator[dict[str, object]]:
         else:
             frames = [cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)]
         for frame in frames:
-            yield {INPUT_NAME: prepare(frame, 480)[0][None]}
+            yield {INPUT_NAME: prepare(frame, detection_scale(frame.shape, smallest_face(frame.shape)))[None]}
 
 
 def float_model() -> object:

@@ -79,6 +79,8 @@ def create_app(settings: FaceSettings | None = None) -> FastAPI:
                 max_side=settings.detector_max_side,
                 threshold=settings.detector_threshold,
                 min_face=settings.min_face,
+                min_face_px=settings.min_face_px,
+                face_px=settings.detector_face_px,
             ),
             metrics,
             model_name=settings.model_name,

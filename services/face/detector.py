@@ -1,11 +1,13 @@
 """Face detection for the face service: CenterFace (model ``face_detector``) on the inference backend.
 
-Each RGB frame is scaled down so that its longer side is at most ``max_side`` px (never
-up), padded at the right and bottom to multiples of 32 and, with the other frames of
-its shape, sent to the model in batches. A face is a heatmap cell over ``threshold``;
-its box comes from the size and offset predicted there, overlapping boxes are merged
-(non-maximum suppression) and faces narrower than ``min_face`` of the frame's shorter
-side are dropped. ``docs/face_detection.md`` says how the settings were chosen.
+The smallest face reported in a frame is ``min_face`` of its shorter side or
+``min_face_px``, whichever is larger. Each RGB frame is scaled down (never up) as far
+as keeps that face ``face_px`` wide, and so that its longer side is at most
+``max_side``; padded at the right and bottom to multiples of 32; and sent to the model
+in batches with the other frames of its shape. A face is a heatmap cell over
+``threshold``; its box comes from the size and offset predicted there, overlapping
+boxes are merged (non-maximum suppression) and faces narrower than the smallest
+reported face are dropped. ``docs/face_detection.md`` says how the settings were chosen.
 """
 
 from __future__ import annotations
@@ -28,19 +30,35 @@ INPUT_NAME = "image"
 OUTPUTS = ["heatmap", "scale", "offset"]
 
 
-def prepare(frame: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """One RGB uint8 [H, W, 3] frame -> the model's uint8 [H', W', 3] input and its scale factor."""
+MAX_SIDE = 480
+MIN_FACE = 0.08
+MIN_FACE_PX = 24
+FACE_PX = 16
+
+
+def smallest_face(shape: tuple[int, ...], min_face: float = MIN_FACE, min_face_px: int = MIN_FACE_PX) -> float:
+    """Width in pixels of the smallest face reported in a frame of this [H, W, ...] shape."""
+    return max(min_face * min(shape[0], shape[1]), float(min_face_px))
+
+
+def detection_scale(
+    shape: tuple[int, ...], smallest: float, *, face_px: int = FACE_PX, max_side: int = MAX_SIDE
+) -> float:
+    """How much a frame of this shape is scaled for detection (at most 1)."""
+    return min(1.0, face_px / smallest, max_side / max(shape[0], shape[1]))
+
+
+def prepare(frame: np.ndarray, factor: float) -> np.ndarray:
+    """One RGB uint8 [H, W, 3] frame scaled by ``factor`` and padded: the model's uint8 input."""
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
         raise ValueError(f"expected a uint8 [H, W, 3] RGB frame, got {frame.dtype} {frame.shape}")
     rows, cols = frame.shape[:2]
-    factor = min(1.0, max_side / max(rows, cols))
     if factor < 1.0:
         size = (max(1, round(cols * factor)), max(1, round(rows * factor)))
         frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
     rows, cols = frame.shape[:2]
     bottom, right = -rows % MULTIPLE, -cols % MULTIPLE
-    padded = cv2.copyMakeBorder(frame, 0, bottom, 0, right, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    return padded, factor
+    return cv2.copyMakeBorder(frame, 0, bottom, 0, right, cv2.BORDER_CONSTANT, value=(0, 0, 0))
 
 
 def decode(
@@ -89,10 +107,12 @@ class FaceDetector:
         *,
         model_name: str = "face_detector",
         batch_size: int = 16,
-        max_side: int = 480,
+        max_side: int = MAX_SIDE,
         threshold: float = 0.5,
         nms_iou: float = 0.3,
-        min_face: float = 0.08,
+        min_face: float = MIN_FACE,
+        min_face_px: int = MIN_FACE_PX,
+        face_px: int = FACE_PX,
     ) -> None:
         self.backend = backend
         self.metrics = metrics
@@ -102,6 +122,14 @@ class FaceDetector:
         self.threshold = threshold
         self.nms_iou = nms_iou
         self.min_face = min_face
+        self.min_face_px = min_face_px
+        self.face_px = face_px
+
+    def _prepare(self, frame: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """(model input, its scale factor, smallest face reported) for one frame."""
+        smallest = smallest_face(frame.shape, self.min_face, self.min_face_px)
+        factor = detection_scale(frame.shape, smallest, face_px=self.face_px, max_side=self.max_side)
+        return prepare(frame, factor), factor, smallest
 
     async def _run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         began = time.perf_counter()
@@ -111,9 +139,9 @@ class FaceDetector:
 
     async def detect(self, frames: list[np.ndarray]) -> list[list[Box]]:
         """Faces in each RGB uint8 [H, W, 3] frame, largest first."""
-        prepared = await asyncio.to_thread(lambda: [prepare(frame, self.max_side) for frame in frames])
+        prepared = await asyncio.to_thread(lambda: [self._prepare(frame) for frame in frames])
         by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
-        for index, (tensor, _) in enumerate(prepared):
+        for index, (tensor, _, _) in enumerate(prepared):
             by_shape[tensor.shape].append(index)
         found: list[list[Box]] = [[] for _ in frames]
         for indices in by_shape.values():
@@ -121,13 +149,14 @@ class FaceDetector:
                 chunk = indices[start : start + self.batch_size]
                 result = await self._run(np.stack([prepared[i][0] for i in chunk]))
                 for row, index in enumerate(chunk):
-                    shape = frames[index].shape[:2]
+                    _, factor, smallest = prepared[index]
+                    shape = frames[index].shape
                     found[index] = decode(
                         *(result[name][row] for name in OUTPUTS),
-                        factor=prepared[index][1],
+                        factor=factor,
                         frame_shape=(shape[0], shape[1]),
                         threshold=self.threshold,
                         nms_iou=self.nms_iou,
-                        min_side=self.min_face * min(shape),
+                        min_side=smallest,
                     )
         return found

