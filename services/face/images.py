@@ -9,7 +9,6 @@ loudly on truncated data instead of returning a half-grey image.
 from __future__ import annotations
 
 import io
-import warnings
 
 import numpy as np
 from PIL import Image
@@ -52,20 +51,20 @@ def decode_rgb(
     actual = sniff_format(data)
     if actual is None:
         raise InvalidInput(f"{name}: not a JPEG or PNG image", code="not_an_image")
+    # No warnings.catch_warnings() here: it swaps the process-wide filters, and this runs
+    # in worker threads beside other requests. PIL raises on truncated or corrupt pixel data.
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # PIL warns on some malformed files
-            image = Image.open(io.BytesIO(data), formats=[actual])
-            width, height = image.size
-            if width * height > max_pixels:
-                raise PayloadTooLarge(
-                    f"{name}: {width}x{height} is {width * height} pixels, over the "
-                    f"{max_pixels}-pixel limit"
-                )
-            image.load()
-            rgb = image.convert("RGB")
+        image = Image.open(io.BytesIO(data), formats=[actual])
+        width, height = image.size
+        if width * height > max_pixels:
+            raise PayloadTooLarge(
+                f"{name}: {width}x{height} is {width * height} pixels, over the "
+                f"{max_pixels}-pixel limit"
+            )
+        image.load()
+        rgb = image.convert("RGB")
     except PayloadTooLarge:
         raise
-    except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError, warnings...
+    except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError...
         raise InvalidInput(f"{name}: cannot decode image: {exc}", code="corrupt_image") from exc
     return np.asarray(rgb, dtype=np.uint8)
