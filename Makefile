@@ -59,3 +59,4 @@ bench: setup triton-env espeak
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m mypy emocore services gateway models
+	$(PY) -m mypy --explicit-package-bases bench

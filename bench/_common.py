@@ -11,7 +11,7 @@ import os
 import shutil
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,7 @@ def with_notes(lines: list[str], notes: list[str]) -> str:
 
 
 def report_main(parser: argparse.ArgumentParser, argv: list[str] | None,
-                run: Callable[[argparse.Namespace], Awaitable[str]], report: Path) -> int:
+                run: Callable[[argparse.Namespace], Coroutine[Any, Any, str]], report: Path) -> int:
     """Add ``--output`` (default ``report``), run the benchmark, write and print its report."""
     parser.add_argument("--output", type=Path, default=report)
     args = parser.parse_args(argv)

