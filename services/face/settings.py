@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic_settings import SettingsConfigDict
 
 from emocore.settings import ServiceSettings
+from services.face.detector import FACE_PX, MAX_SIDE, MIN_FACE, MIN_FACE_PX
 
 
 class FaceSettings(ServiceSettings):
@@ -13,11 +14,11 @@ class FaceSettings(ServiceSettings):
     model_name: str = "face_emotion"  # the emotion classifier
     detector_model_name: str = "face_detector"
     detector_batch_size: int = 16  # frames per detector call
-    detector_max_side: int = 480  # frames are detected at most this long
-    detector_face_px: int = 16  # frames are detected scaled so the smallest face is this wide
+    detector_max_side: int = MAX_SIDE  # frames are detected at most this long
+    detector_face_px: int = FACE_PX  # frames are detected scaled so the smallest face is this wide
     detector_threshold: float = 0.5  # face-centre probability
-    min_face: float = 0.08  # smallest face reported: this fraction of the shorter side ...
-    min_face_px: int = 24  # ... or this many pixels, whichever is larger
+    min_face: float = MIN_FACE  # smallest face reported: this fraction of the shorter side ...
+    min_face_px: int = MIN_FACE_PX  # ... or this many pixels, whichever is larger
     max_files: int = 256  # frames per request
     max_file_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000  # above: rejected before decoding (bombs)
