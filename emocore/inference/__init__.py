@@ -2,5 +2,6 @@
 
 from emocore.inference.base import InferenceBackend
 from emocore.inference.factory import create_backend
+from emocore.inference.timed import timed_infer
 
-__all__ = ["InferenceBackend", "create_backend"]
+__all__ = ["InferenceBackend", "create_backend", "timed_infer"]

@@ -12,12 +12,11 @@ the same ``speech_windows``.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from emocore.inference import InferenceBackend
+from emocore.inference import InferenceBackend, timed_infer
 from emocore.labels import NUM_LABELS, scores_dict, top_label
 from services.audio.decode import SAMPLE_RATE
 from services.audio.metrics import AudioMetrics
@@ -99,11 +98,7 @@ class AudioEmotionModel:
         outputs = []
         for start in range(0, len(windows), self.batch_size):
             chunk = np.ascontiguousarray(windows[start : start + self.batch_size])
-            began = time.perf_counter()
-            result = await self.backend.infer(self.model_name, {INPUT_NAME: chunk}, [OUTPUT_NAME])
-            self.metrics.observe_inference(
-                self.model_name, self.backend.name, time.perf_counter() - began, len(chunk)
-            )
+            result = await timed_infer(self.backend, self.metrics, self.model_name, {INPUT_NAME: chunk}, [OUTPUT_NAME])
             outputs.append(result[OUTPUT_NAME].reshape(len(chunk), NUM_LABELS))
         return np.concatenate(outputs)
 

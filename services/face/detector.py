@@ -13,14 +13,13 @@ reported face are dropped. ``docs/face_detection.md`` says how the settings were
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from emocore.inference import InferenceBackend
+from emocore.inference import InferenceBackend, timed_infer
 from services.face.metrics import FaceMetrics
 
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels of the input frame
@@ -148,11 +147,6 @@ class FaceDetector:
         factor = detection_scale(frame.shape, smallest, face_px=self.face_px, max_side=self.max_side)
         return prepare(frame, factor), Framing(factor, frame.shape[0], frame.shape[1], smallest)
 
-    async def _run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        began = time.perf_counter()
-        result = await self.backend.infer(self.model_name, {INPUT_NAME: batch}, OUTPUTS)
-        self.metrics.observe_inference(self.model_name, self.backend.name, time.perf_counter() - began, len(batch))
-        return result
 
     async def detect(self, frames: list[np.ndarray]) -> list[list[Box]]:
         """Faces in each RGB uint8 [H, W, 3] frame, largest first."""
@@ -164,7 +158,8 @@ class FaceDetector:
         for indices in by_shape.values():
             for start in range(0, len(indices), self.batch_size):
                 chunk = indices[start : start + self.batch_size]
-                result = await self._run(np.stack([prepared[i][0] for i in chunk]))
+                batch = np.stack([prepared[i][0] for i in chunk])
+                result = await timed_infer(self.backend, self.metrics, self.model_name, {INPUT_NAME: batch}, OUTPUTS)
                 boxes = decode(
                     result["heatmap"],
                     result["scale"],

@@ -9,13 +9,12 @@ frame: the mean grey of its bottom rows), resized to 64x64 and scaled to [-1, 1]
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from emocore.inference import InferenceBackend
+from emocore.inference import InferenceBackend, timed_infer
 from emocore.labels import scores_dict, top_label
 from services.face.detector import Box, FaceDetector
 from services.face.metrics import FaceMetrics
@@ -100,11 +99,7 @@ class FaceEmotionModel:
         outputs = []
         for start in range(0, len(crops), self.batch_size):
             chunk = np.ascontiguousarray(crops[start : start + self.batch_size])
-            began = time.perf_counter()
-            result = await self.backend.infer(self.model_name, {INPUT_NAME: chunk}, [OUTPUT_NAME])
-            self.metrics.observe_inference(
-                self.model_name, self.backend.name, time.perf_counter() - began, len(chunk)
-            )
+            result = await timed_infer(self.backend, self.metrics, self.model_name, {INPUT_NAME: chunk}, [OUTPUT_NAME])
             outputs.append(result[OUTPUT_NAME].reshape(len(chunk), -1))
         return np.concatenate(outputs) if outputs else np.zeros((0, 7), np.float32)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from emocore.errors import InvalidInput, ModelNotReady, PayloadTooLarge
-from emocore.inference import InferenceBackend
+from emocore.inference import InferenceBackend, timed_infer
 from emocore.labels import NUM_LABELS, scores_dict, top_label
 from emocore.metrics import ServiceMetrics
 from services.text.tokenizer import Encoded, TextTokenizer
@@ -121,14 +120,12 @@ class TextEmotionModel:
         """[N, 7] probabilities in the order of ``encoded``'s rows."""
         probs = np.zeros((len(encoded.truncated), NUM_LABELS), dtype=np.float32)
         for rows, chunk in batches(encoded, self.batch_size):
-            began = time.perf_counter()
-            result = await self.backend.infer(
+            result = await timed_infer(
+                self.backend,
+                self.metrics,
                 self.model_name,
                 {INPUT_IDS: chunk.input_ids, ATTENTION_MASK: chunk.attention_mask},
                 [OUTPUT_NAME],
-            )
-            self.metrics.observe_inference(
-                self.model_name, self.backend.name, time.perf_counter() - began, len(rows)
             )
             probs[rows] = result[OUTPUT_NAME].reshape(len(rows), NUM_LABELS)
         return probs
