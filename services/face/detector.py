@@ -15,12 +15,16 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from emocore.inference import InferenceBackend, timed_infer
 from services.face.metrics import FaceMetrics
+
+if TYPE_CHECKING:
+    from services.face.settings import FaceSettings
 
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels of the input frame
 
@@ -141,7 +145,23 @@ class FaceDetector:
         self.min_face_px = min_face_px
         self.face_px = face_px
 
-    def _prepare(self, frame: np.ndarray) -> tuple[np.ndarray, Framing]:
+    @classmethod
+    def from_settings(
+        cls, backend: InferenceBackend, metrics: FaceMetrics, settings: FaceSettings, **changes: Any
+    ) -> FaceDetector:
+        """The detector as the face service's settings configure it, with ``changes`` applied."""
+        configured: dict[str, Any] = {
+            "model_name": settings.detector_model_name,
+            "batch_size": settings.detector_batch_size,
+            "max_side": settings.detector_max_side,
+            "threshold": settings.detector_threshold,
+            "min_face": settings.min_face,
+            "min_face_px": settings.min_face_px,
+            "face_px": settings.detector_face_px,
+        }
+        return cls(backend, metrics, **(configured | changes))
+
+    def prepare_frame(self, frame: np.ndarray) -> tuple[np.ndarray, Framing]:
         """The model input for one frame and how it was made."""
         smallest = smallest_face(frame.shape, self.min_face, self.min_face_px)
         factor = detection_scale(frame.shape, smallest, face_px=self.face_px, max_side=self.max_side)
@@ -150,7 +170,7 @@ class FaceDetector:
 
     async def detect(self, frames: list[np.ndarray]) -> list[list[Box]]:
         """Faces in each RGB uint8 [H, W, 3] frame, largest first."""
-        prepared = await asyncio.to_thread(lambda: [self._prepare(frame) for frame in frames])
+        prepared = await asyncio.to_thread(lambda: [self.prepare_frame(frame) for frame in frames])
         by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
         for index, (tensor, _) in enumerate(prepared):
             by_shape[tensor.shape].append(index)

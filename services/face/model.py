@@ -18,6 +18,7 @@ from emocore.inference import InferenceBackend, timed_infer
 from emocore.labels import scores_dict, top_label
 from services.face.detector import Box, FaceDetector
 from services.face.metrics import FaceMetrics
+from services.face.settings import FaceSettings
 
 INPUT_SIZE = 64
 INPUT_NAME = "image"
@@ -82,6 +83,20 @@ class FaceEmotionModel:
         self.model_name = model_name
         self.batch_size = batch_size
         self.margin = margin
+
+    @classmethod
+    def from_settings(
+        cls, backend: InferenceBackend, metrics: FaceMetrics, settings: FaceSettings
+    ) -> FaceEmotionModel:
+        """Detector and classifier as the face service's settings configure them."""
+        return cls(
+            backend,
+            FaceDetector.from_settings(backend, metrics, settings),
+            metrics,
+            model_name=settings.model_name,
+            batch_size=settings.batch_size,
+            margin=settings.crop_margin,
+        )
 
     def crops(self, frames: list[np.ndarray], boxes: list[list[Box]]) -> np.ndarray:
         """[N, 1, 64, 64] model inputs for every box of every RGB frame, in order."""
