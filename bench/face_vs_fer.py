@@ -42,13 +42,13 @@ from bench._face import (
 )
 from bench._fer import FER_MODES, FerWorker, agreement, ensure_fer_venv, fer_crop, from_fer
 from bench._profile import detector_sweep, hotspots
+from devtools.media import encode
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.labels import LABELS
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from services.face.metrics import FaceMetrics
 from services.face.model import FaceEmotionModel, crop_face
 from services.face.settings import FaceSettings
-from tests.media import encode
 
 REPORT = REPO_ROOT / "bench" / "reports" / "face_vs_fer.md"
 MODEL = "face_emotion"

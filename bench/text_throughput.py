@@ -3,7 +3,7 @@
 ``.venv/bin/python -m bench.text_throughput`` (needs ``make models`` and ``make triton-env``)
 writes ``bench/reports/text_throughput.md``. Two ``uvicorn services.text.app:app``
 processes run side by side on loopback: one with the embedded backend (ONNX Runtime in
-the service), one calling a local ``tritonserver`` (``tests.support.triton.run_triton``,
+the service), one calling a local ``tritonserver`` (``devtools.triton.run_triton``,
 Python backend over the same ONNX file, production ``config.pbtxt``). Both get the same
 real subtitle lines (the first 512 of MELD dev) in requests of several sizes and client
 concurrencies. Compared items are measured interleaved, round by round; the report gives
@@ -32,10 +32,10 @@ from bench._common import (
     triton_machine,
     with_notes,
 )
+from devtools.triton import run_triton
 from emocore.settings import REPO_ROOT
 from models.triton_python import local_repository
-from services.text.meld import DEFAULT_DATA_DIR, read_split
-from tests.support.triton import run_triton
+from training.text.meld import DEFAULT_DATA_DIR, read_split
 
 MODEL = "text_emotion"
 WORK = REPO_ROOT / "build" / "bench-text"

@@ -1,7 +1,7 @@
 """``make demo``: the whole job on a real sample video, every service its own process.
 
-Builds the sample (demo.sample) under build/demo, starts face, text, audio, fusion
-and the gateway as local uvicorn processes (gateway.serve.LocalStack, embedded
+Builds the sample (devtools.sample_video) under build/demo, starts face, text, audio, fusion
+and the gateway as local uvicorn processes (devtools.serve.LocalStack, embedded
 inference), uploads the video with its SRT through the HTTP API, prints one line
 per shot and writes the JSON result to build/demo/result.json.
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from demo import sample
+from devtools import sample_video as sample
+from devtools.serve import LocalStack
 from emocore.settings import REPO_ROOT
-from gateway.serve import LocalStack
 
 OUT = REPO_ROOT / "build" / "demo"
 

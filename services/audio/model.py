@@ -5,7 +5,7 @@ No web imports. The ``audio_emotion`` model takes raw 16 kHz windows of
 and the embedded backend compute the same thing). Trailing exact zeros of a window
 are padding and are left out of the model's pooling. A segment without speech gets
 no emotion at all (label and scores ``None``), never a guess on noise. The
-training command (``python -m services.audio.train``) prepares RAVDESS clips with
+training command (``python -m training.audio.train``) prepares RAVDESS clips with
 the same ``speech_windows``.
 """
 

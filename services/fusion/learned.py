@@ -1,4 +1,4 @@
-"""Learned fusers: save and load a scikit-learn model trained by ``services.fusion.train``.
+"""Learned fusers: save and load a scikit-learn model trained by ``training.fusion.train``.
 
 A saved model is two files: ``NAME.joblib`` (the estimator) and ``NAME.json``
 (metadata: kind, feature layout version, classes, cross-validated scores, and the

@@ -28,7 +28,7 @@ class FusionSettings(ServiceSettings):
     review_confidence: float = 0.5
     # ... or any two modalities' Jensen-Shannon divergence (base 2, in [0, 1]) above this.
     review_divergence: float = 0.5
-    # A model saved by `python -m services.fusion.train` (.joblib; metadata .json beside it).
+    # A model saved by `python -m training.fusion.train` (.joblib; metadata .json beside it).
     learned_model: Path | None = None
     max_shots: int = 5000  # shots per request
 

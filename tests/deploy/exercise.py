@@ -12,10 +12,10 @@ import httpx
 import numpy as np
 import soundfile
 
+from devtools.samples import skimage_image
 from emocore.labels import LABELS
-from emocore.samples import skimage_image
 
-# service name (gateway.serve.APPS) -> env prefix of a service that infers through Triton, or None
+# service name (devtools.serve.APPS) -> env prefix of a service that infers through Triton, or None
 SERVICES: dict[str, str | None] = {
     "face": "EMO_FACE_",
     "text": "EMO_TEXT_",

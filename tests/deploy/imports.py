@@ -16,7 +16,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-FIRST_PARTY = ("emocore", "services", "gateway", "models")
+FIRST_PARTY = ("emocore", "services", "gateway", "models", "training", "devtools")
 
 
 def module_file(root: Path, module: str) -> Path | None:

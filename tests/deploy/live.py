@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.serve import LocalStack
+from devtools.serve import LocalStack
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{|\s)")
 

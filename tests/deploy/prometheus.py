@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
-from gateway.serve import free_port
+from devtools.serve import free_port
 
 SCRAPE_INTERVAL_S = 1
 

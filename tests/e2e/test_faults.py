@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from demo.sample import cached
-from emocore.samples import skimage_image
+from devtools.sample_video import cached
+from devtools.samples import skimage_image
+from devtools.serve import LocalStack, free_port
 from gateway.app import create_app as gateway_app
-from gateway.serve import LocalStack, free_port
 from gateway.settings import GatewaySettings
 from services.face.app import create_app as face_app
 from services.face.settings import FaceSettings

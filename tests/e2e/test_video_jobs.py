@@ -1,6 +1,6 @@
 """End to end over HTTP with every service its own process, on real sample videos.
 
-The sample (demo.sample) has four shots with hard cuts: a talking man (happy line),
+The sample (devtools.sample_video) has four shots with hard cuts: a talking man (happy line),
 the smiling astronaut (surprised line), the man mirrored (angry line) and a
 building without a face (sad line), each line spoken by espeak-ng and written to an
 SRT file. The last test kills the face service while a job runs: the job must still
@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from demo.sample import Sample, cached
+from devtools.sample_video import Sample, cached
+from devtools.serve import LocalStack
 from emocore.labels import LABELS
-from gateway.serve import LocalStack
 
 pytestmark = pytest.mark.slow
 

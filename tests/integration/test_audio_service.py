@@ -16,11 +16,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from emocore.labels import LABELS
-from emocore.samples import transnet_test_video
-from services.audio.app import create_app
-from services.audio.settings import AudioSettings
-from tests.unit.test_audio_media import (
+from devtools.audio import (
     ANGRY_CLIP,
     SAD_CLIP,
     clip,
@@ -30,6 +26,10 @@ from tests.unit.test_audio_media import (
     synth_music,
     tone,
 )
+from devtools.samples import transnet_test_video
+from emocore.labels import LABELS
+from services.audio.app import create_app
+from services.audio.settings import AudioSettings
 
 
 @pytest.fixture(scope="module")

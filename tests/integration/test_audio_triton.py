@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.audio import ANGRY_CLIP, SAD_CLIP, clip, encode_audio, synth_music
+from devtools.triton import TritonProcess
 from services.audio.app import create_app
 from services.audio.settings import AudioSettings
-from tests.support.triton import TritonProcess
-from tests.unit.test_audio_media import ANGRY_CLIP, SAD_CLIP, clip, encode_audio, synth_music
 
 pytestmark = [pytest.mark.triton, pytest.mark.slow]
 

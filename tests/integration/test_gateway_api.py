@@ -21,9 +21,9 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from demo.sample import Sample, cached
+from devtools.sample_video import Sample, cached
+from devtools.serve import free_port
 from gateway.app import create_app
-from gateway.serve import free_port
 from gateway.settings import GatewaySettings
 
 

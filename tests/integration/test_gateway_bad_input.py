@@ -33,10 +33,10 @@ import pytest
 import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
+from devtools.media import encode
+from devtools.serve import free_port
 from gateway.app import create_app
-from gateway.serve import free_port
 from gateway.settings import GatewaySettings
-from tests.media import encode
 
 LIMIT = 4 * 1024 * 1024  # max_request_bytes of the gateway under test
 MAX_SECONDS = 30.0

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from demo.sample import cached
+from devtools.sample_video import cached
+from devtools.serve import free_port
 from gateway.app import create_app
 from gateway.jobs import INTERRUPTED, JobStore
-from gateway.serve import free_port
 from gateway.settings import GatewaySettings
 
 

@@ -20,8 +20,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from devtools.serve import free_port
 from gateway.app import create_app as gateway_app
-from gateway.serve import free_port
 from gateway.settings import GatewaySettings
 from services.audio.app import create_app as audio_app
 from services.audio.settings import AudioSettings

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.triton import TritonProcess
 from services.text.app import create_app
-from services.text.meld import DEFAULT_DATA_DIR, read_split
 from services.text.settings import TextSettings
-from tests.support.triton import TritonProcess
+from training.text.meld import DEFAULT_DATA_DIR, read_split
 
 pytestmark = [pytest.mark.triton, pytest.mark.slow]
 

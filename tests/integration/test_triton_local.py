@@ -17,13 +17,13 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from devtools.serve import free_port
+from devtools.triton import TritonProcess, run_triton
 from emocore.errors import BackendUnavailable, InvalidInput, ModelNotReady
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.inference.triton import TritonBackend
-from gateway.serve import free_port
 from models.repository import ModelSpec, TensorSpec, render_config
 from models.triton_python import local_repository
-from tests.support.triton import TritonProcess, run_triton
 
 pytestmark = [pytest.mark.triton, pytest.mark.slow]
 

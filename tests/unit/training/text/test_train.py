@@ -1,0 +1,44 @@
+"""Training helpers: class weights, length-bucketed batches, the model card's measured section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from training.text.evaluation import evaluate
+from training.text.train import MARKERS, TrainConfig, class_weights, length_batches, write_card
+
+
+def test_class_weights_favour_rare_labels_and_average_one_per_example() -> None:
+    labels = np.array([6] * 80 + [0] * 15 + [1] * 5)
+    weights = class_weights(labels, 7, power=0.5)
+    assert weights[1] > weights[0] > weights[6]
+    assert float((weights[labels]).mean()) == pytest.approx(1.0)
+    assert weights[1] / weights[6] == pytest.approx((80 / 5) ** 0.5, rel=1e-5)
+
+
+def test_length_batches_cover_every_example_once_and_repeat_with_the_seed() -> None:
+    lengths = [int(x) for x in np.random.default_rng(0).integers(3, 60, size=1000)]
+    first = length_batches(lengths, 32, torch.Generator().manual_seed(5))
+    again = length_batches(lengths, 32, torch.Generator().manual_seed(5))
+    assert first == again
+    assert sorted(i for batch in first for i in batch) == list(range(1000))
+    spread = np.median([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in first])
+    assert spread <= 3  # similar lengths together: little padding
+
+
+def test_write_card_replaces_only_the_measured_section(tmp_path: Path) -> None:
+    card = tmp_path / "card.md"
+    card.write_text(f"# Card\n\nbefore\n\n{MARKERS[0]}\nold figures\n{MARKERS[1]}\n\nafter\n")
+    result = evaluate([0, 1, 2, 6, 6], [0, 1, 2, 6, 3])
+    write_card(card, TrainConfig(), result, ["epoch 1: ..."], "python -m training.text.train")
+    text = card.read_text()
+    assert text.startswith("# Card\n\nbefore\n") and text.endswith("\nafter\n")
+    assert "old figures" not in text
+    assert "weighted F1: 0.8667" in text and "`python -m training.text.train`" in text
+    with pytest.raises(ValueError, match="metrics:start"):
+        (tmp_path / "bare.md").write_text("no markers")
+        write_card(tmp_path / "bare.md", TrainConfig(), result, [], "x")

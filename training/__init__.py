@@ -1,0 +1,1 @@
+"""Training and evaluation per modality, with the network definitions; never imported by served code."""

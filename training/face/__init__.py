@@ -1,0 +1,1 @@
+"""face model: training, evaluation and network definition."""

@@ -1,0 +1,1 @@
+"""text model: training, evaluation and network definition."""
