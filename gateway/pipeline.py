@@ -29,7 +29,7 @@ from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
 from gateway.runner import Progress
 from gateway.settings import GatewaySettings
-from gateway.shots import Shot, ShotDetector, create_detector, default_detector_name, detect_shots
+from gateway.shots import Shot, ShotDetector, create_detector, detect_shots
 from gateway.subtitles import Cue, parse
 from gateway.uploads import FILE_FIELDS
 
@@ -41,16 +41,14 @@ class Pipeline:
         self.settings = settings
         self.clients = clients
         self.metrics = metrics
-        self.detector_name = settings.shot_detector or default_detector_name(settings.triton_url)
+        self.detector_name = settings.shots.detector_name(settings.triton_url)
         self._detector: ShotDetector | None = None
 
     def detector(self) -> ShotDetector:
         """The shot detector, created on first use and kept (its model stays loaded)."""
         if self._detector is None:
             self._detector = create_detector(
-                self.detector_name,
-                triton_url=self.settings.triton_url,
-                model_repository=self.settings.model_repository,
+                self.detector_name, service=self.settings, settings=self.settings.shots
             )
         return self._detector
 
@@ -63,7 +61,11 @@ class Pipeline:
         started = time.perf_counter()
         try:
             return await detect_shots(
-                decoded.small_frames, decoded.info.fps, self.detector(), timestamps=decoded.timestamps
+                decoded.small_frames,
+                decoded.info.fps,
+                self.detector(),
+                timestamps=decoded.timestamps,
+                settings=self.settings.shots,
             )
         finally:
             self.metrics.stage_duration.labels("shots").observe(time.perf_counter() - started)

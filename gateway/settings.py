@@ -2,7 +2,10 @@
 
 The shared ``max_request_bytes`` is the upload limit: the whole multipart body
 (video plus subtitles), checked against ``Content-Length`` before reading and again
-while streaming it to disk.
+while streaming it to disk. The inherited backend settings (``triton_url``,
+``triton_timeout_s``, ``triton_retries``, ``inference_threads``, ``model_repository``)
+are those of the shot detector's model. Shot detection settings are nested:
+``EMO_GATEWAY_SHOTS__DETECTOR=content``, ``EMO_GATEWAY_SHOTS__MIN_SHOT_S=1.0``.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from pydantic_settings import SettingsConfigDict
 
 from emocore.aggregation import Rule
 from emocore.settings import REPO_ROOT, ServiceSettings
+from gateway.shots.settings import ShotSettings
 
 
 class GatewaySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="EMO_GATEWAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="EMO_GATEWAY_", env_nested_delimiter="__", extra="ignore")
 
     face_url: str = "http://127.0.0.1:8001"
     text_url: str = "http://127.0.0.1:8002"
@@ -42,7 +46,7 @@ class GatewaySettings(ServiceSettings):
     face_aggregation: Rule = "mean"  # mean | max_pooling | max_count, over primary faces
     text_batch_size: int = 64  # lines per text request
     fusion_batch_size: int = 512  # shots per fusion request
-    shot_detector: str | None = None  # None: the shots package's default
+    shots: ShotSettings = Field(default_factory=ShotSettings)  # detector, thresholds, length limits
     min_audio_seconds: float = 0.3  # shorter shots: no audio request, "speech": false
 
     timeout_s: float = 30.0  # per downstream request (read)

@@ -12,7 +12,8 @@ Detectors (``create_detector(name)``; all read the 48x27 RGB frames that
 Use::
 
     shots = detect(decode_video(path))                       # blocking, default detector
-    shots = await detect_shots(frames, fps, default_detector(settings.triton_url))
+    shots = await detect_shots(frames, fps, default_detector(gateway_settings),
+                               settings=gateway_settings.shots)
 
 Each ``Shot`` has ``start_frame``/``end_frame`` (inclusive), ``start_s``/``end_s``,
 ``transition`` ("start", "cut", "gradual", "split") and ``confidence``.
@@ -27,7 +28,6 @@ from gateway.shots.factory import (
     DETECTORS,
     create_detector,
     default_detector,
-    default_detector_name,
 )
 from gateway.shots.settings import ShotSettings
 from gateway.shots.timeline import build_shots
@@ -41,7 +41,6 @@ __all__ = [
     "build_shots",
     "create_detector",
     "default_detector",
-    "default_detector_name",
     "detect",
     "detect_shots",
 ]

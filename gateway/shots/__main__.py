@@ -1,7 +1,8 @@
 """``python -m gateway.shots VIDEO [--detector NAME] [--json]``: print the shots of a video.
 
-Without ``--detector`` the default applies (``EMO_SHOTS_DETECTOR``, else
-"transnetv2" when ``--triton-url`` is given, else "cascade"). ``--json`` prints a
+Without ``--detector`` the default applies (``EMO_GATEWAY_SHOTS__DETECTOR``, else
+"transnetv2" when a Triton URL is given, else "cascade"). The gateway's settings
+(``EMO_GATEWAY_*``) apply; the options override them. ``--json`` prints a
 JSON list of shots; otherwise one line per shot. Exit status 2 with a message on
 stderr for a file that is not a readable video.
 """
@@ -14,9 +15,9 @@ import sys
 from pathlib import Path
 
 from emocore.errors import ServiceError
-from emocore.settings import DEFAULT_MODEL_REPOSITORY
 from gateway.decode import decode_video
-from gateway.shots import DETECTORS, ShotSettings, detect
+from gateway.settings import GatewaySettings
+from gateway.shots import DETECTORS, detect
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,16 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detector", choices=DETECTORS, default=None)
     parser.add_argument("--json", action="store_true", help="print a JSON list of shots")
     parser.add_argument("--triton-url", default=None, help="run TransNetV2 on this Triton server")
-    parser.add_argument("--model-repository", type=Path, default=DEFAULT_MODEL_REPOSITORY)
+    parser.add_argument("--model-repository", type=Path, default=None)
     parser.add_argument("--min-shot-s", type=float, default=None)
     parser.add_argument("--max-shot-s", type=float, default=None)
     args = parser.parse_args(argv)
+    service = GatewaySettings()
+    backend = {"triton_url": args.triton_url, "model_repository": args.model_repository}
+    service = service.model_copy(update={k: v for k, v in backend.items() if v is not None})
     limits = {"min_shot_s": args.min_shot_s, "max_shot_s": args.max_shot_s}
-    settings = ShotSettings(**{key: value for key, value in limits.items() if value is not None})
+    settings = service.shots.model_copy(update={k: v for k, v in limits.items() if v is not None})
     try:
         decoded = decode_video(args.video, with_audio=False, sample_fps=0.0)
-        shots = detect(decoded, args.detector, triton_url=args.triton_url,
-                       model_repository=args.model_repository, settings=settings)
+        shots = detect(decoded, args.detector, service=service, settings=settings)
     except (ServiceError, FileNotFoundError) as exc:
         print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2

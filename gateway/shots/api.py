@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import numpy as np
 
-from emocore.settings import DEFAULT_MODEL_REPOSITORY
+from emocore.settings import ServiceSettings
 from gateway.decode import DecodedVideo
 from gateway.shots.base import Shot, ShotDetector
-from gateway.shots.factory import create_detector, default_detector_name
+from gateway.shots.factory import create_detector
 from gateway.shots.settings import ShotSettings
 from gateway.shots.timeline import build_shots
 
@@ -40,22 +39,22 @@ def detect(
     decoded: DecodedVideo,
     name: str | None = None,
     *,
-    triton_url: str | None = None,
-    model_repository: Path = DEFAULT_MODEL_REPOSITORY,
+    service: ServiceSettings | None = None,
     settings: ShotSettings | None = None,
 ) -> list[Shot]:
     """Blocking: build the detector (``name`` or the default), run it in its own event loop, close it.
+
+    Model-based detectors run on ``service``'s backend (embedded on the default model
+    repository without one).
 
     Meant for a worker thread (``asyncio.to_thread``) or a script; never call it on a
     running event loop.
     """
     settings = settings or ShotSettings()
-    chosen = name or default_detector_name(triton_url, settings)
+    chosen = name or settings.detector_name(service.triton_url if service else None)
 
     async def run() -> list[Shot]:
-        detector = create_detector(
-            chosen, triton_url=triton_url, model_repository=model_repository, settings=settings
-        )
+        detector = create_detector(chosen, service=service, settings=settings)
         try:
             return await detect_shots(
                 decoded.small_frames,

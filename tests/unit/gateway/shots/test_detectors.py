@@ -22,6 +22,7 @@ from devtools.video import Transition, compose, read_frames, write_video
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.decode import DecodedVideo, decode_video
+from gateway.settings import GatewaySettings
 from gateway.shots import (
     Shot,
     ShotSettings,
@@ -110,9 +111,10 @@ def test_transnetv2_outputs_probabilities_and_a_static_clip_has_no_cut(decoded: 
 
 
 def test_default_detector_is_cascade_on_cpu_and_transnetv2_with_triton() -> None:
-    assert isinstance(default_detector(None), CascadeDetector)
-    assert isinstance(default_detector("http://triton:8000"), TransNetV2Detector)
-    chosen = default_detector("http://triton:8000", settings=ShotSettings(detector="content"))
+    assert isinstance(default_detector(GatewaySettings()), CascadeDetector)
+    on_triton = GatewaySettings(triton_url="triton:8000")
+    assert isinstance(default_detector(on_triton), TransNetV2Detector)
+    chosen = default_detector(on_triton, settings=ShotSettings(detector="content"))
     assert chosen.name == "content"
     with pytest.raises(ValueError, match="unknown shot detector"):
         create_detector("magic")
