@@ -59,3 +59,15 @@ class Overloaded(ServiceError):
     def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class Unauthorized(ServiceError):
+    """The caller did not present the credentials the service asks for."""
+
+    code = "unauthorized"
+
+
+class Conflict(ServiceError):
+    """The request does not fit the resource's current state (e.g. a job not finished yet)."""
+
+    code = "conflict"

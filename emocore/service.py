@@ -1,5 +1,8 @@
-"""The FastAPI scaffolding every service shares: error mapping, metrics, health routes.
+"""The FastAPI scaffolding every service shares: the app, error mapping, metrics, health routes.
 
+``build_app`` makes a service from what it serves (an ``emocore.model.ServedModel``),
+its settings, its metrics and its routes: the lifespan loads and closes the model,
+``/health/ready`` asks it, dependencies reach it as ``request.app.state.served``.
 Domain errors are mapped to HTTP here and nowhere else.
 """
 
@@ -7,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -17,15 +23,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emocore.errors import (
     BackendUnavailable,
+    Conflict,
     InvalidInput,
     ModelNotReady,
     NotFound,
     Overloaded,
     PayloadTooLarge,
     ServiceError,
+    Unauthorized,
     UnsupportedMediaType,
 )
 from emocore.metrics import ServiceMetrics
+from emocore.model import ServedModel
 from emocore.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -34,7 +43,9 @@ STATUS_BY_ERROR: list[tuple[type[ServiceError], int]] = [
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (InvalidInput, 422),
+    (Unauthorized, 401),
     (NotFound, 404),
+    (Conflict, 409),
     (Overloaded, 429),
     (ModelNotReady, 503),
     (BackendUnavailable, 503),
@@ -58,6 +69,43 @@ def status_for(error: ServiceError) -> int:
     return 500
 
 
+@dataclass(frozen=True)
+class Route:
+    """One API route: ``options`` are FastAPI's (response_model, tags, status_code...)."""
+
+    method: str
+    path: str
+    endpoint: Callable[..., Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def build_app(
+    title: str,
+    served: ServedModel,
+    settings: ServiceSettings,
+    metrics: ServiceMetrics,
+    routes: Sequence[Route],
+) -> FastAPI:
+    """A service app: lifespan, error mapping, limits, health and metrics, then ``routes``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await served.load()
+        try:
+            yield
+        finally:
+            await served.close()
+
+    app = FastAPI(title=title, version="1.0", lifespan=lifespan)
+    app.state.served = served
+    app.state.settings = settings
+    app.state.metrics = metrics
+    install(app, metrics, served.ready, settings)
+    for route in routes:
+        app.add_api_route(route.path, route.endpoint, methods=[route.method], **route.options)
+    return app
+
+
 def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: ServiceSettings) -> None:
     """Add error handlers, limits, the metrics middleware and the health/metrics routes.
 
@@ -75,6 +123,8 @@ def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: 
         headers = None
         if isinstance(exc, Overloaded):
             headers = {"Retry-After": str(exc.retry_after_s)}
+        elif isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": "X-API-Key"}
         elif status == 503:
             headers = {"Retry-After": "5"}
         return error_response(status, exc.code, exc.message, headers)

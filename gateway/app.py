@@ -11,22 +11,26 @@ import asyncio
 import hmac
 import shutil
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.requests import ClientDisconnect
 
-from emocore.errors import InvalidInput, NotFound, PayloadTooLarge
-from emocore.service import error_response, install
-from gateway.clients import ServiceClients
+from emocore.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    Unauthorized,
+)
+from emocore.service import Route, build_app
 from gateway.decode import probe
+from gateway.engine import JobEngine
 from gateway.export import result_csv
-from gateway.jobs import Job, JobStore
+from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
-from gateway.pipeline import Pipeline
 from gateway.remote import check_allowed, download
 from gateway.runner import JobRunner, job_folder
 from gateway.schemas import UPLOAD_OPENAPI, Accepted, JobStatus
@@ -35,16 +39,12 @@ from gateway.subtitles import parse
 from gateway.uploads import FILE_FIELDS, Upload, receive
 
 
-class Unauthorized(Exception):
-    """The caller did not present the configured API key."""
-
-
 def get_settings(request: Request) -> GatewaySettings:
     return request.app.state.settings
 
 
 def get_runner(request: Request) -> JobRunner:
-    return request.app.state.runner
+    return request.app.state.served.runner
 
 
 def check_api_key(request: Request) -> None:
@@ -133,8 +133,10 @@ async def submit(
             {"id": job_id, "status_url": status_url(job_id), "status": "running"}, status_code=202
         )
     if job.status == "failed":
-        internal = (job.error or "").startswith("internal error")
-        return error_response(500 if internal else 422, "job_failed", f"job {job_id} failed: {job.error}")
+        message = f"job {job_id} failed: {job.error}"
+        if (job.error or "").startswith("internal error"):
+            raise ServiceError(message, code="job_failed")  # 500
+        raise InvalidInput(message, code="job_failed")  # 422
     return JSONResponse({"id": job_id, "status": "done", **(job.result or {})})
 
 
@@ -147,7 +149,7 @@ async def get_csv(job_id: str, runner: RunnerDep) -> Response:
     """The result of a finished job as CSV, one row per shot."""
     job = load_job(runner, job_id)
     if job.status != "done" or job.result is None:
-        return error_response(409, "not_finished", f"job {job_id} is {job.status}; no result yet")
+        raise Conflict(f"job {job_id} is {job.status}; no result yet", code="not_finished")
     return PlainTextResponse(
         result_csv(job.result),
         media_type="text/csv",
@@ -158,45 +160,18 @@ async def get_csv(job_id: str, runner: RunnerDep) -> Response:
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     metrics = GatewayMetrics()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = JobStore(settings.database_path())
-        clients = ServiceClients(settings, metrics)
-        pipeline = Pipeline(settings, clients, metrics)
-        runner = JobRunner(settings, store, metrics, pipeline)
-        await runner.start()
-        app.state.runner = runner
-        try:
-            yield
-        finally:
-            await runner.stop()
-            await pipeline.close()
-            await clients.close()
-            store.close()
-
-    app = FastAPI(title="Video emotion gateway", version="1.0", lifespan=lifespan)
-    app.state.settings = settings
-
-    async def ready() -> bool:
-        return getattr(app.state, "runner", None) is not None
-
-    @app.exception_handler(Unauthorized)
-    async def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
-        return error_response(401, "unauthorized", str(exc), {"WWW-Authenticate": "X-API-Key"})
-
-    install(app, metrics, ready, settings)
     secured = [Depends(check_api_key)]
-    app.post(
-        "/v1/videos", status_code=202, response_model=Accepted, tags=["videos"],
-        openapi_extra=UPLOAD_OPENAPI, dependencies=secured,
-    )(submit)
-    app.get("/v1/videos/{job_id}", response_model=JobStatus, tags=["videos"], dependencies=secured)(get_status)
-    app.get(
-        "/v1/videos/{job_id}/result.csv", tags=["videos"], dependencies=secured,
-        response_class=PlainTextResponse,
-    )(get_csv)
-    return app
+    routes = [
+        Route("POST", "/v1/videos", submit, {
+            "status_code": 202, "response_model": Accepted, "tags": ["videos"],
+            "openapi_extra": UPLOAD_OPENAPI, "dependencies": secured,
+        }),
+        Route("GET", "/v1/videos/{job_id}", get_status,
+              {"response_model": JobStatus, "tags": ["videos"], "dependencies": secured}),
+        Route("GET", "/v1/videos/{job_id}/result.csv", get_csv,
+              {"tags": ["videos"], "dependencies": secured, "response_class": PlainTextResponse}),
+    ]
+    return build_app("Video emotion gateway", JobEngine(settings, metrics), settings, metrics, routes)
 
 
 app = create_app()

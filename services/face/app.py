@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 import numpy as np
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 
 from emocore.errors import PayloadTooLarge
-from emocore.inference import create_backend
-from emocore.service import install
+from emocore.model import BackendModel
+from emocore.service import Route, build_app
 from services.face.images import decode_rgb
 from services.face.metrics import FaceMetrics
 from services.face.model import FaceEmotionModel
@@ -21,7 +19,7 @@ from services.face.settings import FaceSettings
 
 
 def get_model(request: Request) -> FaceEmotionModel:
-    return request.app.state.model
+    return request.app.state.served.model
 
 
 def get_settings(request: Request) -> FaceSettings:
@@ -64,29 +62,13 @@ async def predict(
 def create_app(settings: FaceSettings | None = None) -> FastAPI:
     settings = settings or FaceSettings()
     metrics = FaceMetrics()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        backend = create_backend(settings)
-        app.state.model = FaceEmotionModel.from_settings(backend, metrics, settings)
-        try:
-            yield
-        finally:
-            await backend.close()
-
-    app = FastAPI(title="Face emotion service", version="1.0", lifespan=lifespan)
-    app.state.settings = settings
-
-    async def ready() -> bool:
-        model = getattr(app.state, "model", None)
-        if model is None:
-            return False
-        names = (settings.detector_model_name, settings.model_name)
-        return all([await model.backend.is_ready(name) for name in names])
-
-    install(app, metrics, ready, settings)
-    app.post("/v1/predict", response_model=PredictResponse, tags=["face"])(predict)
-    return app
+    served = BackendModel(
+        settings,
+        lambda backend: FaceEmotionModel.from_settings(backend, metrics, settings),
+        model_names=(settings.detector_model_name, settings.model_name),
+    )
+    routes = [Route("POST", "/v1/predict", predict, {"response_model": PredictResponse, "tags": ["face"]})]
+    return build_app("Face emotion service", served, settings, metrics, routes)
 
 
 app = create_app()

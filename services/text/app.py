@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
-from emocore.inference import create_backend
+from emocore.inference import InferenceBackend
 from emocore.metrics import ServiceMetrics
-from emocore.service import install
+from emocore.model import BackendModel
+from emocore.service import Route, build_app
 from services.text.model import TextEmotionModel
 from services.text.schemas import PredictRequest, PredictResponse
 from services.text.settings import TextSettings
 
 
 def get_model(request: Request) -> TextEmotionModel:
-    return request.app.state.model
+    return request.app.state.served.model
 
 
 ModelDep = Annotated[TextEmotionModel, Depends(get_model)]
@@ -37,10 +36,8 @@ def create_app(settings: TextSettings | None = None) -> FastAPI:
     settings = settings or TextSettings()
     metrics = ServiceMetrics("text")
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        backend = create_backend(settings)
-        app.state.model = TextEmotionModel(
+    def build(backend: InferenceBackend) -> TextEmotionModel:
+        return TextEmotionModel(
             backend,
             metrics,
             tokenizer_path=settings.resolved_tokenizer_path(),
@@ -49,21 +46,10 @@ def create_app(settings: TextSettings | None = None) -> FastAPI:
             max_lines=settings.max_lines,
             batch_size=settings.batch_size,
         )
-        try:
-            yield
-        finally:
-            await backend.close()
 
-    app = FastAPI(title="Text emotion service", version="1.0", lifespan=lifespan)
-    app.state.settings = settings
-
-    async def ready() -> bool:
-        model: TextEmotionModel | None = getattr(app.state, "model", None)
-        return model is not None and await model.is_ready()
-
-    install(app, metrics, ready, settings)
-    app.post("/v1/predict", response_model=PredictResponse, tags=["text"])(predict)
-    return app
+    served = BackendModel(settings, build, check=TextEmotionModel.is_ready)
+    routes = [Route("POST", "/v1/predict", predict, {"response_model": PredictResponse, "tags": ["text"]})]
+    return build_app("Text emotion service", served, settings, metrics, routes)
 
 
 app = create_app()
