@@ -17,26 +17,7 @@ LABELS: tuple[str, ...] = (
 )
 NUM_LABELS = len(LABELS)
 
-POLARITY: dict[str, str] = {
-    "happiness": "positive",
-    "surprise": "positive",
-    "anger": "negative",
-    "disgust": "negative",
-    "fear": "negative",
-    "sadness": "negative",
-    "neutral": "neutral",
-}
-
 # Dataset label -> project label.
-FER2013 = {
-    "angry": "anger",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happy": "happiness",
-    "sad": "sadness",
-    "surprise": "surprise",
-    "neutral": "neutral",
-}
 MELD = {
     "anger": "anger",
     "disgust": "disgust",

