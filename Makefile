@@ -58,5 +58,5 @@ bench: setup triton-env espeak
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
-	$(PY) -m mypy emocore services gateway models
+	$(PY) -m mypy emocore services gateway models training devtools
 	$(PY) -m mypy --explicit-package-bases bench

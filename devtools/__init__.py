@@ -1,1 +1,2 @@
-"""Helpers the tests share: real servers and generated inputs, no mocks."""
+"""Developer tooling shared by tests, benchmarks and the demo: local stack launcher, local Triton
+runner, sample media and generated inputs. Never imported by product packages."""

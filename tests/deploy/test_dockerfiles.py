@@ -185,6 +185,16 @@ def test_every_module_the_entry_point_reaches_is_copied(name: str) -> None:
     assert unused == [], f"{name} image copies code its entry point never imports: {unused}"
 
 
+@pytest.mark.parametrize("name", SERVICE_IMAGES)
+def test_served_images_carry_no_training_or_dev_code(name: str) -> None:
+    image = dockerfile(name)
+    copied = copied_paths(image)
+    assert not [p for p in copied if p.startswith(("training", "devtools", "tests", "bench", "demo"))]
+    files, _ = first_party_closure(REPO_ROOT, image_entries(name, image))
+    reached = {f.relative_to(REPO_ROOT).parts[0] for f in files}
+    assert reached <= {"emocore", "services", "gateway"}, f"{name} reaches {sorted(reached)}"
+
+
 def installed_requirements(image: Dockerfile) -> tuple[list[Requirement], list[Requirement]]:
     """What the image's pip commands install: ``(with dependencies, --no-deps)``."""
     full: list[Requirement] = []
