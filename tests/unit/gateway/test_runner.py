@@ -1,0 +1,159 @@
+"""gateway.runner: the job queue and its workers over a real SQLite store and real job folders.
+
+The process each job runs is a plain coroutine here (the pipeline's own tests run the
+real one), so that success, domain failures, crashes and slow jobs can be chosen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emocore.errors import InvalidInput, Overloaded
+from gateway.jobs import INTERRUPTED, Job, JobStore
+from gateway.metrics import GatewayMetrics
+from gateway.runner import JobRunner, Progress, job_folder
+from gateway.settings import GatewaySettings
+
+Process = Callable[[Job, Path, Progress], Awaitable[dict[str, Any]]]
+
+
+def settings(tmp_path: Path, **overrides: Any) -> GatewaySettings:
+    return GatewaySettings(data_dir=tmp_path, **overrides)
+
+
+async def finished(process: Process, tmp_path: Path, count: int = 1, **overrides: Any) -> list[Job]:
+    """Submit ``count`` jobs (each with a file in its folder), wait for all, stop the runner."""
+    s = settings(tmp_path, **overrides)
+    runner = JobRunner(s, JobStore(s.database_path()), GatewayMetrics(), process)
+    await runner.start()
+    ids = [f"{i:032x}" for i in range(count)]
+    for job_id in ids:
+        job_folder(s, job_id).mkdir(parents=True)
+        (job_folder(s, job_id) / "input.video").write_bytes(b"video")
+        runner.submit(job_id, {"filename": "a.mp4"}, None)
+    try:
+        return [await runner.wait(job_id, 10) for job_id in ids]
+    finally:
+        await runner.stop()
+        runner.store.close()
+
+
+def test_a_job_runs_reports_progress_and_stores_its_result(tmp_path: Path) -> None:
+    seen: list[tuple[dict[str, Any], bool]] = []
+
+    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        seen.append((job.options, (folder / "input.video").is_file()))
+        progress(0.5)
+        return {"shots": [{"index": 0}]}
+
+    [job] = asyncio.run(finished(process, tmp_path))
+    assert seen == [({"filename": "a.mp4"}, True)]
+    assert (job.status, job.progress, job.result, job.error) == ("done", 1.0, {"shots": [{"index": 0}]}, None)
+    assert not job_folder(settings(tmp_path), job.id).exists()  # the upload is not kept
+
+
+def test_keep_uploads_keeps_the_job_folder(tmp_path: Path) -> None:
+    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        return {}
+
+    [job] = asyncio.run(finished(process, tmp_path, keep_uploads=True))
+    assert (job_folder(settings(tmp_path), job.id) / "input.video").read_bytes() == b"video"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (InvalidInput("probe: not a video"), "probe: not a video"),
+        (ZeroDivisionError("division by zero"), "internal error: ZeroDivisionError: division by zero"),
+    ],
+)
+def test_a_failing_job_records_why(tmp_path: Path, error: Exception, expected: str) -> None:
+    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        raise error
+
+    [job] = asyncio.run(finished(process, tmp_path))
+    assert (job.status, job.error, job.result) == ("failed", expected, None)
+
+
+def test_a_result_that_cannot_be_stored_fails_the_job(tmp_path: Path) -> None:
+    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        return {"when": object()}
+
+    [job] = asyncio.run(finished(process, tmp_path))
+    assert job.status == "failed" and job.error is not None
+    assert job.error.startswith("internal error: result not storable")
+
+
+def test_workers_run_jobs_at_once_up_to_their_number(tmp_path: Path) -> None:
+    running, most = 0, 0
+
+    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return {}
+
+    jobs = asyncio.run(finished(process, tmp_path, count=6, job_workers=2))
+    assert [j.status for j in jobs] == ["done"] * 6 and most == 2
+
+
+def test_a_full_queue_refuses_with_retry_after(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        s = settings(tmp_path, queue_size=1)
+        gate = asyncio.Event()
+
+        async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+            await gate.wait()
+            return {}
+
+        runner = JobRunner(s, JobStore(s.database_path()), GatewayMetrics(), process)
+        await runner.start()
+        runner.submit("a" * 32, {}, None)
+        await asyncio.sleep(0.05)  # the worker takes the first job
+        runner.submit("b" * 32, {}, None)  # waits in the queue
+        with pytest.raises(Overloaded, match=r"1 jobs are already waiting \(limit 1\)") as refused:
+            runner.submit("c" * 32, {}, None)
+        assert refused.value.retry_after_s == 30 and runner.store.get("c" * 32) is None
+        with pytest.raises(TimeoutError):
+            await runner.wait("a" * 32, 0.05)
+        gate.set()
+        assert (await runner.wait("b" * 32, 5)).status == "done"
+        await runner.stop()
+        runner.store.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_restart_fails_running_jobs_and_requeues_waiting_ones(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    store = JobStore(s.database_path())
+    store.create("r" * 32, {})
+    store.start("r" * 32)
+    store.create("q" * 32, {})
+    store.close()
+    job_folder(s, "r" * 32).mkdir(parents=True)
+
+    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        return {"rerun": job.id}
+
+    async def restart() -> tuple[Job, Job]:
+        runner = JobRunner(s, JobStore(s.database_path()), GatewayMetrics(), process)
+        await runner.start()
+        queued = await runner.wait("q" * 32, 5)
+        interrupted = runner.store.get("r" * 32)
+        await runner.stop()
+        runner.store.close()
+        assert interrupted is not None
+        return queued, interrupted
+
+    queued, interrupted = asyncio.run(restart())
+    assert (queued.status, queued.result) == ("done", {"rerun": "q" * 32})
+    assert (interrupted.status, interrupted.error) == ("failed", INTERRUPTED)
+    assert not job_folder(s, "r" * 32).exists()
