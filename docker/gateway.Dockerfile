@@ -11,7 +11,7 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # Dependencies first: this layer is rebuilt only when requirements/serve.txt changes.
 COPY requirements/serve.txt /tmp/requirements/serve.txt
-# PySceneDetect's detectors (EMO_GATEWAY_SHOT_DETECTOR=content|adaptive|cascade) come from
+# PySceneDetect's detectors (EMO_GATEWAY_SHOTS__DETECTOR=content|adaptive|cascade) come from
 # scenedetect, pinned as in requirements/weights.txt and installed without its
 # dependencies (its CLI's; the detectors need only numpy, OpenCV, PyAV and tqdm).
 RUN pip install -r /tmp/requirements/serve.txt \
