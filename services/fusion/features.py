@@ -1,8 +1,5 @@
-"""The shared feature layout of learned fusion and its training CSV.
+"""The feature layout of learned fusion, shared by serving and training (``training.fusion``).
 
-CSV columns: ``face_anger .. face_neutral, text_anger .. text_neutral,
-audio_anger .. audio_neutral, label`` (label: one of the project labels; other
-columns are ignored). A modality missing from a shot leaves its seven cells empty.
 Feature vector: per modality (face, text, audio) its seven calibrated scores
 followed by a presence flag (1 present, 0 missing, scores then 0): 24 numbers.
 """
@@ -13,20 +10,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from emocore.labels import LABELS, NUM_LABELS
+from emocore.labels import NUM_LABELS
 
 MODALITIES: tuple[str, ...] = ("face", "text", "audio")
 FEATURES_VERSION = 1
 NUM_FEATURES = len(MODALITIES) * (NUM_LABELS + 1)
-
-
-def columns(modality: str) -> list[str]:
-    """The CSV columns of one modality's scores, in label order."""
-    return [f"{modality}_{label}" for label in LABELS]
-
-
-def csv_header() -> list[str]:
-    return [c for m in MODALITIES for c in columns(m)] + ["label"]
 
 
 def feature_vector(vectors: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -39,19 +27,3 @@ def feature_vector(vectors: Mapping[str, np.ndarray]) -> np.ndarray:
         else:
             parts.append(np.concatenate([np.asarray(vector, dtype=np.float64), [1.0]]))
     return np.concatenate(parts)
-
-
-def parse_row(row: Mapping[str, str]) -> dict[str, np.ndarray]:
-    """The present modalities of one CSV row (a modality with every cell empty is missing)."""
-    vectors: dict[str, np.ndarray] = {}
-    for modality in MODALITIES:
-        cells = [(row.get(c) or "").strip() for c in columns(modality)]
-        if not any(cells):
-            continue
-        if not all(cells):
-            raise ValueError(f"{modality}: some score cells are empty, some are not")
-        values = np.array([float(c) for c in cells], dtype=np.float64)
-        if (values < 0).any() or values.sum() <= 0 or not np.isfinite(values).all():
-            raise ValueError(f"{modality}: scores must be finite, >= 0 and not all 0")
-        vectors[modality] = values / values.sum()
-    return vectors

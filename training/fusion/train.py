@@ -2,7 +2,7 @@
 
     python -m training.fusion.train SHOTS.csv [--out models/artifacts/fusion/fusion.joblib]
 
-The CSV layout is in services.fusion.features (per-modality score columns, empty
+The CSV layout is in training.fusion.dataset (per-modality score columns, empty
 cells for a missing modality, and the gold ``label``). Logistic regression, a
 random forest and a small MLP are scored by stratified k-fold cross-validated
 macro F1 next to the default rule on the same folds; the best learned model (or the
@@ -31,9 +31,10 @@ from sklearn.neural_network import MLPClassifier
 
 from emocore.labels import LABELS, top_label
 from services.fusion import learned
-from services.fusion.features import feature_vector, parse_row
+from services.fusion.features import feature_vector
 from services.fusion.model import FusionModel
 from services.fusion.settings import FusionSettings
+from training.fusion.dataset import parse_row
 
 DEFAULT_OUT = Path("models/artifacts/fusion/fusion.joblib")
 
@@ -97,7 +98,7 @@ def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("csv", type=Path, help="annotated shots (see services/fusion/features.py)")
+    parser.add_argument("csv", type=Path, help="annotated shots (see training/fusion/dataset.py)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to save the .joblib")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)

@@ -13,7 +13,7 @@ from pathlib import Path
 from emocore.labels import MELD, label_index
 
 # The shared data folder sits beside the repository (/work/shared next to /work/main, CI alike).
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "meld"
+DEFAULT_DATA_DIR = Path("/work/shared/datasets/meld")  # as training/audio/data.py finds RAVDESS
 
 
 @dataclass(frozen=True)

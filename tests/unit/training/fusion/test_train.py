@@ -17,11 +17,12 @@ import pytest
 
 from emocore.errors import ModelNotReady
 from emocore.labels import LABELS
-from services.fusion.features import MODALITIES, columns, csv_header
+from services.fusion.features import MODALITIES
 from services.fusion.learned import LearnedFuser
 from services.fusion.model import FusionModel
 from services.fusion.settings import FusionSettings
 from training.fusion import train
+from training.fusion.dataset import columns, csv_header
 
 RELIABILITY = {"face": 0.55, "text": 0.8, "audio": 0.35}
 PRESENT = {"face": 0.7, "text": 0.85, "audio": 0.9}
