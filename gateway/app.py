@@ -85,7 +85,10 @@ async def prepare(upload: Upload, folder: Any, settings: GatewaySettings) -> dic
     subtitles = upload.files.get("subtitles")
     if subtitles:
         name = subtitles.filename or "subtitles"
-        await asyncio.to_thread(parse, subtitles.path.read_bytes(), name=name, max_bytes=settings.max_subtitle_bytes)
+        await asyncio.to_thread(
+            parse, subtitles.path.read_bytes(), name=name,
+            max_bytes=settings.max_subtitle_bytes, max_cues=settings.max_subtitle_cues,
+        )
     webhook = upload.fields.get("webhook_url")
     if webhook:
         check_allowed(webhook, settings.webhook_allow_list, "webhook_url")

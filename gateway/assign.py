@@ -36,23 +36,32 @@ def split_words(text: str, fractions: Sequence[float]) -> list[str]:
 
 
 def assign_lines(cues: Sequence[Cue], shots: Sequence[TimeSpan]) -> list[list[str]]:
-    """The text lines of each shot, in time order."""
+    """The text lines of each shot, in time order.
+
+    Shots are in time order and do not overlap; cues are taken in start order. One
+    merge pass: a shot is skipped for good once a cue starts at or after its end, so
+    the cost is O(cues + shots + pieces), never O(cues x shots).
+    """
     lines: list[list[str]] = [[] for _ in shots]
-    for cue in cues:
+    first = 0  # the first shot that can still overlap a cue
+    for cue in sorted(cues, key=lambda c: c.start_s):  # already sorted: a linear pass
+        while first < len(shots) and shots[first].end_s <= cue.start_s:
+            first += 1
         if cue.end_s <= cue.start_s:
-            for i, shot in enumerate(shots):
-                if shot.start_s <= cue.start_s < shot.end_s:
-                    lines[i].append(cue.text)
-                    break
+            if first < len(shots) and shots[first].start_s <= cue.start_s:
+                lines[first].append(cue.text)
             continue
-        overlaps = [
-            (i, min(cue.end_s, shot.end_s) - max(cue.start_s, shot.start_s))
-            for i, shot in enumerate(shots)
-        ]
-        overlaps = [(i, o) for i, o in overlaps if o > 0]
-        total = sum(o for _, o in overlaps)
+        overlaps = []
+        for i in range(first, len(shots)):
+            shot = shots[i]
+            if shot.start_s >= cue.end_s:
+                break
+            overlap = min(cue.end_s, shot.end_s) - max(cue.start_s, shot.start_s)
+            if overlap > 0:
+                overlaps.append((i, overlap))
         if not overlaps:
             continue
+        total = sum(o for _, o in overlaps)
         parts = split_words(cue.text, [o / total for _, o in overlaps])
         for (i, _), part in zip(overlaps, parts, strict=True):
             if part:

@@ -3,6 +3,8 @@
 Only text subtitle codecs are read (bitmap ones such as DVD or PGS would need OCR).
 The first text stream is used, or the first whose language tag matches the one
 asked for. Packets are demuxed without decoding any video, so this pass is cheap.
+A stream with more than ``max_cues`` cues is refused (PayloadTooLarge), as a sidecar
+file is: the container puts no other bound on it.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import re
 
 import av
 
-from emocore.errors import InvalidInput
-from gateway.subtitles import Cue, clean
+from emocore.errors import InvalidInput, PayloadTooLarge
+from gateway.subtitles import MAX_CUES, Cue, clean
 
 TEXT_CODECS = {"subrip", "srt", "mov_text", "ass", "ssa", "webvtt", "text"}
 ASS_BREAK = re.compile(r"\\[Nnh]")
@@ -26,7 +28,7 @@ def _text_stream(container: av.container.InputContainer, language: str | None) -
     return streams[0] if streams else None
 
 
-def embedded_cues(path: str, *, language: str | None = None) -> list[Cue] | None:
+def embedded_cues(path: str, *, language: str | None = None, max_cues: int = MAX_CUES) -> list[Cue] | None:
     """The cues of the container's text subtitle stream; None when it has none."""
     try:
         with av.open(path) as container:
@@ -44,6 +46,8 @@ def embedded_cues(path: str, *, language: str | None = None) -> list[Cue] | None
                     text = clean(ASS_BREAK.sub(" ", raw.decode("utf-8", "replace")))
                     if text:
                         cues.append(Cue(start, max(start, end), text))
+                if len(cues) > max_cues:
+                    raise PayloadTooLarge(f"the embedded subtitle stream has more than {max_cues} cues (the limit)")
     except av.FFmpegError as exc:
         raise InvalidInput(f"cannot read the embedded subtitles: {exc}", code="invalid_subtitles") from exc
     return sorted(cues, key=lambda c: (c.start_s, c.end_s))

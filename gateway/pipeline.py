@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from emocore.errors import InvalidInput
+from emocore.errors import InvalidInput, PayloadTooLarge
 from gateway import modalities
 from gateway.assign import assign_lines
 from gateway.clients import ServiceClients
@@ -196,9 +196,14 @@ class Pipeline:
         """The text source and its cues (None: to be transcribed from the audio)."""
         sidecar = folder / FILE_FIELDS["subtitles"]
         if sidecar.is_file():
-            return "subtitles", parse(sidecar.read_bytes(), max_bytes=self.settings.max_subtitle_bytes)
+            limits = {"max_bytes": self.settings.max_subtitle_bytes, "max_cues": self.settings.max_subtitle_cues}
+            return "subtitles", await asyncio.to_thread(parse, sidecar.read_bytes(), **limits)  # off the loop
         try:
-            embedded = await asyncio.to_thread(embedded_cues, str(folder / FILE_FIELDS["video"]))
+            embedded = await asyncio.to_thread(
+                embedded_cues, str(folder / FILE_FIELDS["video"]), max_cues=self.settings.max_subtitle_cues
+            )
+        except PayloadTooLarge:
+            raise  # too many cues: the job fails saying so (no silent fall-back to speech)
         except InvalidInput:
             embedded = None
         if embedded:
@@ -238,7 +243,7 @@ class Pipeline:
         source, cues, error = await cues_task
         if error:
             return source, None, error
-        per_shot = assign_lines(cues, shots)
+        per_shot = await asyncio.to_thread(assign_lines, cues, shots)  # off the event loop
         flat = [line for lines in per_shot for line in lines]
         try:
             predictions = await modalities.predict_lines(

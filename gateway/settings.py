@@ -32,6 +32,7 @@ class GatewaySettings(ServiceSettings):
     database: Path | None = None  # default: data_dir / "jobs.sqlite3"
     max_request_bytes: int = 2 * 1024**3
     max_subtitle_bytes: int = 5 * 1024 * 1024
+    max_subtitle_cues: int = 50_000  # cues of a sidecar file or an embedded stream; above: 413
     max_concurrent_requests: int = 64  # polling and ?wait=true requests
     max_video_seconds: float = 4 * 3600.0
     keep_uploads: bool = False  # keep the video of a finished job on disk

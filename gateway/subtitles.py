@@ -5,10 +5,12 @@ mean UTF-16 (byte order from where the NULs are), else strict UTF-8, else cp1252
 (bytes cp1252 leaves undefined are read as Latin-1). Line ends: CRLF, CR and LF.
 Formats: a file whose first line starts with ``WEBVTT`` is WebVTT, anything else is
 read as SRT. Markup (``<i>``, ``<v Speaker>``, ``{\\an8}``, entities) is stripped; a
-cue's lines are joined with spaces. A block without a timing line continues the
-text of the cue before it (a stray blank line inside a cue is common); a file with
-no cue at all, a broken timing line or a cue ending before it starts is rejected
-with InvalidInput naming the line.
+cue's lines are joined with spaces. A tag cannot contain ``<`` (or ``{``), so stripping
+is linear in the text: a run of unclosed ``<`` costs one pass, not one pass per ``<``.
+A block without a timing line continues the text of the cue before it (a stray
+blank line inside a cue is common); a file with no cue at all, a broken timing line
+or a cue ending before it starts is rejected with InvalidInput naming the line. More than ``max_cues`` cues is PayloadTooLarge (413):
+the cue count bounds the per-shot work after parsing, whatever the byte size.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ BOMS = (
 )
 TIME = r"(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
 TIMING = re.compile(rf"^\s*{TIME}\s*-->\s*{TIME}(?:\s+.*)?$")
-TAG = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+# No "<" inside a tag: each match attempt stops at the next "<", so a run of them is linear.
+TAG = re.compile(r"<[^<>]*>|\{\\[^{}]*\}")
+MAX_CUES = 50_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,13 @@ def decode_text(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _unprintable(text: str) -> int:
+    """How many characters are neither printable nor a line break or tab (fast when none)."""
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return 0
+    return sum(not (c.isprintable() or c in "\n\t") for c in text)
+
+
 def _seconds(h: str | None, m: str, s: str, ms: str) -> float:
     return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000.0
 
@@ -62,18 +73,20 @@ def clean(text: str) -> str:
     return " ".join(html.unescape(TAG.sub("", text)).split())
 
 
-def parse(data: bytes, *, name: str = "subtitles", max_bytes: int = 5 * 1024 * 1024) -> list[Cue]:
+def parse(
+    data: bytes, *, name: str = "subtitles", max_bytes: int = 5 * 1024 * 1024, max_cues: int = MAX_CUES
+) -> list[Cue]:
     """Cues of an SRT or WebVTT file, sorted by start time."""
     if not data.strip():
         raise InvalidInput(f"{name}: empty subtitle file", code="invalid_subtitles")
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"{name}: {len(data)} bytes is over the {max_bytes}-byte limit")
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in text or sum(not (c.isprintable() or c in "\n\t") for c in text) > len(text) // 20:
+    if "\x00" in text or _unprintable(text) > len(text) // 20:
         raise InvalidInput(f"{name}: not a text subtitle file (SRT or WebVTT)", code="invalid_subtitles")
     lines = text.split("\n")
     vtt = lines[0].lstrip("\ufeff").startswith("WEBVTT")
-    cues: list[Cue] = []
+    cues: list[_Draft] = []
     block: list[tuple[int, str]] = []
     for number, line in enumerate([*lines, ""], start=1):
         if line.strip():
@@ -82,12 +95,24 @@ def parse(data: bytes, *, name: str = "subtitles", max_bytes: int = 5 * 1024 * 1
         if block:
             _parse_block(block, cues, name=name, vtt=vtt)
             block = []
+            if len(cues) > max_cues:
+                raise PayloadTooLarge(f"{name}: more than {max_cues} cues (the limit)")
     if not cues:
         raise InvalidInput(f"{name}: no subtitle cues found (expected SRT or WebVTT)", code="invalid_subtitles")
-    return sorted(cues, key=lambda c: (c.start_s, c.end_s))
+    found = [Cue(d.start_s, d.end_s, " ".join(d.parts)) for d in cues]
+    return sorted(found, key=lambda c: (c.start_s, c.end_s))
 
 
-def _parse_block(block: list[tuple[int, str]], cues: list[Cue], *, name: str, vtt: bool) -> None:
+@dataclass
+class _Draft:
+    """A cue being read: its text parts are joined once at the end (appending stays linear)."""
+
+    start_s: float
+    end_s: float
+    parts: list[str]
+
+
+def _parse_block(block: list[tuple[int, str]], cues: list[_Draft], *, name: str, vtt: bool) -> None:
     first = block[0][1].strip()
     if vtt and (first.startswith(("WEBVTT", "NOTE", "STYLE", "REGION"))):
         return
@@ -95,8 +120,8 @@ def _parse_block(block: list[tuple[int, str]], cues: list[Cue], *, name: str, vt
     if timing_at is None:
         if cues and not vtt:  # text after a stray blank line inside the previous cue
             extra = clean(" ".join(line for _, line in block))
-            last = cues[-1]
-            cues[-1] = Cue(last.start_s, last.end_s, f"{last.text} {extra}".strip())
+            if extra:
+                cues[-1].parts.append(extra)
             return
         if cues or vtt:
             return  # WebVTT allows other blocks; ignore them
@@ -115,4 +140,4 @@ def _parse_block(block: list[tuple[int, str]], cues: list[Cue], *, name: str, vt
         raise InvalidInput(f"{name}: line {number}: cue ends ({end:.3f} s) before it starts ({start:.3f} s)", code="invalid_subtitles")
     body = clean(" ".join(line for _, line in block[timing_at + 1 :]))
     if body:
-        cues.append(Cue(start, end, body))
+        cues.append(_Draft(start, end, [body]))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from gateway.assign import assign_lines, split_words
 from gateway.subtitles import Cue
@@ -53,3 +55,33 @@ def test_split_words_keeps_every_word_once() -> None:
     for fractions in ([0.5, 0.5], [0.1, 0.2, 0.7], [1.0], [0.33, 0.33, 0.34]):
         parts = split_words(text, fractions)
         assert " ".join(p for p in parts if p).split() == text.split()
+
+
+class CountingShots(Sequence[Span]):
+    """Shots that count how often they are looked at."""
+
+    def __init__(self, shots: list[Span]) -> None:
+        self.shots = shots
+        self.reads = 0
+
+    def __len__(self) -> int:
+        return len(self.shots)
+
+    @overload
+    def __getitem__(self, index: int) -> Span: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Span]: ...
+
+    def __getitem__(self, index: int | slice) -> Span | Sequence[Span]:
+        self.reads += 1
+        return self.shots[index]
+
+
+def test_assignment_is_one_merge_pass_not_cues_times_shots() -> None:
+    shots = CountingShots([Span(float(i), float(i + 1)) for i in range(2000)])
+    cues = [Cue(i + 0.25, i + 0.5, f"line {i}") for i in range(2000)]
+    lines = assign_lines(cues, shots)
+    assert lines[7] == ["line 7"] and all(len(per_shot) == 1 for per_shot in lines)
+    # A pass over both lists reads each shot a few times; cues x shots would be 4 million.
+    assert shots.reads <= 4 * (len(cues) + len(shots))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from emocore.errors import InvalidInput, PayloadTooLarge
@@ -109,3 +111,38 @@ def test_malformed_files_are_rejected_clearly(data: bytes, message: str) -> None
 def test_oversized_file_is_rejected() -> None:
     with pytest.raises(PayloadTooLarge):
         parse(SRT.encode() * 10, max_bytes=100)
+
+
+FIVE_MB = 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize("cue_first", [True, False], ids=["after-a-cue", "alone"])
+def test_five_megabytes_of_lt_cost_under_a_second_of_cpu(cue_first: bool) -> None:
+    # The old tag regex rescanned to the end of the text from every "<": 80 KB took 3.6 s.
+    head = b"1\n00:00:01,000 --> 00:00:02,000\n" if cue_first else b""
+    data = head + b"<" * (FIVE_MB - len(head))
+    started = time.process_time()
+    try:
+        cues = parse(data)
+    except InvalidInput:
+        assert not cue_first
+    else:
+        assert cues[0].text == "<" * (FIVE_MB - len(head))
+    assert time.process_time() - started < 1.0
+
+
+def test_text_continued_over_many_blocks_is_read_in_one_pass() -> None:
+    # Each stray block used to copy the whole cue text so far: quadratic in the blocks.
+    data = b"1\n00:00:01,000 --> 00:00:02,000\nstart\n" + b"\nmore\n" * 400_000
+    started = time.process_time()
+    (cue,) = parse(data)
+    assert cue.text.split() == ["start"] + ["more"] * 400_000
+    assert time.process_time() - started < 3.0
+
+
+def test_more_cues_than_the_limit_is_refused() -> None:
+    cue = "{n}\n00:00:01,000 --> 00:00:02,000\nline {n}\n\n"
+    data = "".join(cue.format(n=n) for n in range(11)).encode()
+    assert len(parse(data, max_cues=11)) == 11
+    with pytest.raises(PayloadTooLarge, match="more than 10 cues"):
+        parse(data, max_cues=10)
