@@ -1,4 +1,10 @@
-"""A job result as CSV: one row per shot, the top label and key scores of each modality."""
+"""A job result as CSV: one row per shot, the top label and key scores of each modality.
+
+Text cells come from uploaded subtitles and transcripts, so a cell a spreadsheet
+would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return: OWASP's list) is prefixed with ``'``, which spreadsheets show as
+text. Numbers are written as numbers (a negative score is never produced).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,16 @@ COLUMNS = [
     *[f"fused_{label}" for label in LABELS],
     "errors",
 ]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A string cell made inert for spreadsheets; other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _get(section: dict[str, Any] | None, key: str) -> Any:
@@ -52,8 +68,8 @@ def shot_row(shot: dict[str, Any]) -> dict[str, Any]:
 def result_csv(result: dict[str, Any]) -> str:
     """CSV text (header + one row per shot) of a finished job's result."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")  # RFC 4180; quotes any CR or LF
     writer.writeheader()
     for shot in result.get("shots", []):
-        writer.writerow(shot_row(shot))
+        writer.writerow({key: neutralise(value) for key, value in shot_row(shot).items()})
     return buffer.getvalue()
