@@ -33,6 +33,7 @@ from emocore.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from emocore.limits import BodyLimit
 from emocore.metrics import ServiceMetrics
 from emocore.model import ServedModel
 from emocore.settings import ServiceSettings
@@ -109,11 +110,17 @@ def build_app(
 def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: ServiceSettings) -> None:
     """Add error handlers, limits, the metrics middleware and the health/metrics routes.
 
-    Limits: a request whose declared body is over ``settings.max_request_bytes`` gets
-    413 before it is read; beyond ``settings.max_concurrent_requests`` work requests in
+    Limits: a request body over ``settings.max_request_bytes`` gets 413, from its
+    ``Content-Length`` before it is read or, chunked, as soon as the count passes the
+    limit (emocore.limits); beyond ``settings.max_concurrent_requests`` work requests in
     flight, new ones get 429 with ``Retry-After`` (health and metrics are exempt).
     """
     busy = 0
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_request_bytes,
+        on_refused=lambda: metrics.errors.labels(metrics.service, "payload_too_large").inc(),
+    )
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
@@ -153,14 +160,6 @@ def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: 
         nonlocal busy
         if request.url.path.startswith(("/health", "/metrics", "/docs", "/openapi")):
             return await call_next(request)
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_request_bytes:
-            metrics.errors.labels(metrics.service, "payload_too_large").inc()
-            return error_response(
-                413,
-                "payload_too_large",
-                f"request body of {declared} bytes is over the {settings.max_request_bytes}-byte limit",
-            )
         if busy >= settings.max_concurrent_requests:
             metrics.errors.labels(metrics.service, "overloaded").inc()
             return error_response(

@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, File, Request, UploadFile
 from emocore.errors import PayloadTooLarge
 from emocore.model import BackendModel
 from emocore.service import Route, build_app
-from services.face.images import decode_rgb
+from services.face.images import check_pixel_budget, open_frame, to_rgb
 from services.face.metrics import FaceMetrics
 from services.face.model import FaceEmotionModel
 from services.face.schemas import PredictResponse
@@ -41,8 +41,8 @@ async def predict(
     uploads = [(f.filename or f"file {i}", f.content_type, await f.read()) for i, f in enumerate(files)]
 
     def decode_all() -> list[np.ndarray]:
-        return [
-            decode_rgb(
+        opened = [  # every check and every header first: the budget holds before any decoding
+            open_frame(
                 data,
                 filename=name,
                 content_type=ctype,
@@ -51,6 +51,8 @@ async def predict(
             )
             for name, ctype, data in uploads
         ]
+        check_pixel_budget(opened, settings.max_request_pixels)
+        return [to_rgb(image, filename=name) for image, (name, _, _) in zip(opened, uploads, strict=True)]
 
     frames = await asyncio.to_thread(decode_all)
     faces = await model.predict(frames)

@@ -7,6 +7,7 @@ input -> a clear 4xx while the service keeps serving.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -131,3 +132,34 @@ def test_health_and_metrics(client: TestClient) -> None:
         'emo_items_processed_total{kind="faces",service="face"}',
     ):
         assert name in text
+
+
+def header_only_png(width: int, height: int) -> bytes:
+    """A PNG whose IHDR declares width x height, followed by pixel data that is not zlib."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return len(data).to_bytes(4, "big") + body + (zlib.crc32(body) & 0xFFFFFFFF).to_bytes(4, "big")
+
+    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"not zlib at all") + chunk(b"IEND", b"")
+
+
+def test_frames_over_the_pixel_budget_are_refused_from_their_headers(client: TestClient) -> None:
+    # Each frame is under the per-image limit (40 Mpx); together they are over the
+    # per-request budget (64 Mpx). The frames carry no pixel data: decoding any of them
+    # would fail (422), so a 413 shows the budget was checked on the headers alone.
+    frames = [(f"f{i}.png", header_only_png(6000, 6000), "image/png") for i in range(2)]
+    response = post(client, frames)
+    assert response.status_code == 413, response.text
+    error = response.json()["error"]
+    assert error["code"] == "payload_too_large" and "72000000 pixels" in error["message"]
+    assert post(client, frames[:1]).json()["error"]["code"] == "corrupt_image"  # one alone is decoded
+    assert_still_serving(client)
+
+
+@pytest.mark.slow
+def test_real_frames_over_the_pixel_budget_are_413(client: TestClient) -> None:
+    bombs = [(f"b{i}.png", png_bomb(6000, 6000), "image/png") for i in range(2)]
+    response = post(client, bombs)
+    assert response.status_code == 413, response.text
+    assert "per request" in response.json()["error"]["message"]
