@@ -196,8 +196,12 @@ class Pipeline:
         """The text source and its cues (None: to be transcribed from the audio)."""
         sidecar = folder / FILE_FIELDS["subtitles"]
         if sidecar.is_file():
-            limits = {"max_bytes": self.settings.max_subtitle_bytes, "max_cues": self.settings.max_subtitle_cues}
-            return "subtitles", await asyncio.to_thread(parse, sidecar.read_bytes(), **limits)  # off the loop
+            s = self.settings
+            data = sidecar.read_bytes()
+            cues = await asyncio.to_thread(  # off the event loop
+                parse, data, max_bytes=s.max_subtitle_bytes, max_cues=s.max_subtitle_cues
+            )
+            return "subtitles", cues
         try:
             embedded = await asyncio.to_thread(
                 embedded_cues, str(folder / FILE_FIELDS["video"]), max_cues=self.settings.max_subtitle_cues

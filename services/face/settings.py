@@ -22,7 +22,6 @@ class FaceSettings(ServiceSettings):
     max_files: int = 256  # frames per request
     max_file_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000  # above: rejected before decoding (bombs)
-    max_request_pixels: int = 64_000_000  # all frames of one request together; above: 413 before decoding
     max_request_pixels: int = 64_000_000  # all frames of one request; above: 413 before decoding
     batch_size: int = 64  # face crops per inference call
     crop_margin: float = 0.1  # context around a detected box, as a fraction of its side (fer: 10 px)
