@@ -32,7 +32,7 @@ from gateway.export import result_csv
 from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
 from gateway.remote import check_allowed, download
-from gateway.runner import JobRunner, job_folder
+from gateway.runner import INTERNAL_ERROR, JobRunner, job_folder
 from gateway.schemas import UPLOAD_OPENAPI, Accepted, JobStatus
 from gateway.settings import GatewaySettings
 from gateway.subtitles import parse
@@ -50,7 +50,11 @@ def get_runner(request: Request) -> JobRunner:
 def check_api_key(request: Request) -> None:
     """With ``EMO_GATEWAY_API_KEY`` set, /v1 routes need it in the ``X-API-Key`` header."""
     expected = request.app.state.settings.api_key
-    if expected and not hmac.compare_digest(request.headers.get("x-api-key", ""), expected):
+    if not expected:
+        return
+    # Compared as bytes: a non-ASCII header (decoded as Latin-1) is a wrong key, not an error.
+    given = request.headers.get("x-api-key", "").encode("latin-1", "replace")
+    if not hmac.compare_digest(given, expected.encode("utf-8")):
         raise Unauthorized("missing or wrong X-API-Key header")
 
 
@@ -137,7 +141,7 @@ async def submit(
         )
     if job.status == "failed":
         message = f"job {job_id} failed: {job.error}"
-        if (job.error or "").startswith("internal error"):
+        if (job.error or "").startswith(INTERNAL_ERROR):
             raise ServiceError(message, code="job_failed")  # 500
         raise InvalidInput(message, code="job_failed")  # 422
     return JSONResponse({"id": job_id, "status": "done", **(job.result or {})})

@@ -77,6 +77,11 @@ class DecodedVideo:
     complete: bool  # False when the stream broke off before its declared end
 
 
+def _reason(exc: BaseException) -> str:
+    """FFmpeg's reason without the file path it names (clients never see server paths)."""
+    return str(getattr(exc, "strerror", None) or type(exc).__name__)
+
+
 def _open(path: Path) -> av.container.InputContainer:
     if os.path.getsize(path) == 0:
         raise InvalidInput("the video file is empty (0 bytes)")
@@ -86,8 +91,8 @@ def _open(path: Path) -> av.container.InputContainer:
         with open(path, "rb") as handle:
             head = handle.read(16)
         if any(head[at : at + len(sig)] == sig for at, sig in _SIGNATURES):
-            raise InvalidInput(f"the video file is corrupt or truncated ({exc})") from exc
-        raise UnsupportedMediaType(f"not a video format that can be read ({exc})") from exc
+            raise InvalidInput(f"the video file is corrupt or truncated ({_reason(exc)})") from exc
+        raise UnsupportedMediaType(f"not a video format that can be read ({_reason(exc)})") from exc
 
 
 def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
@@ -115,7 +120,7 @@ def probe(path: str | Path) -> VideoInfo:
         try:
             first = next(container.decode(stream), None)
         except av.error.FFmpegError as exc:
-            raise InvalidInput(f"the video stream cannot be decoded ({exc})") from exc
+            raise InvalidInput(f"the video stream cannot be decoded ({_reason(exc)})") from exc
         if first is None:
             raise InvalidInput("the video stream has no decodable frame (corrupt or truncated)")
         rate = float(stream.average_rate or stream.guessed_rate or 0.0)

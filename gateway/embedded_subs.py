@@ -49,5 +49,5 @@ def embedded_cues(path: str, *, language: str | None = None, max_cues: int = MAX
                 if len(cues) > max_cues:
                     raise PayloadTooLarge(f"the embedded subtitle stream has more than {max_cues} cues (the limit)")
     except av.FFmpegError as exc:
-        raise InvalidInput(f"cannot read the embedded subtitles: {exc}", code="invalid_subtitles") from exc
+        raise InvalidInput(f"cannot read the embedded subtitles ({exc.strerror})", code="invalid_subtitles") from exc
     return sorted(cues, key=lambda c: (c.start_s, c.end_s))

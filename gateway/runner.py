@@ -3,7 +3,9 @@
 ``submit`` refuses a job (Overloaded -> 429 with Retry-After) when ``queue_size``
 jobs are already waiting. ``job_workers`` jobs run at once. Every state change is
 written to the JobStore first, so ``GET /v1/videos/{id}`` and a restarted gateway
-see it; ``wait`` lets a ``?wait=true`` request block until its job ends.
+see it; ``wait`` lets a ``?wait=true`` request block until its job ends. A failed
+job's error is a stable message for the client; exception text (file paths, hosts)
+goes to the log with the job id, never into the job.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
+INTERNAL_ERROR = "internal error"  # failed jobs' errors start with it when the fault is ours (500)
 Progress = Callable[[float], None]
 Process = Callable[[Job, Path, Progress], Awaitable[dict[str, Any]]]
 
@@ -114,17 +117,18 @@ class JobRunner:
             result = await self.process(job, folder, lambda p: self.store.progress(job_id, p))
         except asyncio.CancelledError:
             raise
-        except ServiceError as exc:
+        except ServiceError as exc:  # a stable message; what caused it (paths, hosts) only in the log
+            log.warning("job %s failed: %s: %s (cause: %r)", job_id, exc.code, exc.message, exc.__cause__)
             self._end(job_id, None, exc.message)
-        except Exception as exc:
+        except Exception:
             log.exception("job %s failed", job_id)
-            self._end(job_id, None, f"internal error: {type(exc).__name__}: {exc}")
+            self._end(job_id, None, f"{INTERNAL_ERROR} (job {job_id}; details in the gateway log)")
         else:
             try:
                 self._end(job_id, result, None)
-            except (TypeError, ValueError) as exc:  # a result that cannot be stored as JSON
+            except (TypeError, ValueError):  # a result that cannot be stored as JSON
                 log.exception("job %s result not storable", job_id)
-                self._end(job_id, None, f"internal error: result not storable: {exc}")
+                self._end(job_id, None, f"{INTERNAL_ERROR}: result not storable (job {job_id})")
         finally:
             if not self.settings.keep_uploads:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -1,6 +1,8 @@
 """Triton backend: tritonclient's async HTTP client with timeouts, retries and ready checks.
 
-All tritonclient errors are wrapped here, in one place, into domain errors.
+All tritonclient errors are wrapped here, in one place, into domain errors. Their
+messages are stable and name the model only; the Triton address and the underlying
+exception text go to the log (clients of the services never see them).
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ def _raise_if_final(model: str, exc: InferenceServerException) -> None:
     status = str(exc.status() or "")
     message = exc.message() or str(exc)
     if status == "404" or "unknown model" in message.lower():
-        raise ModelNotReady(f"triton does not serve '{model}': {message}") from exc
+        log.warning("triton does not serve %s: %s", model, message)
+        raise ModelNotReady(f"the inference server does not serve model '{model}'") from exc
     if status.startswith("4"):
-        raise InvalidInput(f"triton rejected the request for '{model}': {message}") from exc
+        log.warning("triton rejected the request for %s: %s", model, message)
+        raise InvalidInput(f"the inference server rejected the request for model '{model}'") from exc
 
 
 class TritonBackend:
@@ -102,10 +106,8 @@ class TritonBackend:
                 log.warning("triton call for %s failed (%s), retrying", model, last)
                 await asyncio.sleep(delay)
                 delay *= 2
-        raise BackendUnavailable(
-            f"triton at {self._url} failed for '{model}' after {self._retries + 1} attempts: "
-            f"{last!r}"
-        )
+        log.error("triton at %s failed for %s after %d attempts: %r", self._url, model, self._retries + 1, last)
+        raise BackendUnavailable(f"the inference server is unavailable for model '{model}'")
 
     async def is_ready(self, model: str) -> bool:
         try:

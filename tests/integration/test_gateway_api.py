@@ -184,6 +184,14 @@ def test_api_key_guards_the_v1_routes_only(tmp_path: Path) -> None:
         assert client.get("/health/ready").status_code == 200
 
 
+@pytest.mark.parametrize("key", ["ключ".encode(), "s3crét".encode("latin-1"), b"\xff\xfe"])
+def test_a_non_ascii_api_key_is_401_not_500(tmp_path: Path, key: bytes) -> None:
+    with TestClient(create_app(settings_for(tmp_path, api_key="s3cret")), raise_server_exceptions=False) as client:
+        response = client.get(f"/v1/videos/{'0' * 32}", headers={"X-API-Key": key})  # type: ignore[dict-item]
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthorized"
+
+
 class Hooks(BaseHTTPRequestHandler):
     received: list[dict[str, Any]] = []  # noqa: RUF012
 
