@@ -36,6 +36,7 @@ from emocore.errors import (
 from emocore.limits import BodyLimit
 from emocore.metrics import ServiceMetrics
 from emocore.model import ServedModel
+from emocore.retry import RetryBudget
 from emocore.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -112,10 +113,12 @@ def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: 
 
     Limits: a request body over ``settings.max_request_bytes`` gets 413, from its
     ``Content-Length`` before it is read or, chunked, as soon as the count passes the
-    limit (emocore.limits); beyond ``settings.max_concurrent_requests`` work requests in
+    limit (emocore.limits); a caller's ``X-Retry-Budget`` caps the backend's retries
+    (emocore.retry); beyond ``settings.max_concurrent_requests`` work requests in
     flight, new ones get 429 with ``Retry-After`` (health and metrics are exempt).
     """
     busy = 0
+    app.add_middleware(RetryBudget)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_request_bytes,

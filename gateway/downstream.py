@@ -2,7 +2,9 @@
 
 Retried: connection errors, timeouts, 5xx and 429 (honouring a short Retry-After),
 up to ``retries`` extra attempts with exponential backoff and jitter. Not retried:
-other 4xx (the request itself is wrong; the service is healthy). Every failed
+other 4xx (the request itself is wrong; the service is healthy). Every call sends
+``X-Retry-Budget: 0``: these retries are the request's whole budget, so a service
+does not retry Triton on top of them (emocore.retry). Every failed
 attempt counts against the service's circuit breaker; an open breaker refuses the
 call at once. Failures surface as DownstreamError, which the pipeline turns into a
 ``null`` modality with a reason.
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 
 from emocore.errors import ServiceError
+from emocore.retry import HEADER as RETRY_BUDGET
 from gateway.breaker import CircuitBreaker
 from gateway.metrics import GatewayMetrics
 
@@ -67,6 +70,8 @@ class Downstream:
     async def post(self, path: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
         """POST and return the decoded JSON body, or raise DownstreamError."""
         url = f"{self.base_url}{path}"
+        # The gateway spends the request's retry budget itself: the service may not retry.
+        kwargs["headers"] = {**kwargs.get("headers", {}), RETRY_BUDGET: "0"}
         delay = self.backoff_s
         reason = self.last_failure
         for attempt in range(self.retries + 1):

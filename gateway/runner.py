@@ -1,7 +1,8 @@
 """The job queue and its workers: bounded, persistent, with completion webhooks.
 
 ``submit`` refuses a job (Overloaded -> 429 with Retry-After) when ``queue_size``
-jobs are already waiting. ``job_workers`` jobs run at once. Every state change is
+jobs are already waiting. ``job_workers`` jobs run at once, each stopped (failed)
+at ``job_timeout_s``. Every state change is
 written to the JobStore first, so ``GET /v1/videos/{id}`` and a restarted gateway
 see it; ``wait`` lets a ``?wait=true`` request block until its job ends. A failed
 job's error is a stable message for the client; exception text (file paths, hosts)
@@ -113,10 +114,14 @@ class JobRunner:
             return
         self.store.start(job_id)
         folder = job_folder(self.settings, job_id)
+        limit = self.settings.job_timeout_s
         try:
-            result = await self.process(job, folder, lambda p: self.store.progress(job_id, p))
+            result = await asyncio.wait_for(self.process(job, folder, lambda p: self.store.progress(job_id, p)), limit)
         except asyncio.CancelledError:
             raise
+        except TimeoutError:
+            log.warning("job %s stopped at its %.0f-s deadline", job_id, limit)
+            self._end(job_id, None, f"the job ran past its {limit:g}-s time limit and was stopped")
         except ServiceError as exc:  # a stable message; what caused it (paths, hosts) only in the log
             log.warning("job %s failed: %s: %s (cause: %r)", job_id, exc.code, exc.message, exc.__cause__)
             self._end(job_id, None, exc.message)

@@ -41,6 +41,7 @@ class GatewaySettings(ServiceSettings):
     job_workers: int = 1  # jobs processed at once
     shot_concurrency: int = 4  # shots of one job in flight at once
     wait_timeout_s: float = 3600.0  # longest ?wait=true
+    job_timeout_s: float = 4 * 3600.0  # a running job past this is stopped and failed
 
     sample_fps: float = 2.0  # frames per second sent to the face service
     face_batch_size: int = 32  # frames per face request
@@ -53,7 +54,7 @@ class GatewaySettings(ServiceSettings):
     timeout_s: float = 30.0  # per downstream request (read)
     connect_timeout_s: float = 2.0
     transcribe_timeout_s: float = 600.0
-    retries: int = 2  # extra attempts on 5xx / 429 / connection errors
+    retries: int = 2  # extra attempts on 5xx / 429 / connection errors; the request's whole retry budget
     backoff_s: float = 0.2  # first retry delay, doubled each time (with jitter)
     breaker_failures: int = 5  # consecutive failures that open a service's circuit
     breaker_reset_s: float = 10.0  # open -> half-open after this long

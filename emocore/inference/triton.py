@@ -18,6 +18,7 @@ from tritonclient.http import InferResult
 from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 
 from emocore.errors import BackendUnavailable, InvalidInput, ModelNotReady
+from emocore.retry import retries_allowed
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,8 @@ class TritonBackend:
         """Run ``call``; retry transport failures and 5xx answers, map 4xx to domain errors."""
         delay = 0.1
         last: Exception | None = None
-        for attempt in range(self._retries + 1):
+        retries = retries_allowed(self._retries)  # the caller's budget, if it sent one
+        for attempt in range(retries + 1):
             try:
                 return await asyncio.wait_for(call(), timeout=self._timeout_s)
             except InferenceServerException as exc:
@@ -102,11 +104,11 @@ class TritonBackend:
                 last = exc
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 last = exc
-            if attempt < self._retries:
+            if attempt < retries:
                 log.warning("triton call for %s failed (%s), retrying", model, last)
                 await asyncio.sleep(delay)
                 delay *= 2
-        log.error("triton at %s failed for %s after %d attempts: %r", self._url, model, self._retries + 1, last)
+        log.error("triton at %s failed for %s after %d attempts: %r", self._url, model, retries + 1, last)
         raise BackendUnavailable(f"the inference server is unavailable for model '{model}'")
 
     async def is_ready(self, model: str) -> bool:
