@@ -31,7 +31,7 @@ from gateway.engine import JobEngine
 from gateway.export import result_csv
 from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
-from gateway.remote import check_allowed, download
+from gateway.remote import check_url, download
 from gateway.runner import INTERNAL_ERROR, JobRunner, job_folder
 from gateway.schemas import UPLOAD_OPENAPI, Accepted, JobStatus
 from gateway.settings import GatewaySettings
@@ -79,8 +79,9 @@ async def prepare(upload: Upload, folder: Any, settings: GatewaySettings) -> dic
     if url and "video" in upload.files:
         raise InvalidInput("send either a 'video' file or a 'video_url', not both")
     if url:
-        check_allowed(url, settings.url_allow_list, "video_url")
-        await download(url, folder / FILE_FIELDS["video"], max_bytes=settings.max_request_bytes)
+        policy = settings.address_policy()
+        await check_url(url, settings.url_allow_list, policy, "video_url")
+        await download(url, folder / FILE_FIELDS["video"], max_bytes=settings.max_request_bytes, policy=policy)
     elif "video" not in upload.files:
         raise InvalidInput("no 'video' file in the upload (multipart field 'video')")
     info = await asyncio.to_thread(probe, folder / FILE_FIELDS["video"])
@@ -95,7 +96,7 @@ async def prepare(upload: Upload, folder: Any, settings: GatewaySettings) -> dic
         )
     webhook = upload.fields.get("webhook_url")
     if webhook:
-        check_allowed(webhook, settings.webhook_allow_list, "webhook_url")
+        await check_url(webhook, settings.webhook_allow_list, settings.address_policy(), "webhook_url")
     video = upload.files.get("video")
     return {
         "filename": video.filename if video else url,

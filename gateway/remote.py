@@ -2,8 +2,10 @@
 
 Both are off unless an allow-list of host names is configured
 (``EMO_GATEWAY_URL_ALLOW_LIST``, ``EMO_GATEWAY_WEBHOOK_ALLOW_LIST``); a URL is
-accepted only with an http(s) scheme and a host on its list (exact match), and
-redirects are not followed, so a listed host cannot bounce us elsewhere.
+accepted only with an http(s) scheme and a host on its list (exact match), a port
+and resolved addresses the address policy allows (gateway.outbound: no loopback,
+private or link-local address unless configured; checked again at connect time),
+and redirects are not followed, so a listed host cannot bounce us elsewhere.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from emocore.errors import InvalidInput, PayloadTooLarge
+from gateway.outbound import AddressPolicy, check_addresses, guarded_client
 
 log = logging.getLogger(__name__)
 
 
 def check_allowed(url: str, allow_list: list[str], what: str) -> str:
-    """Return ``url`` if it may be used, else raise InvalidInput saying why."""
+    """Return ``url`` if its scheme and host may be used, else raise InvalidInput saying why."""
     if not allow_list:
         raise InvalidInput(f"{what} is disabled on this gateway (no allow-list configured)")
     parts = urlsplit(url)
@@ -33,12 +36,26 @@ def check_allowed(url: str, allow_list: list[str], what: str) -> str:
     return url
 
 
-async def download(url: str, target: Path, *, max_bytes: int, timeout_s: float = 60.0) -> int:
+async def check_url(url: str, allow_list: list[str], policy: AddressPolicy, what: str) -> str:
+    """``check_allowed``, then the port and every address the host resolves to."""
+    check_allowed(url, allow_list, what)
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise InvalidInput(f"{what}: {url[:200]!r} has an invalid port") from exc
+    await check_addresses(parts.hostname or "", port, policy, what)
+    return url
+
+
+async def download(
+    url: str, target: Path, *, max_bytes: int, policy: AddressPolicy, timeout_s: float = 60.0
+) -> int:
     """Stream ``url`` to ``target`` (at most ``max_bytes``); the byte count."""
     size = 0
     try:
         async with (
-            httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client,
+            guarded_client(policy, timeout=timeout_s) as client,
             client.stream("GET", url) as response,
         ):
             if response.status_code != 200:
@@ -54,10 +71,12 @@ async def download(url: str, target: Path, *, max_bytes: int, timeout_s: float =
     return size
 
 
-async def notify(url: str, body: dict[str, Any], *, retries: int = 3, backoff_s: float = 1.0) -> bool:
+async def notify(
+    url: str, body: dict[str, Any], *, policy: AddressPolicy, retries: int = 3, backoff_s: float = 1.0
+) -> bool:
     """POST ``body`` to a webhook, retrying on errors and 5xx; whether it was delivered."""
     delay = backoff_s
-    async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as client:
+    async with guarded_client(policy, timeout=10.0) as client:
         for attempt in range(retries + 1):
             try:
                 response = await client.post(url, json=body)

@@ -152,6 +152,8 @@ class JobRunner:
                 future.set_result(job)
         if job.webhook_url:
             body = job.status_body(f"/v1/videos/{job_id}")
-            task = asyncio.create_task(notify(job.webhook_url, body, retries=self.settings.webhook_retries))
+            task = asyncio.create_task(notify(
+                job.webhook_url, body, policy=self.settings.address_policy(), retries=self.settings.webhook_retries
+            ))
             self.background.add(task)
             task.add_done_callback(self.background.discard)

@@ -17,6 +17,7 @@ from pydantic_settings import SettingsConfigDict
 
 from emocore.aggregation import Rule
 from emocore.settings import REPO_ROOT, ServiceSettings
+from gateway.outbound import AddressPolicy
 from gateway.shots.settings import ShotSettings
 
 
@@ -64,7 +65,14 @@ class GatewaySettings(ServiceSettings):
     url_allow_list: list[str] = Field(default_factory=list)
     webhook_allow_list: list[str] = Field(default_factory=list)
     webhook_retries: int = 3
+    # Their hosts must resolve to public addresses on these ports (gateway.outbound);
+    # remote_allow_private admits loopback/private/link-local ones (a lab, a test).
+    remote_allow_private: bool = False
+    remote_ports: list[int] = Field(default_factory=lambda: [80, 443])
     api_key: str | None = None  # when set, /v1 routes need it in the X-API-Key header
+
+    def address_policy(self) -> AddressPolicy:
+        return AddressPolicy(allow_private=self.remote_allow_private, ports=frozenset(self.remote_ports))
 
     def database_path(self) -> Path:
         return self.database or self.data_dir / "jobs.sqlite3"

@@ -192,6 +192,23 @@ def test_a_non_ascii_api_key_is_401_not_500(tmp_path: Path, key: bytes) -> None:
         assert response.json()["error"]["code"] == "unauthorized"
 
 
+@pytest.mark.parametrize(
+    ("hook", "message"),
+    [("http://127.0.0.1:{port}/done", "loopback"), ("http://169.254.169.254/latest", "link-local"),
+     ("http://127.0.0.1:22/done", "port 22 is not allowed")],
+)
+def test_a_webhook_to_an_internal_address_is_refused_at_submit(tmp_path: Path, clip: Sample, hook: str, message: str) -> None:
+    port = free_port()
+    settings = settings_for(
+        tmp_path, webhook_allow_list=["127.0.0.1", "169.254.169.254"], remote_ports=[80, 443, port]
+    )
+    with TestClient(create_app(settings)) as client:
+        response = upload(client, clip.video.read_bytes(), data={"webhook_url": hook.format(port=port)})
+        assert response.status_code == 422
+        assert message in response.json()["error"]["message"]
+        assert job_folders(tmp_path) == []
+
+
 class Hooks(BaseHTTPRequestHandler):
     received: list[dict[str, Any]] = []  # noqa: RUF012
 
@@ -212,7 +229,10 @@ def test_webhook_gets_the_final_status_and_wait_returns_the_result(tmp_path: Pat
     thread.start()
     hook = f"http://127.0.0.1:{server.server_port}/done"
     try:
-        with TestClient(create_app(settings_for(tmp_path, webhook_allow_list=["127.0.0.1"]))) as client:
+        local_hooks = settings_for(  # a loopback webhook is refused unless explicitly allowed
+            tmp_path, webhook_allow_list=["127.0.0.1"], remote_allow_private=True, remote_ports=[server.server_port]
+        )
+        with TestClient(create_app(local_hooks)) as client:
             response = upload(client, clip.video.read_bytes(), params={"wait": "true"}, data={"webhook_url": hook})
             assert response.status_code == 200
             body = response.json()
