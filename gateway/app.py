@@ -3,6 +3,8 @@
 ``POST /v1/videos`` streams the multipart upload to a new job folder, probes the
 video and parses any subtitles *before* queueing (so a bad file is a 4xx at once),
 then answers 202 with the job id, or with ``?wait=true`` 200 and the result.
+``/health/ready`` answers 200 only while every service a job needs is ready
+(gateway.readiness), so no job is sent to a stack that cannot run it.
 """
 
 from __future__ import annotations

@@ -1,16 +1,19 @@
 """What the gateway serves: the job store, the service clients, the pipeline and the job runner.
 
 Opened together at start-up and closed together at shutdown by
-``emocore.service.build_app``; ready once the runner has started.
+``emocore.service.build_app``; ready once the runner has started and while every
+service a job needs (and Triton) is ready (gateway.readiness).
 """
 
 from __future__ import annotations
 
 from emocore.errors import ModelNotReady
+from gateway import readiness
 from gateway.clients import ServiceClients
 from gateway.jobs import JobStore
 from gateway.metrics import GatewayMetrics
 from gateway.pipeline import Pipeline
+from gateway.readiness import DownstreamReadiness
 from gateway.runner import JobRunner
 from gateway.settings import GatewaySettings
 
@@ -22,6 +25,7 @@ class JobEngine:
         self.settings = settings
         self.metrics = metrics
         self._parts: tuple[JobStore, ServiceClients, Pipeline, JobRunner] | None = None
+        self._downstream: DownstreamReadiness | None = None
 
     @property
     def runner(self) -> JobRunner:
@@ -35,10 +39,11 @@ class JobEngine:
         pipeline = Pipeline(self.settings, clients, self.metrics)
         runner = JobRunner(self.settings, store, self.metrics, pipeline)
         await runner.start()
+        self._downstream = readiness.for_settings(self.settings, clients.http)
         self._parts = (store, clients, pipeline, runner)
 
     async def ready(self) -> bool:
-        return self._parts is not None
+        return self._parts is not None and self._downstream is not None and await self._downstream.ready()
 
     async def close(self) -> None:
         if self._parts is None:

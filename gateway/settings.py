@@ -59,6 +59,8 @@ class GatewaySettings(ServiceSettings):
     backoff_s: float = 0.2  # first retry delay, doubled each time (with jitter)
     breaker_failures: int = 5  # consecutive failures that open a service's circuit
     breaker_reset_s: float = 10.0  # open -> half-open after this long
+    ready_cache_s: float = 5.0  # /health/ready re-checks the services (and Triton) at most this often
+    ready_timeout_s: float = 2.0  # per downstream readiness check
 
     # URL input and completion webhooks: off unless hosts are listed (exact host names).
     # As JSON in the environment: EMO_GATEWAY_URL_ALLOW_LIST='["media.example.com"]'.

@@ -181,7 +181,7 @@ def test_api_key_guards_the_v1_routes_only(tmp_path: Path) -> None:
     with TestClient(create_app(settings_for(tmp_path, api_key="s3cret"))) as client:
         assert client.get("/v1/videos/0123456789abcdef0123456789abcdef").status_code == 401
         assert client.get("/v1/videos/0123456789abcdef0123456789abcdef", headers={"X-API-Key": "s3cret"}).status_code == 404
-        assert client.get("/health/ready").status_code == 200
+        assert client.get("/health/live").status_code == 200
 
 
 @pytest.mark.parametrize("key", ["ключ".encode(), "s3crét".encode("latin-1"), b"\xff\xfe"])

