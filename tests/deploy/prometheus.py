@@ -1,6 +1,7 @@
 """A throwaway Prometheus server (Debian's ``prometheus``) scraping loopback targets.
 
-It evaluates the dashboard's queries against what the running services export.
+It evaluates the dashboard's queries against what the running services export,
+scraped as the Prometheus Operator would scrape them (tests/deploy/operator.py).
 Installed by ``make prometheus`` (a prerequisite of ``make test``).
 """
 
@@ -14,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import yaml
@@ -64,20 +64,14 @@ def binary() -> str:
 
 @contextmanager
 def run_prometheus(
-    targets: dict[str, str], workdir: Path, *, labels: dict[str, str], timeout_s: float = 60.0
+    scrape_configs: list[dict[str, Any]], workdir: Path, *, timeout_s: float = 60.0
 ) -> Iterator[Prometheus]:
-    """Scrape each ``job -> metrics URL`` every second, with ``labels`` on every series."""
+    """Scrape with ``scrape_configs`` every second, once every target is up."""
     config = {
         "global": {"scrape_interval": f"{SCRAPE_INTERVAL_S}s", "scrape_timeout": "1s"},
-        "scrape_configs": [
-            {
-                "job_name": job,
-                "metrics_path": urlsplit(url).path,
-                "static_configs": [{"targets": [urlsplit(url).netloc], "labels": labels}],
-            }
-            for job, url in targets.items()
-        ],
+        "scrape_configs": scrape_configs,
     }
+    targets = [t for job in scrape_configs for group in job["static_configs"] for t in group["targets"]]
     config_path = workdir / "prometheus.yml"
     config_path.write_text(yaml.safe_dump(config))
     port = free_port()

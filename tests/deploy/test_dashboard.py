@@ -13,14 +13,15 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 import pytest
 
 from devtools.triton import TritonProcess
 from tests.deploy import dashboard as dash
-from tests.deploy.chart import K8sObject
+from tests.deploy import operator
+from tests.deploy.chart import K8sObject, of_kind
 from tests.deploy.exercise import GATEWAY_PREFIX, SERVICES, exercise
 from tests.deploy.live import sample_names, serve
 from tests.deploy.prometheus import Prometheus, run_prometheus
@@ -130,10 +131,23 @@ def test_a_misspelt_metric_fails_the_check(exported: set[str]) -> None:
     }
 
 
+def operator_prometheus(
+    monitored: list[K8sObject], live_targets: dict[str, str], workdir: Path
+) -> AbstractContextManager[Prometheus]:
+    """Prometheus scraping the live processes through the chart's ServiceMonitor, relabelled
+    as the Prometheus Operator does (Kubernetes Service names, namespace, honorLabels)."""
+    (monitor,) = of_kind(monitored, "ServiceMonitor")
+    configs = operator.scrape_configs(
+        monitor, of_kind(monitored, "Service"), live_targets, namespace=NAMESPACE, interval="1s"
+    )
+    return run_prometheus(configs, workdir)
+
+
 @pytest.fixture(scope="module")
-def prometheus(live_targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
-    workdir: Path = tmp_path_factory.mktemp("prometheus")
-    with run_prometheus(live_targets, workdir, labels={"namespace": NAMESPACE}) as server:
+def prometheus(
+    gpu_objects: list[K8sObject], live_targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prometheus]:
+    with operator_prometheus(gpu_objects, live_targets, tmp_path_factory.mktemp("prometheus")) as server:
         server.wait_for_scrapes(3)
         yield server
 
@@ -162,3 +176,27 @@ def test_prometheus_shows_a_broken_query(prometheus: Prometheus) -> None:
     assert evaluate(prometheus, misspelt)["data"]["result"] == []
     unbalanced = 'sum(rate(emo_gateway_shots_processed_total[$__rate_interval])'
     assert evaluate(prometheus, unbalanced)["status"] == "error"
+
+
+@pytest.mark.slow
+@pytest.mark.triton
+def test_without_honor_labels_the_per_service_panels_lose_their_data(
+    gpu_objects: list[K8sObject], live_targets: dict[str, str], prometheus: Prometheus,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # The same scrape with the ServiceMonitor's honorLabels removed: the services' own
+    # service="face" label becomes exported_service and service is the Service name.
+    stripped = copy.deepcopy(gpu_objects)
+    (monitor,) = of_kind(stripped, "ServiceMonitor")
+    for endpoint in monitor["spec"]["endpoints"]:
+        endpoint.pop("honorLabels", None)
+    frames = next(expr for _, expr in dash.panel_queries(dash.load()) if 'service="face"' in expr)
+    services = 'count by (service) (emo_http_requests_total{namespace=~"$namespace"})'
+    with operator_prometheus(stripped, live_targets, tmp_path_factory.mktemp("prometheus-stripped")) as server:
+        server.wait_for_scrapes(3)
+        assert evaluate(server, frames)["data"]["result"] == []
+        renamed = {r["metric"]["service"] for r in evaluate(server, services)["data"]["result"]}
+        assert "face" not in renamed and any(name.endswith("-face") for name in renamed)
+    assert evaluate(prometheus, frames)["data"]["result"] != []
+    honoured = {r["metric"]["service"] for r in evaluate(prometheus, services)["data"]["result"]}
+    assert {"face", "text", "audio", "fusion", "gateway"} <= honoured

@@ -179,3 +179,16 @@ spec:
   emptyDir:
     sizeLimit: {{ .Values.tmpSizeLimit }}
 {{- end -}}
+
+{{/* The peer Prometheus scrapes from (networkPolicy.prometheus), as one "from" list item. */}}
+{{- define "ve.prometheusPeer" -}}
+{{- $p := .Values.networkPolicy.prometheus -}}
+- {{- with $p.namespaceSelector }}
+  namespaceSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $p.podSelector }}
+  podSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
