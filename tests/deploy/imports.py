@@ -94,7 +94,8 @@ def defines(path: Path, name: str) -> bool:
 
 
 def requirement_names(path: Path) -> list[Requirement]:
-    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    """The requirements of a requirements or lock file (``--hash`` options and comments skipped)."""
+    lines = (line.split("#")[0].strip().removesuffix("\\").strip() for line in path.read_text().splitlines())
     return [Requirement(line) for line in lines if line and not line.startswith("-")]
 
 
