@@ -54,7 +54,11 @@ def gateway(tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(15)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:  # a gateway stuck in a parse ignores SIGTERM
+            process.kill()
+            process.wait()
         log.close()
 
 
