@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EXEMPT_PREFIXES = ("/health", "/metrics", "/docs", "/openapi")
+REFUSED = "emocore.body_refused"  # set in the scope once the 413 is sent: the disconnect is ours
 
 
 def error_body(status: int, code: str, message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
@@ -63,6 +64,7 @@ class BodyLimit:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     refused = True
+                    scope[REFUSED] = True
                     if not started:
                         await self._refuse(send, "is over")
                     return {"type": "http.disconnect"}

@@ -27,6 +27,7 @@ from emocore.errors import (
     ServiceError,
     Unauthorized,
 )
+from emocore.limits import REFUSED as BODY_REFUSED
 from emocore.service import Route, build_app
 from gateway.decode import probe
 from gateway.engine import JobEngine
@@ -129,6 +130,8 @@ async def submit(
         runner.submit(job_id, options, upload.fields.get("webhook_url"))
     except ClientDisconnect as exc:  # counted as its own code, not as a server error
         shutil.rmtree(folder, ignore_errors=True)
+        if request.scope.get(BODY_REFUSED):  # not the client: the body limit has answered 413
+            return Response(status_code=413)
         raise InvalidInput("the client disconnected before the upload was complete", code="client_disconnected") from exc
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -289,6 +289,7 @@ def test_ten_hour_sparse_upload_is_cut_off_at_the_limit(gateway: str, ten_hour_f
     assert sent < LIMIT + 8 * 1024 * 1024  # the server stopped it near the limit, not at 10 GB
     after = metrics(gateway)
     assert errors(after, "payload_too_large") == errors(before, "payload_too_large") + 1
+    assert errors(after, "client_disconnected") == errors(before, "client_disconnected")  # it was us
     assert submitted(after) == submitted(before)
     assert_serves(gateway)
 
