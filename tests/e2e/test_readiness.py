@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devtools.serve import LocalStack, free_port
 from emocore.settings import REPO_ROOT
-from gateway.serve import LocalStack, free_port
 
 CACHE_S = 5.0  # the gateway's default ready_cache_s
 

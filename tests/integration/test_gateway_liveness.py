@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo.sample import cached
+from devtools.sample_video import cached
+from devtools.serve import free_port
 from emocore.settings import REPO_ROOT
-from gateway.serve import free_port
 
 FIVE_MB = 5 * 1024 * 1024
 PROBE_TIMEOUT_S = 1.0

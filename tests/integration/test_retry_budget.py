@@ -21,12 +21,12 @@ import httpx
 import pytest
 import uvicorn
 
+from devtools.serve import free_port
 from gateway.clients import ServiceClients
 from gateway.downstream import DownstreamError
 from gateway.jobs import Job, JobStore
 from gateway.metrics import GatewayMetrics
 from gateway.runner import JobRunner, Progress
-from gateway.serve import free_port
 from gateway.settings import GatewaySettings
 from services.text.app import create_app
 from services.text.settings import TextSettings

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from emocore.samples import skimage_image
-from gateway.serve import LocalStack
+
+from devtools.serve import LocalStack
 from services.face.settings import FaceSettings
 from services.text.settings import TextSettings
 

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from devtools.serve import free_port
 from emocore.errors import BackendUnavailable, InvalidInput, ServiceError
 from emocore.inference.triton import TritonBackend
 from gateway.decode import probe
 from gateway.jobs import Job, JobStore
 from gateway.metrics import GatewayMetrics
 from gateway.runner import JobRunner, Progress
-from gateway.serve import free_port
 from gateway.settings import GatewaySettings
 
 SECRET = "srv-secret-volume"
