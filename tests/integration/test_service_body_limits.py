@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emocore.samples import skimage_image
 
+from devtools.samples import skimage_image
 from devtools.serve import LocalStack
 from services.face.settings import FaceSettings
 from services.text.settings import TextSettings

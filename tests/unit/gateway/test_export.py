@@ -52,8 +52,8 @@ def test_missing_modalities_are_empty_cells_and_errors_are_json() -> None:
 
 
 def test_a_result_without_shots_is_the_header_alone() -> None:
-    assert result_csv({"shots": []}) == ",".join(COLUMNS) + "\n"
-    assert result_csv({}) == ",".join(COLUMNS) + "\n"
+    assert result_csv({"shots": []}) == ",".join(COLUMNS) + "\r\n"  # RFC 4180 line ends
+    assert result_csv({}) == ",".join(COLUMNS) + "\r\n"
 
 
 def test_text_with_commas_quotes_and_newlines_survives_the_round_trip() -> None:

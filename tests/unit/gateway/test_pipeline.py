@@ -126,8 +126,11 @@ def test_the_model_repository_setting_reaches_the_shot_detector(tmp_path: Path, 
         run_job(settings, job_folder(tmp_path, clip, subtitles=False), live=False)
 
 
-def test_the_triton_retries_setting_reaches_the_shot_detector(tmp_path: Path, clip: Sample) -> None:
+def test_the_triton_retries_setting_reaches_the_shot_detector(
+    tmp_path: Path, clip: Sample, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = GatewaySettings(data_dir=tmp_path, triton_url="127.0.0.1:9", triton_retries=2,
                                triton_timeout_s=2.0, **URLS)
-    with pytest.raises(BackendUnavailable, match=re.escape("triton at 127.0.0.1:9 failed for 'transnetv2' after 3 attempts")):
+    with pytest.raises(BackendUnavailable, match=re.escape("unavailable for model 'transnetv2'")):
         run_job(settings, job_folder(tmp_path, clip, subtitles=False), live=False)
+    assert "triton at 127.0.0.1:9 failed for transnetv2 after 3 attempts" in caplog.text  # the log has the details
