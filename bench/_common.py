@@ -1,4 +1,5 @@
-"""Helpers every benchmark script shares: a service process, Triton sources, run facts, the tail.
+"""Helpers every benchmark script shares: a service process, Triton sources, run facts, the
+report's stamp (the commit and model files it was measured on) and writing it.
 
 Not a benchmark itself (``bench/run_all.py`` skips modules whose name starts with ``_``).
 """
@@ -7,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -17,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from devtools.serve import LocalStack
-from emocore.settings import DEFAULT_MODEL_REPOSITORY
+from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from models.repository import sha256_file
+
+STAMP_PREFIX = "<!-- bench-stamp "  # + one JSON object + " -->": what tests/unit/test_bench_reports.py reads
 
 
 @contextmanager
@@ -101,13 +108,54 @@ def with_notes(lines: list[str], notes: list[str]) -> str:
     return "\n".join([*lines, "", "## Notes", "", *[f"- {note}" for note in notes], ""])
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def run_facts() -> dict[str, object]:
+    """What a run measures: the commit, whether the tree (reports aside) differed from it, the
+    command and the sha256 of every model file in the model repository. Taken once, when a
+    benchmark starts (``STARTED``), so commits or rebuilds during a long run do not leak in."""
+    commit = _git("rev-parse", "HEAD")
+    clean = not _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/reports")
+    models = {
+        path.parts[-3]: sha256_file(path)
+        for path in sorted(DEFAULT_MODEL_REPOSITORY.glob("*/1/model.*"))
+        if path.suffix in (".onnx", ".py")
+    }
+    return {"commit": commit, "clean": clean, "measured": time.strftime("%Y-%m-%d %H:%M %Z"), "models": models}
+
+
+STARTED = run_facts()
+
+
+def stamp(script: str, facts: dict[str, object] = STARTED) -> str:
+    """The report's closing lines: the facts of the run in words and as one JSON comment."""
+    command = " ".join(["python -m", script, *sys.argv[1:]])
+    facts = {**facts, "command": command}
+    models: dict[str, str] = facts["models"]  # type: ignore[assignment]
+    short = ", ".join(f"{name} {digest[:12]}" for name, digest in models.items())
+    state = "clean tree" if facts["clean"] else "**uncommitted changes in the tree**"
+    return "\n".join([
+        "", "---", "",
+        f"Stamp: commit `{str(facts['commit'])[:12]}` ({state}), `{command}`, started {facts['measured']}. "
+        f"Model files (sha256, first 12 hex digits): {short or 'none built'}.",
+        STAMP_PREFIX + json.dumps(facts, sort_keys=True) + " -->", "",
+    ])
+
+
+def write_report(path: Path, text: str, script: str) -> None:
+    """Write ``text`` with its stamp to ``path`` (every report goes through here)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.rstrip("\n") + "\n" + stamp(script))
+
+
 def report_main(parser: argparse.ArgumentParser, argv: list[str] | None,
                 run: Callable[[argparse.Namespace], Coroutine[Any, Any, str]], report: Path) -> int:
-    """Add ``--output`` (default ``report``), run the benchmark, write and print its report."""
+    """Add ``--output`` (default ``report``), run the benchmark, write (stamped) and print its report."""
     parser.add_argument("--output", type=Path, default=report)
     args = parser.parse_args(argv)
     text = asyncio.run(run(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(text)
+    write_report(args.output, text, f"bench.{report.stem}")
+    print(args.output.read_text())
     return 0

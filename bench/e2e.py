@@ -28,6 +28,7 @@ import av
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench._common import write_report
 from devtools.sample_video import Sample, cached
 from devtools.serve import LocalStack
 from emocore.settings import REPO_ROOT
@@ -138,9 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             wall, result, sums = run_job(gateway, clip, subtitles)
             runs.append((name, wall, result, sums))
             print(f"{name}: {wall:.1f} s for {result['video']['duration_s']:.1f} s of video", flush=True)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
     load.append(os.getloadavg()[0])
-    REPORT.write_text(report(clip, floor, runs, load))
+    write_report(REPORT, report(clip, floor, runs, load), "bench.e2e")
     print(f"floor {floor:.2f} s; wrote {REPORT.relative_to(REPO_ROOT)}")
     return 0
 

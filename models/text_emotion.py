@@ -33,7 +33,7 @@ BASE_FILES = {
     "model/tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 }
 ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "text_emotion" / "adapter.safetensors"
-ARTIFACT_SHA256 = "824e8bce7fd0ec882b3c2dbe8a53cc97510d9c01ddba983a2af04bf4f75ad554"
+ARTIFACT_SHA256 = "c0ed6df67a4dd2f074870633074f10c9e911e91c775ac8f848cb81b04b353727"
 ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m training.text.train'"
 OPSET = 17
 

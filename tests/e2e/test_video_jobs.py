@@ -3,19 +3,29 @@
 The sample (devtools.sample_video) has four shots with hard cuts: a talking man (happy line),
 the smiling astronaut (surprised line), the man mirrored (angry line) and a
 building without a face (sad line), each line spoken by espeak-ng and written to an
-SRT file. The last test kills the face service while a job runs: the job must still
+SRT file; the test checks each line's label and that the CSV export says what the JSON
+says. A generated shot (the astronaut, a happy subtitle line, no sound) checks that
+modalities that agree give a fused label without review. The last test kills the face service while a job runs: the job must still
 finish, with face null and a reason on the shots it could not analyse.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import time
+from pathlib import Path
 from typing import Any
 
+import av
 import httpx
+import numpy as np
 import pytest
+from PIL import Image
 
-from devtools.sample_video import Sample, cached
+from devtools.sample_video import Sample, cached, fit
+from devtools.samples import skimage_image
 from devtools.serve import LocalStack
 from emocore.labels import LABELS
 
@@ -68,9 +78,63 @@ def test_video_with_subtitles_gets_every_modality_per_shot(stack: LocalStack) ->
     assert building["label"] is None and building["scores"] is None  # no face, not a guessed neutral
     assert shots[3]["fused"]["modalities_used"] == ["text", "audio"]
     assert shots[1]["face"]["label"] == "happiness"  # the astronaut smiles
+    # What a user reads first: each line's emotion is the one it was written with.
+    assert [shot["text"]["label"] for shot in shots] == ["happiness", "surprise", "anger", "sadness"]
 
-    csv_text = httpx.get(f"{stack.url('gateway')}/v1/videos/{result['id']}/result.csv").text
-    assert len(csv_text.strip().splitlines()) == 5
+    response = httpx.get(f"{stack.url('gateway')}/v1/videos/{result['id']}/result.csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert_csv_matches(response.text, shots)
+
+
+def assert_csv_matches(csv_text: str, shots: list[dict[str, Any]]) -> None:
+    """The CSV export says, row for row, what the JSON result says."""
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert len(rows) == len(shots)
+
+    def cell(value: Any) -> str:
+        return "" if value is None else str(value)
+
+    for row, shot in zip(rows, shots, strict=True):
+        face, text, audio, fused = (shot[k] or {} for k in ("face", "text", "audio", "fused"))
+        expected = {
+            "index": shot["index"], "start_s": shot["start_s"], "end_s": shot["end_s"],
+            "start_frame": shot["start_frame"], "end_frame": shot["end_frame"],
+            "face_label": face.get("label"), "face_frames": face.get("frames"),
+            "face_frames_with_face": face.get("frames_with_face"),
+            "text_source": text.get("source"), "text_label": text.get("label"),
+            "text": " / ".join(text.get("lines") or []),
+            "audio_speech": audio.get("speech"), "audio_label": audio.get("label"),
+            "fused_label": fused.get("label"), "needs_review": fused.get("needs_review"),
+            "modalities_used": " ".join(fused.get("modalities_used") or []),
+        }
+        assert {k: row[k] for k in expected} == {k: cell(v) for k, v in expected.items()}
+        for label in LABELS:
+            assert float(row[f"fused_{label}"]) == pytest.approx(fused["scores"][label], abs=1e-9)
+        assert (json.loads(row["errors"]) if row["errors"] else None) == shot.get("errors")
+
+
+def test_a_shot_whose_modalities_agree_needs_no_review(stack: LocalStack, tmp_path: Path) -> None:
+    # The smiling astronaut with a happy subtitle line and no sound: face and text agree.
+    frames = [fit(np.asarray(Image.open(skimage_image("astronaut.png")).convert("RGB")), (352, 288))] * 30
+    video = tmp_path / "agree.mp4"
+    with av.open(str(video), "w") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 352, 288, "yuv420p"
+        for index, picture in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    srt = b"1\n00:00:00,200 --> 00:00:02,800\nI am so happy today! This is wonderful news, and I love it.\n"
+    files = {"video": ("agree.mp4", video.read_bytes(), "video/mp4"), "subtitles": ("agree.srt", srt, "application/x-subrip")}
+    response = httpx.post(f"{stack.url('gateway')}/v1/videos", files=files, params={"wait": "true"}, timeout=600)
+    assert response.status_code == 200, response.text
+    [shot] = response.json()["shots"]
+    assert shot["face"]["label"] == "happiness" and shot["text"]["label"] == "happiness"
+    assert shot["audio"]["speech"] is False
+    fused = shot["fused"]
+    assert fused["modalities_used"] == ["face", "text"]
+    assert fused["label"] == "happiness" and fused["needs_review"] is False
 
 
 def test_embedded_subtitle_stream_is_the_text_source(stack: LocalStack) -> None:

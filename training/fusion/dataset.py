@@ -1,8 +1,9 @@
 """The annotated-shots CSV that learned fusion is trained on.
 
-Columns: ``face_anger .. face_neutral, text_anger .. text_neutral,
-audio_anger .. audio_neutral, label`` (label: one of the project labels; other
-columns are ignored). A modality missing from a shot leaves its seven cells empty.
+Columns: ``video, face_anger .. face_neutral, text_anger .. text_neutral,
+audio_anger .. audio_neutral, label`` (video: which video the shot comes from, so
+that cross-validation keeps a video's shots together; label: one of the project
+labels; other columns are ignored). A modality missing from a shot leaves its seven cells empty.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def columns(modality: str) -> list[str]:
 
 
 def csv_header() -> list[str]:
-    return [c for m in MODALITIES for c in columns(m)] + ["label"]
+    return ["video"] + [c for m in MODALITIES for c in columns(m)] + ["label"]
 
 
 def parse_row(row: Mapping[str, str]) -> dict[str, np.ndarray]:

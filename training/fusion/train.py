@@ -4,8 +4,10 @@
 
 The CSV layout is in training.fusion.dataset (per-modality score columns, empty
 cells for a missing modality, and the gold ``label``). Logistic regression, a
-random forest and a small MLP are scored by stratified k-fold cross-validated
-macro F1 next to the default rule on the same folds; the best learned model (or the
+random forest and a small MLP are scored by cross-validated macro F1 next to the
+default rule on the same folds, the folds grouped by video (a video's shots share
+faces, voices and scenes, so they never sit on both sides of a split) and
+stratified by label as far as the grouping allows; the best learned model (or the
 one asked for with ``--choose``) is refitted on all rows and saved with its
 metadata. Point ``EMO_FUSION_LEARNED_MODEL`` at the .joblib file to serve it.
 """
@@ -26,7 +28,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.neural_network import MLPClassifier
 
 from emocore.labels import LABELS, top_label
@@ -49,14 +51,17 @@ def candidates(seed: int) -> dict[str, Any]:
     }
 
 
-def load_csv(path: Path, rule: FusionModel) -> tuple[list[dict[str, np.ndarray]], np.ndarray, np.ndarray]:
-    """Calibrated modality vectors, feature matrix and gold labels of every row."""
-    shots, features, labels = [], [], []
+def load_csv(path: Path, rule: FusionModel) -> tuple[list[dict[str, np.ndarray]], np.ndarray, np.ndarray, np.ndarray]:
+    """Calibrated modality vectors, feature matrix, gold labels and video of every row."""
+    shots, features, labels, videos = [], [], [], []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             label = (row.get("label") or "").strip()
             if label not in LABELS:
                 raise SystemExit(f"{path}:{line}: label {label!r} is not one of {list(LABELS)}")
+            video = (row.get("video") or "").strip()
+            if not video:
+                raise SystemExit(f"{path}:{line}: no video (the column that keeps a video's shots in one fold)")
             try:
                 raw = parse_row(row)
             except ValueError as exc:
@@ -67,24 +72,33 @@ def load_csv(path: Path, rule: FusionModel) -> tuple[list[dict[str, np.ndarray]]
             shots.append(vectors)
             features.append(feature_vector(vectors))
             labels.append(label)
+            videos.append(video)
     if len(set(labels)) < 2:
         raise SystemExit(f"{path}: need at least two different labels, got {sorted(set(labels))}")
-    return shots, np.stack(features), np.array(labels)
+    if len(set(videos)) < 2:
+        raise SystemExit(f"{path}: need shots of at least two videos to cross-validate, got {sorted(set(videos))}")
+    return shots, np.stack(features), np.array(labels), np.array(videos)
+
+
+def video_folds(y: np.ndarray, videos: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) index pairs; every video's shots on one side only, labels stratified where possible."""
+    splits = StratifiedGroupKFold(n_splits=max(2, min(folds, len(set(videos)))), shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a label rarer than the folds: stratified as far as it goes
+        return list(splits.split(np.zeros(len(y)), y, videos))
 
 
 def evaluate(path: Path, folds: int, seed: int) -> tuple[dict[str, float], np.ndarray, np.ndarray, dict[str, Any]]:
     """Mean cross-validated macro F1 of the rule and of each learned candidate."""
     settings = FusionSettings()
     rule = FusionModel(settings.weights(), settings.temperatures())
-    shots, x, y = load_csv(path, rule)
-    smallest = min(np.unique(y, return_counts=True)[1])
-    splits = StratifiedKFold(n_splits=max(2, min(folds, smallest)), shuffle=True, random_state=seed)
+    shots, x, y, videos = load_csv(path, rule)
     rule_pred = np.array([top_label(rule.rule(vectors)) for vectors in shots])
     models = candidates(seed)
     scores: dict[str, list[float]] = {"default_rule": [], **{name: [] for name in models}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # small MLP on small data
-        for train_idx, test_idx in splits.split(x, y):
+        for train_idx, test_idx in video_folds(y, videos, folds, seed):
             scores["default_rule"].append(_f1(y[test_idx], rule_pred[test_idx]))
             for name, model in models.items():
                 fitted = clone(model).fit(x[train_idx], y[train_idx])
@@ -109,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     scores, x, y, models = evaluate(args.csv, args.folds, args.seed)
     learned_scores = {k: v for k, v in scores.items() if k != "default_rule"}
     chosen = max(learned_scores, key=learned_scores.__getitem__) if args.choose == "best" else args.choose
-    print(f"{len(y)} shots, {len(set(y))} labels, {args.folds}-fold cross-validated macro F1:")
+    print(f"{len(y)} shots, {len(set(y))} labels, cross-validated macro F1 ({args.folds} folds grouped by video):")
     print("| fuser | macro F1 |\n| --- | --- |")
     for name, value in scores.items():
         print(f"| {name}{' (chosen)' if name == chosen else ''} | {value:.3f} |")

@@ -28,14 +28,14 @@ RELIABILITY = {"face": 0.55, "text": 0.8, "audio": 0.35}
 PRESENT = {"face": 0.7, "text": 0.85, "audio": 0.9}
 
 
-def write_shots_csv(path: Path, n: int = 240, seed: int = 0) -> None:
+def write_shots_csv(path: Path, n: int = 240, seed: int = 0, shots_per_video: int = 8) -> None:
     rng = np.random.default_rng(seed)
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=csv_header())
         writer.writeheader()
-        for _ in range(n):
+        for shot in range(n):
             gold = int(rng.integers(len(LABELS)))
-            row: dict[str, object] = {"label": LABELS[gold]}
+            row: dict[str, object] = {"label": LABELS[gold], "video": f"video-{shot // shots_per_video:03d}"}
             present = [m for m in MODALITIES if rng.random() < PRESENT[m]] or ["text"]
             for modality in present:
                 peak = gold if rng.random() < RELIABILITY[modality] else int(rng.integers(len(LABELS)))
@@ -84,17 +84,40 @@ def test_altered_model_file_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ("0.5,0.5,,,,,,label", "some score cells are empty"),
-        ("", "is not one of"),
+        ("partial", "some score cells are empty"),
+        ("label", "is not one of"),
+        ("video", "no video"),
     ],
 )
 def test_bad_csv_rows_are_reported_with_their_line(tmp_path: Path, row: str, message: str) -> None:
     data = tmp_path / "bad.csv"
     header = csv_header()
-    if row:
-        cells = ["0.5", "0.5", "", "", "", "", ""] + [""] * 14 + ["happiness"]
+    if row == "partial":
+        cells = ["v1", "0.5", "0.5", "", "", "", "", ""] + [""] * 14 + ["happiness"]
+    elif row == "label":
+        cells = ["v1"] + ["0.2"] * 7 + [""] * 14 + ["joy"]
     else:
-        cells = ["0.2"] * 7 + [""] * 14 + ["joy"]
+        cells = [""] + ["0.2"] * 7 + [""] * 14 + ["happiness"]
     data.write_text(",".join(header) + "\n" + ",".join(cells) + "\n")
     with pytest.raises(SystemExit, match=message):
+        train.main([str(data), "--out", str(tmp_path / "x.joblib")])
+
+
+def test_cross_validation_never_splits_a_video(tmp_path: Path) -> None:
+    data = tmp_path / "shots.csv"
+    write_shots_csv(data, n=120, shots_per_video=6)
+    settings = FusionSettings()
+    _, _, y, videos = train.load_csv(data, FusionModel(settings.weights(), settings.temperatures()))
+    folds = train.video_folds(y, videos, 5, seed=0)
+    assert len(folds) == 5
+    tested = np.concatenate([test for _, test in folds])
+    assert sorted(tested.tolist()) == list(range(120))  # every shot tested exactly once
+    for fit, test in folds:
+        assert not set(videos[fit]) & set(videos[test])
+
+
+def test_a_single_video_cannot_be_cross_validated(tmp_path: Path) -> None:
+    data = tmp_path / "shots.csv"
+    write_shots_csv(data, n=30, shots_per_video=30)
+    with pytest.raises(SystemExit, match="at least two videos"):
         train.main([str(data), "--out", str(tmp_path / "x.joblib")])
