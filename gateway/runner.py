@@ -71,7 +71,8 @@ class JobRunner:
     def _full(self, waiting: int) -> None:
         if waiting >= self.settings.queue_size:
             raise Overloaded(
-                f"{waiting} jobs are already waiting or uploading (limit {self.settings.queue_size}); retry later",
+                f"{waiting} jobs are already waiting (limit {self.settings.queue_size}), uploads under way "
+                "included; retry later",
                 retry_after_s=30,
             )
 
@@ -169,10 +170,11 @@ class JobRunner:
             await self._watch(job_id, task)
             result = task.result()
         except asyncio.CancelledError:
-            if not task.done():  # the worker itself is stopping
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():  # the worker itself is stopping
                 task.cancel()
                 raise
-            log.info("job %s cancelled", job_id)
+            log.info("job %s cancelled", job_id)  # only the job's task was cancelled
         except ServiceError as exc:
             self._end(job_id, None, exc.message)
         except Exception as exc:

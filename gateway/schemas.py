@@ -123,7 +123,7 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _error(409, "idempotency_key_reused", "Idempotency-Key 'k-1' was already used for a different request; use a new key for a new video"),
     413: _error(413, "payload_too_large", "field 'metadata' is over 4096 bytes"),
     422: _error(422, "invalid_metadata", "metadata must be a JSON object, got an array"),
-    429: _error(429, "overloaded", "16 jobs are already waiting or uploading (limit 16); retry later"),
+    429: _error(429, "overloaded", "16 jobs are already waiting (limit 16), uploads under way included; retry later"),
     507: _error(507, "insufficient_storage", "not enough disk space for this upload: ... bytes free, ... kept in reserve; retry later"),
 }
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
