@@ -71,3 +71,13 @@ class Conflict(ServiceError):
     """The request does not fit the resource's current state (e.g. a job not finished yet)."""
 
     code = "conflict"
+
+
+class InsufficientStorage(ServiceError):
+    """Accepting the input would eat into the disk's free-space reserve; retry later."""
+
+    code = "insufficient_storage"
+
+    def __init__(self, message: str, *, retry_after_s: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

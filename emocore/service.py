@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from emocore.errors import (
     BackendUnavailable,
     Conflict,
+    InsufficientStorage,
     InvalidInput,
     ModelNotReady,
     NotFound,
@@ -48,6 +49,7 @@ STATUS_BY_ERROR: list[tuple[type[ServiceError], int]] = [
     (Unauthorized, 401),
     (NotFound, 404),
     (Conflict, 409),
+    (InsufficientStorage, 507),
     (Overloaded, 429),
     (ModelNotReady, 503),
     (BackendUnavailable, 503),
@@ -131,7 +133,7 @@ def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: 
         metrics.errors.labels(metrics.service, exc.code).inc()
         log.warning("%s %s -> %d %s: %s", request.method, request.url.path, status, exc.code, exc.message)
         headers = None
-        if isinstance(exc, Overloaded):
+        if isinstance(exc, Overloaded | InsufficientStorage):
             headers = {"Retry-After": str(exc.retry_after_s)}
         elif isinstance(exc, Unauthorized):
             headers = {"WWW-Authenticate": "X-API-Key"}

@@ -1,8 +1,9 @@
-"""Gateway HTTP app: submit videos as jobs, poll them, fetch results as JSON or CSV.
+"""Gateway HTTP app: submit videos as jobs, list, poll, cancel and delete them, fetch results.
 
-``POST /v1/videos`` streams the multipart upload to a new job folder, probes the
-video and parses any subtitles *before* queueing (so a bad file is a 4xx at once),
-then answers 202 with the job id, or with ``?wait=true`` 200 and the result.
+The submit flow is in ``gateway/submit.py``; list paging in ``gateway/listing.py``.
+``DELETE /v1/videos/{id}`` cancels a queued or running job (its webhook reports
+``cancelled``), waits for this process's worker to let go of it, then removes its
+folder (media, thumbnails) and its row (result): 204, and 404 from then on.
 ``/health/ready`` answers 200 only while every service a job needs is ready
 (gateway.readiness), so no job is sent to a stack that cannot run it.
 """
@@ -12,34 +13,23 @@ from __future__ import annotations
 import asyncio
 import hmac
 import shutil
-import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.requests import ClientDisconnect
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
-from emocore.errors import (
-    Conflict,
-    InvalidInput,
-    NotFound,
-    PayloadTooLarge,
-    ServiceError,
-    Unauthorized,
-)
-from emocore.limits import REFUSED as BODY_REFUSED
+from emocore.errors import Conflict, NotFound, Unauthorized
 from emocore.service import Route, build_app
-from gateway.decode import probe
+from gateway import listing, schemas
 from gateway.engine import JobEngine
 from gateway.export import result_csv
+from gateway.job import STATUSES
 from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
-from gateway.remote import check_url, download
-from gateway.runner import INTERNAL_ERROR, JobRunner, job_folder
-from gateway.schemas import UPLOAD_OPENAPI, Accepted, JobStatus
+from gateway.runner import JobRunner, job_folder
+from gateway.schemas import Accepted, JobList, JobStatus
 from gateway.settings import GatewaySettings
-from gateway.subtitles import parse
-from gateway.uploads import FILE_FIELDS, Upload, receive
+from gateway.submit import status_url, submit
 
 
 def get_settings(request: Request) -> GatewaySettings:
@@ -65,10 +55,6 @@ SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 
 
-def status_url(job_id: str) -> str:
-    return f"/v1/videos/{job_id}"
-
-
 def load_job(runner: JobRunner, job_id: str) -> Job:
     job = runner.store.get(job_id) if len(job_id) == 32 and job_id.isalnum() else None
     if job is None:
@@ -76,86 +62,58 @@ def load_job(runner: JobRunner, job_id: str) -> Job:
     return job
 
 
-async def prepare(upload: Upload, folder: Any, settings: GatewaySettings) -> dict[str, Any]:
-    """Check what was uploaded (video present and readable, subtitles parse); job options."""
-    url = upload.fields.get("video_url")
-    if url and "video" in upload.files:
-        raise InvalidInput("send either a 'video' file or a 'video_url', not both")
-    if url:
-        policy = settings.address_policy()
-        await check_url(url, settings.url_allow_list, policy, "video_url")
-        await download(url, folder / FILE_FIELDS["video"], max_bytes=settings.max_request_bytes, policy=policy)
-    elif "video" not in upload.files:
-        raise InvalidInput("no 'video' file in the upload (multipart field 'video')")
-    info = await asyncio.to_thread(probe, folder / FILE_FIELDS["video"])
-    if info.duration_s > settings.max_video_seconds:
-        raise PayloadTooLarge(f"the video lasts {info.duration_s:.0f} s, over the {settings.max_video_seconds:.0f}-s limit")
-    subtitles = upload.files.get("subtitles")
-    if subtitles:
-        name = subtitles.filename or "subtitles"
-        await asyncio.to_thread(
-            parse, subtitles.path.read_bytes(), name=name,
-            max_bytes=settings.max_subtitle_bytes, max_cues=settings.max_subtitle_cues,
-        )
-    webhook = upload.fields.get("webhook_url")
-    if webhook:
-        await check_url(webhook, settings.webhook_allow_list, settings.address_policy(), "webhook_url")
-    video = upload.files.get("video")
-    return {
-        "filename": video.filename if video else url,
-        "subtitles": subtitles.filename if subtitles else None,
-        "duration_s": info.duration_s,
-    }
-
-
-async def submit(
+async def post_video(
     request: Request,
     settings: SettingsDep,
     runner: RunnerDep,
     wait: Annotated[bool, Query(description="block until the job ends and return its result")] = False,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", description=schemas.IDEMPOTENCY_DOC)] = None,
 ) -> Response:
-    """Upload a video (multipart ``video``, optional ``subtitles``) and start its analysis."""
-    job_id = uuid.uuid4().hex
-    folder = job_folder(settings, job_id)
-    folder.mkdir(parents=True)
-    try:
-        upload = await receive(
-            request.stream(),
-            request.headers.get("content-type", ""),
-            folder,
-            max_bytes=settings.max_request_bytes,
-            max_subtitle_bytes=settings.max_subtitle_bytes,
-        )
-        options = await prepare(upload, folder, settings)
-        runner.submit(job_id, options, upload.fields.get("webhook_url"))
-    except ClientDisconnect as exc:  # counted as its own code, not as a server error
-        shutil.rmtree(folder, ignore_errors=True)
-        if request.scope.get(BODY_REFUSED):  # not the client: the body limit has answered 413
-            return Response(status_code=413)
-        raise InvalidInput("the client disconnected before the upload was complete", code="client_disconnected") from exc
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    if not wait:
-        body = Accepted(id=job_id, status_url=status_url(job_id))
-        return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.status_url})
-    try:
-        job = await runner.wait(job_id, settings.wait_timeout_s)
-    except TimeoutError:
-        return JSONResponse(
-            {"id": job_id, "status_url": status_url(job_id), "status": "running"}, status_code=202
-        )
-    if job.status == "failed":
-        message = f"job {job_id} failed: {job.error}"
-        if (job.error or "").startswith(INTERNAL_ERROR):
-            raise ServiceError(message, code="job_failed")  # 500
-        raise InvalidInput(message, code="job_failed")  # 422
-    return JSONResponse({"id": job_id, "status": "done", **(job.result or {})})
+    """Upload a video (multipart ``video``, optional ``subtitles``, ``metadata``) and start its analysis."""
+    return await submit(request, settings, runner, wait, idempotency_key)
+
+
+async def list_videos(
+    runner: RunnerDep,
+    status: Annotated[str | None, Query(description="only jobs with this status: " + "|".join(STATUSES))] = None,
+    limit: Annotated[int, Query(description=f"jobs per page, 1-{listing.MAX_LIMIT}")] = listing.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="the next_cursor of the previous page")] = None,
+) -> JobList:
+    """Jobs newest first, without their results, a page at a time."""
+    wanted = listing.check_status(status)
+    count = listing.check_limit(limit)
+    jobs = runner.store.list_jobs(wanted, count + 1, listing.decode_cursor(cursor))
+    page = jobs[:count]
+    more = len(jobs) > count
+    return JobList.model_validate({
+        "jobs": [job.summary(status_url(job.id)) for job in page],
+        "next_cursor": listing.encode_cursor(page[-1]) if more else None,
+    })
 
 
 async def get_status(job_id: str, runner: RunnerDep) -> JobStatus:
-    """The job's status, progress, and its result once done (or the error if failed)."""
+    """The job's status, progress, times, metadata, and its result once done (or the error if failed)."""
     return JobStatus.model_validate(load_job(runner, job_id).status_body(status_url(job_id)))
+
+
+async def cancel_video(job_id: str, runner: RunnerDep) -> JobStatus:
+    """Cancel a queued or running job and keep its record (status ``cancelled``); 409 if it had ended."""
+    job = load_job(runner, job_id)
+    cancelled = runner.cancel(job_id)
+    if cancelled is None:
+        raise Conflict(f"job {job_id} has already ended ({job.status}); nothing to cancel", code="already_ended")
+    await runner.stopped(job_id)
+    return JobStatus.model_validate(cancelled.status_body(status_url(job_id)))
+
+
+async def delete_video(job_id: str, settings: SettingsDep, runner: RunnerDep) -> Response:
+    """Cancel the job if it is queued or running, then delete its media, thumbnails and result."""
+    load_job(runner, job_id)
+    runner.cancel(job_id)
+    await runner.stopped(job_id)
+    await asyncio.to_thread(shutil.rmtree, job_folder(settings, job_id), True)
+    runner.store.delete(job_id)
+    return Response(status_code=204)
 
 
 async def get_csv(job_id: str, runner: RunnerDep) -> Response:
@@ -174,15 +132,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     metrics = GatewayMetrics()
     secured = [Depends(check_api_key)]
+    videos = {"tags": ["videos"], "dependencies": secured}
     routes = [
-        Route("POST", "/v1/videos", submit, {
-            "status_code": 202, "response_model": Accepted, "tags": ["videos"],
-            "openapi_extra": UPLOAD_OPENAPI, "dependencies": secured,
+        Route("POST", "/v1/videos", post_video, {
+            **videos, "status_code": 202, "response_model": Accepted,
+            "openapi_extra": schemas.UPLOAD_OPENAPI, "responses": schemas.SUBMIT_RESPONSES,
         }),
+        Route("GET", "/v1/videos", list_videos,
+              {**videos, "response_model": JobList, "responses": schemas.LIST_RESPONSES}),
         Route("GET", "/v1/videos/{job_id}", get_status,
-              {"response_model": JobStatus, "tags": ["videos"], "dependencies": secured}),
+              {**videos, "response_model": JobStatus, "responses": schemas.STATUS_RESPONSES}),
+        Route("POST", "/v1/videos/{job_id}/cancel", cancel_video,
+              {**videos, "response_model": JobStatus, "responses": schemas.CANCEL_RESPONSES}),
+        Route("DELETE", "/v1/videos/{job_id}", delete_video, {
+            **videos, "status_code": 204, "response_class": Response, "responses": schemas.DELETE_RESPONSES,
+        }),
         Route("GET", "/v1/videos/{job_id}/result.csv", get_csv,
-              {"tags": ["videos"], "dependencies": secured, "response_class": PlainTextResponse}),
+              {**videos, "response_class": PlainTextResponse}),
     ]
     return build_app("Video emotion gateway", JobEngine(settings, metrics), settings, metrics, routes)
 

@@ -1,4 +1,5 @@
-"""What the gateway serves: the job store, the service clients, the pipeline and the job runner.
+"""What the gateway serves: the job store, the service clients, the pipeline, the job runner
+and the retention sweep.
 
 Opened together at start-up and closed together at shutdown by
 ``emocore.service.build_app``; ready once the runner has started and while every
@@ -7,6 +8,9 @@ service a job needs (and Triton) is ready (gateway.readiness).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from emocore.errors import ModelNotReady
 from gateway import readiness
 from gateway.clients import ServiceClients
@@ -14,6 +18,7 @@ from gateway.jobs import JobStore
 from gateway.metrics import GatewayMetrics
 from gateway.pipeline import Pipeline
 from gateway.readiness import DownstreamReadiness
+from gateway.retention import Sweeper
 from gateway.runner import JobRunner
 from gateway.settings import GatewaySettings
 
@@ -25,6 +30,7 @@ class JobEngine:
         self.settings = settings
         self.metrics = metrics
         self._parts: tuple[JobStore, ServiceClients, Pipeline, JobRunner] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._downstream: DownstreamReadiness | None = None
 
     @property
@@ -34,11 +40,13 @@ class JobEngine:
         return self._parts[3]
 
     async def load(self) -> None:
-        store = JobStore(self.settings.database_path())
+        s = self.settings
+        store = JobStore(s.database_path(), retention_s=s.result_retention_s, key_ttl_s=s.idempotency_ttl_s)
         clients = ServiceClients(self.settings, self.metrics)
         pipeline = Pipeline(self.settings, clients, self.metrics)
         runner = JobRunner(self.settings, store, self.metrics, pipeline)
         await runner.start()
+        self._sweeper = asyncio.create_task(Sweeper(s, store).run())
         self._downstream = readiness.for_settings(self.settings, clients.http)
         self._parts = (store, clients, pipeline, runner)
 
@@ -50,6 +58,10 @@ class JobEngine:
             return
         store, clients, pipeline, runner = self._parts
         self._parts = None
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         await runner.stop()
         await pipeline.close()
         await clients.close()

@@ -44,7 +44,7 @@ class GatewayMetrics(ServiceMetrics):
         super().__init__("gateway")
         r = self.registry
         self.jobs_total = Counter(
-            "emo_gateway_jobs_total", "Jobs by outcome: submitted, done, failed.", ["state"], registry=r
+            "emo_gateway_jobs_total", "Jobs by outcome: submitted, done, failed, cancelled.", ["state"], registry=r
         )
         self.jobs = JobsGauge()
         r.register(self.jobs)
@@ -78,7 +78,7 @@ class GatewayMetrics(ServiceMetrics):
             ["service"],
             registry=r,
         )
-        for state in ("submitted", "done", "failed"):
+        for state in ("submitted", "done", "failed", "cancelled"):
             self.jobs_total.labels(state)
         for stage in STAGES:
             self.stage_duration.labels(stage)

@@ -1,11 +1,14 @@
-"""The job queue and its workers: bounded, persistent, with completion webhooks.
+"""The job queue and its workers: bounded, persistent, cancellable, with completion webhooks.
 
-``submit`` refuses a job (Overloaded -> 429 with Retry-After) when ``queue_size``
-jobs are already waiting. ``job_workers`` jobs run at once, each stopped (failed)
-at ``job_timeout_s``. Every state change is
-written to the JobStore first, so ``GET /v1/videos/{id}`` and a restarted gateway
-see it; ``wait`` lets a ``?wait=true`` request block until its job ends. A failed
-job's error is a stable message for the client; exception text (file paths, hosts)
+``admit`` refuses an upload before its body is read (Overloaded -> 429 with
+Retry-After) when ``queue_size`` jobs are already waiting or being uploaded.
+``job_workers`` jobs run at once, each as its own task: ``cancel`` marks the job
+cancelled in the store and cancels that task, and a running job also polls the
+store every ``cancel_poll_s``, so a cancel made by another process stops it too.
+Every state change is written to the JobStore first, so ``GET /v1/videos/{id}``
+and a restarted gateway see it; ``wait`` lets a ``?wait=true`` request block until
+its job ends. Each job is stopped (failed) at ``job_timeout_s``. A failed job's
+error is a stable message for the client; exception text (file paths, hosts)
 goes to the log with the job id, never into the job.
 """
 
@@ -15,11 +18,12 @@ import asyncio
 import contextlib
 import logging
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 from emocore.errors import Overloaded, ServiceError
+from gateway.job import ACTIVE
 from gateway.jobs import Job, JobStore
 from gateway.metrics import GatewayMetrics
 from gateway.remote import notify
@@ -29,7 +33,7 @@ log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "internal error"  # failed jobs' errors start with it when the fault is ours (500)
 Progress = Callable[[float], None]
-Process = Callable[[Job, Path, Progress], Awaitable[dict[str, Any]]]
+Process = Callable[[Job, Path, Progress], Coroutine[Any, Any, dict[str, Any]]]
 
 
 def job_folder(settings: GatewaySettings, job_id: str) -> Path:
@@ -44,9 +48,11 @@ class JobRunner:
         self.process = process
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.running = 0
+        self.uploading = 0
         self.workers: list[asyncio.Task[None]] = []
+        self.tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
         self.background: set[asyncio.Task[Any]] = set()
-        self.waiters: dict[str, list[asyncio.Future[Job]]] = {}
+        self.waiters: dict[str, list[asyncio.Future[Job | None]]] = {}
 
     async def start(self) -> None:
         """Recover the store after a restart, re-queue waiting jobs, start the workers."""
@@ -65,24 +71,46 @@ class JobRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def submit(self, job_id: str, options: dict[str, Any], webhook_url: str | None) -> Job:
-        if self.queue.qsize() >= self.settings.queue_size:
+    def _full(self, waiting: int) -> None:
+        if waiting >= self.settings.queue_size:
             raise Overloaded(
-                f"{self.queue.qsize()} jobs are already waiting (limit {self.settings.queue_size}); retry later",
+                f"{waiting} jobs are already waiting (limit {self.settings.queue_size}), uploads under way "
+                "included; retry later",
                 retry_after_s=30,
             )
-        job = self.store.create(job_id, options, webhook_url)
+
+    @contextlib.contextmanager
+    def admit(self) -> Iterator[None]:
+        """Hold a queue place while an upload is received (429 at once when there is none)."""
+        self._full(self.store.count("queued") + self.uploading)
+        self.uploading += 1
+        try:
+            yield
+        finally:
+            self.uploading -= 1
+
+    def submit(
+        self,
+        job_id: str,
+        options: dict[str, Any],
+        webhook_url: str | None,
+        *,
+        metadata: dict[str, Any] | None = None,
+        idempotency: tuple[str, str] | None = None,
+    ) -> Job:
+        self._full(self.store.count("queued"))
+        job = self.store.create(job_id, options, webhook_url, metadata=metadata, idempotency=idempotency)
         self.queue.put_nowait(job_id)
         self.metrics.jobs_total.labels("submitted").inc()
         self._gauges()
         return job
 
-    async def wait(self, job_id: str, timeout_s: float) -> Job:
-        """The job once it is done or failed (TimeoutError after ``timeout_s``)."""
+    async def wait(self, job_id: str, timeout_s: float) -> Job | None:
+        """The job once it has ended, None if deleted (TimeoutError after ``timeout_s``)."""
         job = self.store.get(job_id)
-        if job is not None and job.status in ("done", "failed"):
+        if job is None or job.status not in ACTIVE:
             return job
-        future: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Job | None] = asyncio.get_running_loop().create_future()
         self.waiters.setdefault(job_id, []).append(future)
         try:
             return await asyncio.wait_for(future, timeout_s)
@@ -90,9 +118,27 @@ class JobRunner:
             if future in self.waiters.get(job_id, []):
                 self.waiters[job_id].remove(future)
 
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel a queued or running job (the ended job), else None; its webhook reports it."""
+        if not self.store.cancel(job_id):
+            return None
+        task = self.tasks.get(job_id)
+        if task is not None:
+            task.cancel()
+        self.metrics.jobs_total.labels("cancelled").inc()
+        self._gauges()
+        return self._announce(job_id)
+
+    async def stopped(self, job_id: str, timeout_s: float = 5.0) -> None:
+        """Wait (at most ``timeout_s``) until this process no longer runs ``job_id``."""
+        task = self.tasks.get(job_id)
+        if task is not None:
+            await asyncio.wait({task}, timeout=timeout_s)
+
     def _gauges(self) -> None:
-        self.metrics.queue_depth.set(self.queue.qsize())
-        self.metrics.jobs.set("queued", self.queue.qsize())
+        waiting = self.store.count("queued")
+        self.metrics.queue_depth.set(waiting)
+        self.metrics.jobs.set("queued", waiting)
         self.metrics.jobs.set("running", self.running)
 
     async def _work(self) -> None:
@@ -108,18 +154,33 @@ class JobRunner:
                 self.running -= 1
                 self._gauges()
 
+    async def _watch(self, job_id: str, task: asyncio.Task[dict[str, Any]]) -> None:
+        """Until ``task`` ends: cancel it once the store says the job is no longer running."""
+        while not task.done():
+            await asyncio.wait({task}, timeout=self.settings.cancel_poll_s)
+            job = self.store.get(job_id)
+            if not task.done() and (job is None or job.status != "running"):
+                task.cancel()
+
     async def _run(self, job_id: str) -> None:
         job = self.store.get(job_id)
-        if job is None or job.status != "queued":
+        if job is None or not self.store.start(job_id):
             return
-        self.store.start(job_id)
         folder = job_folder(self.settings, job_id)
         limit = self.settings.job_timeout_s
+        task = asyncio.create_task(self.process(job, folder, lambda p: self.store.progress(job_id, p)))
+        self.tasks[job_id] = task
         try:
-            result = await asyncio.wait_for(self.process(job, folder, lambda p: self.store.progress(job_id, p)), limit)
+            await asyncio.wait_for(self._watch(job_id, task), limit)
+            result = task.result()
         except asyncio.CancelledError:
-            raise
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():  # the worker itself is stopping
+                task.cancel()
+                raise
+            log.info("job %s cancelled", job_id)  # only the job's task was cancelled
         except TimeoutError:
+            task.cancel()
             log.warning("job %s stopped at its %.0f-s deadline", job_id, limit)
             self._end(job_id, None, f"the job ran past its {limit:g}-s time limit and was stopped")
         except ServiceError as exc:  # a stable message; what caused it (paths, hosts) only in the log
@@ -135,16 +196,24 @@ class JobRunner:
                 log.exception("job %s result not storable", job_id)
                 self._end(job_id, None, f"{INTERNAL_ERROR}: result not storable (job {job_id})")
         finally:
-            if not self.settings.keep_uploads:
+            self.tasks.pop(job_id, None)
+            ended = self.store.get(job_id)
+            if not self.settings.keep_uploads or ended is None or ended.status == "cancelled":
                 shutil.rmtree(folder, ignore_errors=True)
 
     def _end(self, job_id: str, result: dict[str, Any] | None, error: str | None) -> None:
         if result is not None:
-            self.store.finish(job_id, result)
-            self.metrics.jobs_total.labels("done").inc()
+            ended = self.store.finish(job_id, result)
+            outcome = "done"
         else:
-            self.store.fail(job_id, error or "failed")
-            self.metrics.jobs_total.labels("failed").inc()
+            ended = self.store.fail(job_id, error or "failed")
+            outcome = "failed"
+        if ended:  # else it was cancelled meanwhile: the canceller reported it
+            self.metrics.jobs_total.labels(outcome).inc()
+            self._announce(job_id)
+
+    def _announce(self, job_id: str) -> Job:
+        """Wake the ``wait``-ers of an ended job and send its webhook."""
         job = self.store.get(job_id)
         assert job is not None
         for future in self.waiters.pop(job_id, []):
@@ -157,3 +226,4 @@ class JobRunner:
             ))
             self.background.add(task)
             task.add_done_callback(self.background.discard)
+        return job

@@ -37,6 +37,12 @@ class GatewaySettings(ServiceSettings):
     max_concurrent_requests: int = 64  # polling and ?wait=true requests
     max_video_seconds: float = 4 * 3600.0
     keep_uploads: bool = False  # keep the video of a finished job on disk
+    min_free_bytes: int = 1024**3  # free-space reserve on data_dir: below it, uploads get 507
+    result_retention_s: float = 7 * 24 * 3600.0  # an ended job (result, files) is deleted this long after
+    idempotency_ttl_s: float = 24 * 3600.0  # an Idempotency-Key replays its job this long
+    sweep_interval_s: float = 300.0  # retention and orphan sweep period (0: never)
+    orphan_grace_s: float = 3600.0  # a job folder without a job row is removed once untouched this long
+    cancel_poll_s: float = 1.0  # a running job checks this often whether it was cancelled elsewhere
 
     queue_size: int = 16  # jobs waiting; beyond: 429 with Retry-After
     job_workers: int = 1  # jobs processed at once

@@ -4,12 +4,15 @@ The body is fed chunk by chunk to python-multipart's push parser; file parts go 
 files with generated names inside the job folder (the client's file name is kept
 only as metadata), text fields are kept in memory up to a few KB. The byte count
 of the whole body is checked while it arrives, so a body without (or with a false)
-``Content-Length`` is cut off at the limit too.
+``Content-Length`` is cut off at the limit too, and ``on_chunk`` sees the running
+count (the free-space check). Each file's SHA-256 is taken on the way; without a
+folder the files are only hashed (an idempotent retry compared with its original).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import hashlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -20,7 +23,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from emocore.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 FILE_FIELDS = {"video": "input.video", "subtitles": "input.subtitles"}
-TEXT_FIELDS = ("video_url", "webhook_url")
+TEXT_FIELDS = ("video_url", "webhook_url", "metadata")
 MAX_FIELD_BYTES = 4096
 
 
@@ -30,6 +33,7 @@ class UploadedFile:
     filename: str
     content_type: str
     size: int = 0
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
 
 
 @dataclass
@@ -41,7 +45,7 @@ class Upload:
 class _Receiver:
     """python-multipart callbacks writing file parts to disk as they arrive."""
 
-    def __init__(self, folder: Path, max_subtitle_bytes: int) -> None:
+    def __init__(self, folder: Path | None, max_subtitle_bytes: int) -> None:
         self.folder = folder
         self.max_subtitle_bytes = max_subtitle_bytes
         self.upload = Upload()
@@ -75,11 +79,11 @@ class _Receiver:
                 raise InvalidInput(f"unexpected file field {self.name!r}; send 'video' and optionally 'subtitles'")
             if self.name in self.upload.files:
                 raise InvalidInput(f"field {self.name!r} sent twice")
-            path = self.folder / FILE_FIELDS[self.name]
+            path = Path(FILE_FIELDS[self.name]) if self.folder is None else self.folder / FILE_FIELDS[self.name]
             ctype = self.headers.get(b"content-type", b"application/octet-stream").decode("latin-1")
             self.current = UploadedFile(path, options[b"filename"].decode("utf-8", "replace"), ctype)
             self.upload.files[self.name] = self.current
-            self.file = path.open("wb")
+            self.file = None if self.folder is None else path.open("wb")
         elif self.name not in TEXT_FIELDS:
             raise InvalidInput(f"unexpected field {self.name!r}; allowed: {', '.join([*FILE_FIELDS, *TEXT_FIELDS])}")
 
@@ -90,17 +94,18 @@ class _Receiver:
             if len(self.text) > MAX_FIELD_BYTES:
                 raise PayloadTooLarge(f"field {self.name!r} is over {MAX_FIELD_BYTES} bytes")
             return
-        assert self.file is not None
         self.current.size += len(chunk)
         if self.name == "subtitles" and self.current.size > self.max_subtitle_bytes:
             raise PayloadTooLarge(f"subtitles are over the {self.max_subtitle_bytes}-byte limit")
-        self.file.write(chunk)
+        self.current.digest.update(chunk)
+        if self.file is not None:
+            self.file.write(chunk)
 
     def on_part_end(self) -> None:
         if self.file is not None:
             self.file.close()
             self.file = None
-        elif self.name in TEXT_FIELDS:
+        if self.current is None and self.name in TEXT_FIELDS:
             self.upload.fields[self.name] = self.text.decode("utf-8", "replace").strip()
 
     def close(self) -> None:
@@ -111,12 +116,13 @@ class _Receiver:
 async def receive(
     stream: AsyncIterator[bytes],
     content_type: str,
-    folder: Path,
+    folder: Path | None,
     *,
     max_bytes: int,
     max_subtitle_bytes: int,
+    on_chunk: Callable[[int], None] | None = None,
 ) -> Upload:
-    """Parse a ``multipart/form-data`` body from ``stream`` into ``folder``."""
+    """Parse a ``multipart/form-data`` body from ``stream`` into ``folder`` (None: hash only)."""
     kind, params = parse_options_header(content_type)
     if kind != b"multipart/form-data" or b"boundary" not in params:
         raise UnsupportedMediaType(
@@ -141,6 +147,8 @@ async def receive(
             received += len(chunk)
             if received > max_bytes:
                 raise PayloadTooLarge(f"upload is over the {max_bytes}-byte limit")
+            if on_chunk is not None:
+                on_chunk(received)
             parser.write(chunk)
         parser.finalize()
     except FormParserError as exc:

@@ -1,25 +1,35 @@
-"""The SQLite job store: lifecycle, persistence across a restart, interrupted jobs."""
+"""The SQLite job store: lifecycle, persistence across a restart, paging, keys, expiry, migration."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 
-from gateway.jobs import INTERRUPTED, JobStore
+import pytest
+
+from gateway.jobs import INTERRUPTED, JobStore, KeyTaken
 
 
 def test_lifecycle_and_status_body(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.sqlite3")
-    job = store.create("a1", {"sample_fps": 2.0}, webhook_url="http://hooks.local/x")
-    assert (job.status, job.progress, job.result) == ("queued", 0.0, None)
-    store.start("a1")
+    store = JobStore(tmp_path / "jobs.sqlite3", retention_s=3600)
+    job = store.create("a1", {"video": {"width": 64}}, webhook_url="http://hooks.local/x", metadata={"asset": "A-1"})
+    assert (job.status, job.progress, job.result, job.expires_at) == ("queued", 0.0, None, None)
+    assert store.start("a1") and not store.start("a1")  # only a queued job starts
     store.progress("a1", 0.5)
-    assert store.get("a1").status_body() == {"id": "a1", "status": "running", "progress": 0.5}  # type: ignore[union-attr]
-    store.finish("a1", {"shots": [{"index": 0}]})
-    body = store.get("a1").status_body("/v1/videos/a1")  # type: ignore[union-attr]
-    assert body == {
-        "id": "a1", "status": "done", "progress": 1.0, "status_url": "/v1/videos/a1",
-        "result": {"shots": [{"index": 0}]},
+    body = store.get("a1").status_body()  # type: ignore[union-attr]
+    assert {k: body[k] for k in ("id", "status", "progress", "metadata", "video", "expires_at")} == {
+        "id": "a1", "status": "running", "progress": 0.5, "metadata": {"asset": "A-1"},
+        "video": {"width": 64}, "expires_at": None,
     }
+    assert body["created_at"].endswith("Z") and "result" not in body
+    assert store.finish("a1", {"shots": [{"index": 0}]})
+    done = store.get("a1")
+    assert done is not None and done.expires_at == pytest.approx(done.updated_at + 3600)
+    body = done.status_body("/v1/videos/a1")
+    assert body["status"] == "done" and body["result"] == {"shots": [{"index": 0}]}
+    assert body["status_url"] == "/v1/videos/a1" and body["expires_at"] > body["created_at"]
+    assert not store.cancel("a1") and not store.fail("a1", "late")  # an ended job stays ended
     assert store.get("missing") is None
 
 
@@ -43,3 +53,68 @@ def test_a_restart_keeps_results_fails_running_jobs_and_resumes_queued(tmp_path:
     assert interrupted is not None and interrupted.status == "failed" and interrupted.error == INTERRUPTED
     assert restarted.get("queued1").status == "queued"  # type: ignore[union-attr]
     assert [restarted.get(j).status for j in ("done", "failed", "running")] == ["done", "failed", "failed"]  # type: ignore[union-attr]
+
+
+def test_list_pages_newest_first_by_status(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    for index in range(7):
+        store.create(f"j{index}", {})
+        if index % 2:
+            store.cancel(f"j{index}")
+    assert [j.id for j in store.list_jobs(None, 3)] == ["j6", "j5", "j4"]
+    first = store.list_jobs("queued", 2)
+    second = store.list_jobs("queued", 2, (first[-1].created_at, first[-1].id))
+    assert [j.id for j in first + second] == ["j6", "j4", "j2", "j0"]
+    assert [j.id for j in store.list_jobs("cancelled", 10)] == ["j5", "j3", "j1"]
+
+
+def test_idempotency_keys_are_unique_and_go_with_their_job(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3", key_ttl_s=60)
+    store.create("a", {}, idempotency=("key-1", "f1"))
+    with pytest.raises(KeyTaken):
+        store.create("b", {}, idempotency=("key-1", "f2"))
+    assert store.get("b") is None  # the job insert was rolled back with the key
+    assert store.find_key("key-1") == ("a", "f1")
+    assert store.delete("a") and not store.delete("a")
+    assert store.find_key("key-1") is None  # a deleted job's key is free again
+    store.create("c", {}, idempotency=("key-2", "f"))
+    assert store.forget_keys() == 0 and store.forget_keys(time.time() + 61) == 1
+    assert store.find_key("key-2") is None and store.get("c") is not None
+
+    expired = JobStore(tmp_path / "jobs.sqlite3", key_ttl_s=0)  # every stored key is past its window
+    expired.create("d", {}, idempotency=("key-3", "f"))
+    assert expired.find_key("key-3") is None
+    expired.create("e", {}, idempotency=("key-3", "g"))  # an expired key does not block a new job
+
+
+def test_expired_lists_ended_jobs_past_retention(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3", retention_s=10)
+    for job_id in ("done", "running", "queued"):
+        store.create(job_id, {})
+    store.start("done")
+    store.finish("done", {})
+    store.start("running")
+    ended = store.get("done")
+    assert ended is not None and ended.expires_at is not None
+    assert store.expired(ended.expires_at - 1) == []
+    assert store.expired(ended.expires_at) == ["done"]
+    assert store.statuses(["done", "running", "nope"]) == {"done": "done", "running": "running"}
+
+
+def test_an_old_database_gains_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, "
+        "created_at REAL NOT NULL, updated_at REAL NOT NULL, options TEXT NOT NULL DEFAULT '{}', "
+        "webhook_url TEXT, error TEXT, result TEXT)"
+    )
+    old.execute("INSERT INTO jobs VALUES ('old', 'done', 1, 1.0, 2.0, '{}', NULL, NULL, '{\"shots\": []}')")
+    old.commit()
+    old.close()
+    store = JobStore(path, retention_s=100)
+    job = store.get("old")
+    assert job is not None and job.result == {"shots": []} and job.metadata is None
+    assert job.expires_at == 102.0  # ended before retention existed: expires from its end
+    store.create("new", {}, metadata={"k": 1})
+    assert store.get("new").metadata == {"k": 1}  # type: ignore[union-attr]

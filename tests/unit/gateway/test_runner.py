@@ -158,3 +158,26 @@ def test_a_restart_fails_running_jobs_and_requeues_waiting_ones(tmp_path: Path) 
     assert (queued.status, queued.result) == ("done", {"rerun": "q" * 32})
     assert (interrupted.status, interrupted.error) == ("failed", INTERRUPTED)
     assert not job_folder(s, "r" * 32).exists()
+
+
+def test_a_stopping_worker_ends_even_when_its_job_was_cancelled_in_the_same_step(tmp_path: Path) -> None:
+    async def scenario() -> bool:
+        s = settings(tmp_path)
+        gate = asyncio.Event()
+
+        async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+            await gate.wait()
+            return {}
+
+        runner = JobRunner(s, JobStore(s.database_path()), GatewayMetrics(), process)
+        await runner.start()
+        runner.submit("a" * 32, {}, None)
+        await asyncio.sleep(0.05)
+        runner.tasks["a" * 32].cancel()  # what asyncio.run's shutdown does: every task at once
+        for worker in runner.workers:
+            worker.cancel()
+        done, _ = await asyncio.wait(runner.workers, timeout=5)
+        runner.store.close()
+        return len(done) == len(runner.workers)
+
+    assert asyncio.run(scenario())
