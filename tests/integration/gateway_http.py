@@ -37,6 +37,8 @@ def gateway_settings(root: Path, **overrides: Any) -> GatewaySettings:
     base: dict[str, Any] = {
         "data_dir": root, "face_url": dead, "text_url": dead, "audio_url": dead, "fusion_url": dead,
         "retries": 0, "backoff_s": 0.01, "webhook_allow_list": ["127.0.0.1"], "wait_timeout_s": 120,
+        # The tests' webhook receivers listen on loopback, on ephemeral ports: opted in here.
+        "remote_allow_private": True, "remote_ports": list(range(1024, 65536)),
     }
     return GatewaySettings(**{**base, **overrides})
 
