@@ -26,6 +26,7 @@ from emocore.errors import (
     Unauthorized,
 )
 from emocore.service import Route, build_app
+from gateway import thumbnails, ui
 from gateway.decode import probe
 from gateway.engine import JobEngine
 from gateway.export import result_csv
@@ -171,7 +172,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         Route("GET", "/v1/videos/{job_id}/result.csv", get_csv,
               {"tags": ["videos"], "dependencies": secured, "response_class": PlainTextResponse}),
     ]
-    return build_app("Video emotion gateway", JobEngine(settings, metrics), settings, metrics, routes)
+    app = build_app("Video emotion gateway", JobEngine(settings, metrics), settings, metrics, routes)
+    app.include_router(thumbnails.router, dependencies=secured)
+    app.include_router(ui.data, dependencies=secured)
+    app.include_router(ui.pages)
+    return app
 
 
 app = create_app()

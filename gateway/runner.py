@@ -21,6 +21,7 @@ from gateway.jobs import Job, JobStore
 from gateway.metrics import GatewayMetrics
 from gateway.remote import notify
 from gateway.settings import GatewaySettings
+from gateway.thumbnails import clear_inputs
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class JobRunner:
         self.workers: list[asyncio.Task[None]] = []
         self.background: set[asyncio.Task[Any]] = set()
         self.waiters: dict[str, list[asyncio.Future[Job]]] = {}
+
+    def folder(self, job_id: str) -> Path:
+        return job_folder(self.settings, job_id)
 
     async def start(self) -> None:
         """Recover the store after a restart, re-queue waiting jobs, start the workers."""
@@ -126,8 +130,9 @@ class JobRunner:
                 log.exception("job %s result not storable", job_id)
                 self._end(job_id, None, f"internal error: result not storable: {exc}")
         finally:
-            if not self.settings.keep_uploads:
-                shutil.rmtree(folder, ignore_errors=True)
+            if not self.settings.keep_uploads:  # a finished job keeps its thumbnails
+                job = self.store.get(job_id)
+                clear_inputs(folder, keep_thumbnails=job is not None and job.status == "done")
 
     def _end(self, job_id: str, result: dict[str, Any] | None, error: str | None) -> None:
         if result is not None:
