@@ -83,7 +83,8 @@ const Charts = (() => {
     const y = (v) => pad + (1 - (signed ? (v + 1) / 2 : v)) * (CURVES_H - 2 * pad);
     for (const v of signed ? [1, 0, -1] : [1, 0.5, 0]) {
       el("line", { x1: 0, x2: width, y1: y(v), y2: y(v), class: v === 0 && signed ? "zero" : "grid" }, svg);
-      el("text", { x: 4, y: y(v) - 2, class: "tick-label" }, svg, signed && v > 0 ? `+${v}` : String(v));
+      const below = v === 1 ? 10 : -2; // the top label under its line, the others above
+      el("text", { x: 4, y: y(v) + below, class: "tick-label" }, svg, signed && v > 0 ? `+${v}` : String(v));
     }
     for (const modality of Charts.MODALITIES) {
       const group = el("g", { class: `curve ${modality}`, stroke: MODALITY_COLORS[modality], fill: MODALITY_COLORS[modality] }, svg);
