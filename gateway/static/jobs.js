@@ -42,8 +42,11 @@
       cell(row, job.filename || "");
       cell(row, job.duration_s === undefined || job.duration_s === null ? "" : clock(job.duration_s));
       const running = job.status === "running" ? ` ${Math.round(100 * job.progress)} %` : "";
-      const status = cell(row, `${job.status}${running}`, `badge ${job.status}`);
+      const status = document.createElement("span");
+      status.className = `badge ${job.status}`;
+      status.textContent = `${job.status}${running}`;
       if (job.error) status.title = job.error;
+      cell(row, status);
       rows.appendChild(row);
     }
     $("jobs").hidden = body.jobs.length === 0;
