@@ -78,6 +78,10 @@
     shots = (result.shots || []).slice().sort((a, b) => a.index - b.index);
     $("review").hidden = false;
     summarise(job, result);
+    const running = job.status === "queued" || job.status === "running";
+    $("waiting").textContent = running ? "No shot has finished yet; this page follows the job as it runs." : "The job has no shots.";
+    $("waiting").hidden = shots.length > 0 || job.status === "failed";
+    $("timeline-wrap").hidden = $("below").hidden = shots.length === 0;
     drawStrip(result);
     drawCharts();
     drawLines();
@@ -90,7 +94,7 @@
   function summarise(job, result) {
     const parts = [];
     const video = result.video;
-    if (video) parts.push(`${video.width}×${video.height}, ${Charts.clock(video.duration_s)}, ${video.fps} fps`);
+    if (video) parts.push(`${video.width}×${video.height}, ${Charts.clock(Math.round(video.duration_s))}, ${video.fps} fps`);
     parts.push(`${shots.length} shot${shots.length === 1 ? "" : "s"}${result.partial ? " so far" : ""}`);
     if (result.text_source !== undefined) parts.push(`text from ${result.text_source || "nothing (no speech)"}`);
     parts.push(`${shots.filter(flagged).length} need review`);
@@ -123,7 +127,9 @@
       el.type = "button";
       el.dataset.index = shot.index;
       el.style.left = `${x(shot.start_s)}px`;
-      el.style.width = `${Math.max(2, x(shot.end_s) - x(shot.start_s))}px`;
+      const width = Math.max(2, x(shot.end_s) - x(shot.start_s));
+      el.style.width = `${width}px`;
+      if (width < 80) el.classList.add(width < 36 ? "tiny" : "narrow"); // room for the index (and tag) only
       el.title = `shot ${shot.index}, ${span(shot)}`;
       const img = node("img", "thumb", undefined, el);
       img.alt = `shot ${shot.index}`;
@@ -208,9 +214,15 @@
     const worker = async () => {
       for (let index = wanted.shift(); index !== undefined; index = wanted.shift()) {
         thumbs.set(index, "pending");
-        const response = await Api.get(`/v1/videos/${encodeURIComponent(jobId)}/shots/${index}/thumbnail.jpg`);
-        if (!response.ok) { thumbs.delete(index); continue; } // not written yet: next poll
-        const url = URL.createObjectURL(await response.blob());
+        let url;
+        try {
+          const response = await Api.get(`/v1/videos/${encodeURIComponent(jobId)}/shots/${index}/thumbnail.jpg`);
+          if (!response.ok) throw new Error(String(response.status));
+          url = URL.createObjectURL(await response.blob());
+        } catch (error) { // not written yet (or the gateway is unreachable): tried again on the next poll
+          thumbs.delete(index);
+          continue;
+        }
         thumbs.set(index, url);
         const img = document.querySelector(`.shot[data-index="${index}"] img`);
         if (img) img.src = url;
