@@ -35,10 +35,7 @@
     measure.addEventListener("change", drawCharts);
     $("flagged-only").addEventListener("change", applyFilter);
     const legend = $("legend");
-    for (const modality of Charts.MODALITIES) {
-      const item = node("span", `key curve-key ${modality}`, modality, legend);
-      item.dataset.modality = modality;
-    }
+    for (const modality of Charts.MODALITIES) node("span", `key curve-key ${modality}`, modality, legend);
     for (const label of Charts.LABELS) node("span", `key label-key ${label}`, label, legend);
     node("span", "key empty-key", "nothing to judge", legend);
     node("span", "key failed-key", "failed", legend);
