@@ -29,7 +29,7 @@ from demo.sample import cached
 from emocore.labels import LABELS
 from emocore.settings import REPO_ROOT
 from gateway.serve import LocalStack
-from tests.support.browser import chrome
+from tests.e2e.browser import chrome
 
 pytestmark = pytest.mark.slow
 
