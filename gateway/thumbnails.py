@@ -99,11 +99,9 @@ def save(folder: FilePath, video: FilePath, index: int, samples: Sequence[Sample
 
 
 def clear_inputs(folder: FilePath, *, keep_thumbnails: bool) -> None:
-    """Delete the job folder's upload and scratch files (all of it unless ``keep_thumbnails``)."""
-    if not keep_thumbnails:
+    """Delete the job folder's upload and scratch files (all of it unless it keeps thumbnails)."""
+    if not (keep_thumbnails and (folder / DIRECTORY).is_dir()):
         shutil.rmtree(folder, ignore_errors=True)
-        return
-    if not folder.is_dir():
         return
     for entry in folder.iterdir():
         if entry.name == DIRECTORY and entry.is_dir():

@@ -25,10 +25,10 @@ from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
-from demo.sample import cached
+from devtools.sample_video import cached
+from devtools.serve import LocalStack
 from emocore.labels import LABELS
 from emocore.settings import REPO_ROOT
-from gateway.serve import LocalStack
 from tests.e2e.browser import chrome
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from demo.sample import Sample, cached
+from devtools.sample_video import Sample, cached
 from gateway.app import create_app
 from tests.integration.test_gateway_api import settings_for, upload
 

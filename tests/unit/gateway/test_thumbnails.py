@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from devtools.video import write_video
 from gateway import thumbnails
 from gateway.decode import SampledFrame
 from gateway.shots import Shot
-from tests.fixtures.video import write_video
 
 FPS = 25.0
 COLOURS = [(220, 30, 30), (30, 200, 40), (40, 60, 230)]  # RGB: one solid colour per shot, 60 frames each
@@ -82,4 +82,7 @@ def test_clean_up_keeps_only_the_thumbnails_of_a_finished_job(tmp_path: Path, vi
     thumbnails.clear_inputs(folder, keep_thumbnails=True)
     assert [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*"))] == ["thumbnails", "thumbnails/0.jpg"]
     thumbnails.clear_inputs(folder, keep_thumbnails=False)
+    assert not folder.exists()
+    (folder / "scratch").mkdir(parents=True)  # a job without thumbnails leaves no empty folder
+    thumbnails.clear_inputs(folder, keep_thumbnails=True)
     assert not folder.exists()
