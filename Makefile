@@ -9,7 +9,7 @@ REQS := requirements/serve.lock requirements/build.txt requirements/dev.txt requ
 LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	--index-url https://pypi.org/simple --custom-compile-command "make lock" -q
 
-.PHONY: setup models demo test serve bench lint lock triton-env prometheus triton-serve espeak
+.PHONY: setup models demo test serve bench lint lock triton-env prometheus triton-serve espeak chromium
 
 setup: $(VENV)/.installed models
 
@@ -54,15 +54,21 @@ espeak:
 	@command -v espeak-ng >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng; }
 
+# Chromium and its WebDriver (Debian's packages) drive the review page in tests/e2e/test_review_page.py.
+chromium:
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
+
 # Every service as its own local process: gateway 8000, face 8001, text 8002, audio 8003, fusion 8004.
 serve: setup
 	$(PY) -m devtools.serve
 
-# The whole job on a sample video built from registry packages; table + build/demo/result.json.
+# The whole job on a sample video built from registry packages; table + build/demo/result.json
+# and the review page's URL. `make demo KEEP=1` keeps the stack up (page open) until Ctrl-C.
 demo: setup espeak
-	$(PY) -m demo.run
+	$(PY) -m demo.run $(if $(KEEP),--keep)
 
-test: setup triton-env prometheus espeak
+test: setup triton-env prometheus espeak chromium
 	$(PY) -m pytest
 
 # Every bench/*.py in turn (bench/run_all.py), each writing bench/reports/<name>.md.

@@ -3,13 +3,16 @@
 Builds the sample (devtools.sample_video) under build/demo, starts face, text, audio, fusion
 and the gateway as local uvicorn processes (devtools.serve.LocalStack, embedded
 inference), uploads the video with its SRT through the HTTP API, prints one line
-per shot and writes the JSON result to build/demo/result.json.
+per shot, writes the JSON result to build/demo/result.json and prints the address of
+the job's review page. With ``--keep`` the stack stays up until Ctrl-C (or SIGTERM)
+so a person can open that page.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -49,30 +52,51 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run(out: Path, timeout_s: float) -> dict[str, Any]:
+def hold(stack: LocalStack) -> None:
+    """Block until Ctrl-C or SIGTERM, or until a service exits."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        while all(process.poll() is None for process in stack.processes.values()):
+            time.sleep(0.5)
+        print("a service exited; stopping the stack", flush=True)
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+
+
+def run(out: Path, timeout_s: float, keep: bool = False) -> dict[str, Any]:
     print("building the sample video ...", flush=True)
     clip = sample.build(out)
     print(f"  {clip.video.relative_to(REPO_ROOT)}: {clip.duration_s:.1f} s, {len(clip.cues)} subtitle lines")
     env = {"EMO_GATEWAY_DATA_DIR": str(out / "var")}
     print("starting face, text, audio, fusion and gateway as local processes ...", flush=True)
     with LocalStack.on_free_ports(env=env, log_dir=out / "logs") as stack:
-        print(f"  gateway at {stack.url('gateway')} (logs in {stack.log_dir.relative_to(REPO_ROOT)})")
+        gateway = stack.url("gateway")
+        print(f"  gateway at {gateway} (logs in {stack.log_dir.relative_to(REPO_ROOT)})")
         started = time.perf_counter()
         with clip.video.open("rb") as video, clip.srt.open("rb") as srt:
             response = httpx.post(
-                f"{stack.url('gateway')}/v1/videos",
+                f"{gateway}/v1/videos",
                 params={"wait": "true"},
                 files={"video": (clip.video.name, video, "video/mp4"), "subtitles": (clip.srt.name, srt, "application/x-subrip")},
                 timeout=timeout_s,
             )
         wall = time.perf_counter() - started
-    if response.status_code != 200:
-        raise SystemExit(f"the gateway answered {response.status_code}: {response.text[:500]}")
-    result: dict[str, Any] = response.json()
-    print(f"\n{clip.duration_s:.1f} s of video analysed in {wall:.1f} s; text source: {result['text_source']}\n")
-    print(table(result))
-    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nfull result: {(out / 'result.json').relative_to(REPO_ROOT)}")
+        if response.status_code != 200:
+            raise SystemExit(f"the gateway answered {response.status_code}: {response.text[:500]}")
+        result: dict[str, Any] = response.json()
+        print(f"\n{clip.duration_s:.1f} s of video analysed in {wall:.1f} s; text source: {result['text_source']}\n")
+        print(table(result))
+        (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"\nfull result: {(out / 'result.json').relative_to(REPO_ROOT)}")
+        print(f"review page: {gateway}/ui/videos/{result['id']}  (all jobs: {gateway}/ui/)")
+        if keep:
+            print("the stack stays up until Ctrl-C", flush=True)
+            hold(stack)
+        else:
+            print("the stack stops now; `make demo KEEP=1` (python -m demo.run --keep) keeps it up to open the page")
     return result
 
 
@@ -80,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the result")
+    parser.add_argument("--keep", action="store_true", help="keep the stack up (review page open) until Ctrl-C")
     args = parser.parse_args(argv)
-    run(args.out, args.timeout)
+    run(args.out, args.timeout, keep=args.keep)
     return 0
 
 

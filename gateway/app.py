@@ -20,7 +20,7 @@ from fastapi.responses import PlainTextResponse
 
 from emocore.errors import Conflict, NotFound, Unauthorized
 from emocore.service import Route, build_app
-from gateway import listing, schemas
+from gateway import listing, schemas, thumbnails, ui
 from gateway.engine import JobEngine
 from gateway.export import result_csv
 from gateway.job import STATUSES
@@ -150,7 +150,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         Route("GET", "/v1/videos/{job_id}/result.csv", get_csv,
               {**videos, "response_class": PlainTextResponse}),
     ]
-    return build_app("Video emotion gateway", JobEngine(settings, metrics), settings, metrics, routes)
+    app = build_app("Video emotion gateway", JobEngine(settings, metrics), settings, metrics, routes)
+    app.include_router(thumbnails.router, dependencies=secured)
+    app.include_router(ui.data, dependencies=secured)
+    app.include_router(ui.pages)
+    return app
 
 
 app = create_app()

@@ -258,6 +258,16 @@ class JobStore:
         with self._lock:
             return self._db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (before,)).rowcount
 
+    def recent(self, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` jobs, newest first, without their results."""
+        rows = self._execute(
+            "SELECT id, status, progress, created_at, updated_at, options, error "
+            "FROM jobs ORDER BY created_at DESC LIMIT ?",
+            (limit,),
+        )
+        keys = ("id", "status", "progress", "created_at", "updated_at", "options", "error")
+        return [{**dict(zip(keys, row, strict=True)), "options": json.loads(row[5])} for row in rows]
+
     def recover(self) -> tuple[list[str], list[str]]:
         """Fail the jobs a stopped gateway left running; (those, the queued ones oldest first)."""
         interrupted = [r[0] for r in self._execute("SELECT id FROM jobs WHERE status = 'running'")]

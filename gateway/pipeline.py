@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from emocore.errors import InvalidInput, PayloadTooLarge
-from gateway import modalities
+from gateway import modalities, thumbnails
 from gateway.assign import assign_lines
 from gateway.clients import ServiceClients
 from gateway.decode import DecodedVideo, decode_video, probe
@@ -97,16 +97,17 @@ class Pipeline:
         gate = asyncio.Semaphore(max(1, s.shot_concurrency))
         done = 0
 
-        async def one(shot: Shot) -> tuple[dict[str, Any], dict[str, str]]:
+        async def one(index: int, shot: Shot) -> tuple[dict[str, Any], dict[str, str]]:
             nonlocal done
             async with gate:
                 outcome = await self._shot(decoded, shot)
+                await asyncio.to_thread(thumbnails.save, folder, video, index, decoded.samples, shot)
             done += 1
             progress(0.3 + 0.6 * done / len(shots))
             return outcome
 
         try:
-            per_shot = await asyncio.gather(*(one(shot) for shot in shots))
+            per_shot = await asyncio.gather(*(one(index, shot) for index, shot in enumerate(shots)))
             text_source, texts, text_error = await text_task
         finally:
             text_task.cancel()

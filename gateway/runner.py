@@ -28,6 +28,7 @@ from gateway.jobs import Job, JobStore
 from gateway.metrics import GatewayMetrics
 from gateway.remote import notify
 from gateway.settings import GatewaySettings
+from gateway.thumbnails import clear_inputs
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,9 @@ class JobRunner:
         self.tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self.waiters: dict[str, list[asyncio.Future[Job | None]]] = {}
+
+    def folder(self, job_id: str) -> Path:
+        return job_folder(self.settings, job_id)
 
     async def start(self) -> None:
         """Recover the store after a restart, re-queue waiting jobs, start the workers."""
@@ -198,8 +202,10 @@ class JobRunner:
         finally:
             self.tasks.pop(job_id, None)
             ended = self.store.get(job_id)
-            if not self.settings.keep_uploads or ended is None or ended.status == "cancelled":
+            if ended is None or ended.status == "cancelled":
                 shutil.rmtree(folder, ignore_errors=True)
+            elif not self.settings.keep_uploads:  # a finished job keeps its thumbnails
+                clear_inputs(folder, keep_thumbnails=ended.status == "done")
 
     def _end(self, job_id: str, result: dict[str, Any] | None, error: str | None) -> None:
         if result is not None:

@@ -86,7 +86,11 @@ def test_job_completes_with_every_service_down(client: TestClient, clip: Sample,
         assert set(shot["errors"]) == {"face", "audio", "text", "fused"}
         assert "ConnectError" in shot["errors"]["face"] or "circuit open" in shot["errors"]["face"]
     assert shots[0]["errors"]["text"].startswith("text failed")
-    assert job_folders(tmp_path) == []  # the upload is removed once the job ends
+    folders = job_folders(tmp_path)  # the upload is removed once the job ends; thumbnails stay
+    assert [p.name for p in folders] == [accepted["id"]]
+    assert sorted(p.relative_to(folders[0]).as_posix() for p in folders[0].rglob("*")) == [
+        "thumbnails", *(f"thumbnails/{i}.jpg" for i in range(4))
+    ]
     csv_text = client.get(f"{accepted['status_url']}/result.csv").text
     assert csv_text.count("\n") == 5 and csv_text.startswith("index,start_s,end_s")
 
