@@ -1,8 +1,9 @@
 """Triton backend: tritonclient's async HTTP client with timeouts, retries and ready checks.
 
-All tritonclient errors are wrapped here, in one place, into domain errors. Their
-messages are stable and name the model only; the Triton address and the underlying
-exception text go to the log (clients of the services never see them).
+All tritonclient errors are wrapped here, in one place, into domain errors. A
+failure to reach Triton is a stable message naming the model only; the Triton
+address and the transport error go to the log (clients never see them). Triton's
+own 4xx answers (unknown model, wrong shape) are passed on: they describe the request.
 """
 
 from __future__ import annotations
@@ -35,12 +36,11 @@ def _raise_if_final(model: str, exc: InferenceServerException) -> None:
     """
     status = str(exc.status() or "")
     message = exc.message() or str(exc)
+    # Triton's own 4xx text is about the request (model name, tensor shape), never our hosts.
     if status == "404" or "unknown model" in message.lower():
-        log.warning("triton does not serve %s: %s", model, message)
-        raise ModelNotReady(f"the inference server does not serve model '{model}'") from exc
+        raise ModelNotReady(f"the inference server does not serve model '{model}': {message}") from exc
     if status.startswith("4"):
-        log.warning("triton rejected the request for %s: %s", model, message)
-        raise InvalidInput(f"the inference server rejected the request for model '{model}'") from exc
+        raise InvalidInput(f"the inference server rejected the request for model '{model}': {message}") from exc
 
 
 class TritonBackend:

@@ -133,17 +133,21 @@ def test_errors_map_to_domain_errors(server: TritonProcess) -> None:
     asyncio.run(check())
 
 
-def test_unreachable_server_is_backend_unavailable() -> None:
+def test_unreachable_server_is_backend_unavailable(caplog: pytest.LogCaptureFixture) -> None:
+    address = f"127.0.0.1:{free_port()}"
+
     async def check() -> None:
-        backend = TritonBackend(f"127.0.0.1:{free_port()}", timeout_s=2, retries=1)
+        backend = TritonBackend(address, timeout_s=2, retries=1)
         try:
             assert not await backend.is_ready(SPEC.name)
-            with pytest.raises(BackendUnavailable, match="2 attempts"):
+            with pytest.raises(BackendUnavailable, match="unavailable for model") as caught:
                 await backend.infer(SPEC.name, {"logits": _logits(1)}, ["probs"])
+            assert address not in caught.value.message  # the address is for the log only
         finally:
             await backend.close()
 
     asyncio.run(check())
+    assert f"triton at {address} failed for {SPEC.name} after 2 attempts" in caplog.text
 
 
 def test_dynamic_batching_merges_concurrent_requests(
