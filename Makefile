@@ -7,7 +7,7 @@ REQS := requirements/serve.lock requirements/build.txt requirements/dev.txt requ
 # requirements/serve.lock: every serving dependency pinned with its hashes (what the images
 # install); `make lock` re-resolves it from requirements/serve.txt (docs/deploy.md).
 LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
-	--index-url https://pypi.org/simple --custom-compile-command "make lock" -q
+	--custom-compile-command "make lock" -q
 
 .PHONY: setup models demo test serve bench lint lock triton-env prometheus triton-serve espeak chromium
 
