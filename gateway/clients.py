@@ -74,10 +74,13 @@ class ServiceClients:
         self._timed("audio", started)
         return body
 
-    async def transcribe(self, wav: bytes) -> dict[str, Any]:
+    async def transcribe(self, wav: bytes, *, translate: bool = False, language: str | None = None) -> dict[str, Any]:
+        """The audio service's transcript; with ``translate`` also its English ``translation``;
+        ``language`` (ISO 639-1) when known, else the service detects it."""
         started = time.perf_counter()
+        query = "&".join(([f"language={language}"] if language else []) + (["translate=true"] if translate else []))
         body = await self.audio.post(
-            "/v1/transcribe",
+            f"/v1/transcribe?{query}" if query else "/v1/transcribe",
             content=wav,
             headers={"Content-Type": "audio/wav"},
             timeout=self.settings.transcribe_timeout_s,

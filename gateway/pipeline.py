@@ -20,20 +20,25 @@ from typing import Any
 
 from emocore.errors import InvalidInput, PayloadTooLarge
 from gateway import modalities, thumbnails
-from gateway.assign import assign_lines
 from gateway.clients import ServiceClients
 from gateway.decode import DecodedVideo, decode_video, probe
 from gateway.downstream import DownstreamError
 from gateway.embedded_subs import embedded_cues
 from gateway.jobs import Job
+from gateway.languages import (
+    ENGLISH,
+    VideoText,
+    shot_texts,
+    text_language,
+    text_result,
+    transcribe_speech,
+)
 from gateway.metrics import GatewayMetrics
 from gateway.runner import Progress
 from gateway.settings import GatewaySettings
 from gateway.shots import Shot, ShotDetector, create_detector, detect_shots
 from gateway.subtitles import Cue, parse
 from gateway.uploads import FILE_FIELDS
-
-TRANSCRIBE_CHUNK_S = 300.0  # the audio is transcribed once, in pieces of this length
 
 
 class Pipeline:
@@ -108,7 +113,7 @@ class Pipeline:
 
         try:
             per_shot = await asyncio.gather(*(one(index, shot) for index, shot in enumerate(shots)))
-            text_source, texts, text_error = await text_task
+            video_text, texts, text_error = await text_task
         finally:
             text_task.cancel()
             cues_task.cancel()
@@ -136,7 +141,8 @@ class Pipeline:
                 "has_audio": info.has_audio,
                 "complete": decoded.complete,
             },
-            "text_source": text_source,
+            "language": video_text.language,
+            "text_source": video_text.source,
             "settings": {
                 "sample_fps": s.sample_fps,
                 "face_aggregation": s.face_aggregation,
@@ -217,50 +223,52 @@ class Pipeline:
             return None, []
         return "asr", None
 
-    async def _transcribe(self, decoded: DecodedVideo) -> list[Cue]:
+    async def _transcribe(self, decoded: DecodedVideo, language: str | None = None) -> VideoText:
         assert decoded.audio is not None
-        rate = modalities.AUDIO_RATE
-        chunk = int(TRANSCRIBE_CHUNK_S * rate)
-        cues = []
-        for start in range(0, len(decoded.audio), chunk):
-            body = await self.clients.transcribe(modalities.wav_bytes(decoded.audio[start : start + chunk]))
-            offset = start / rate
-            for segment in body.get("segments", []):
-                text = " ".join(str(segment.get("text", "")).split())
-                if text:
-                    cues.append(Cue(offset + float(segment["start"]), offset + float(segment["end"]), text))
-        return cues
+        return await transcribe_speech(self.clients, decoded.audio, language=language)
 
-    async def _all_cues(self, folder: Path, decoded: DecodedVideo) -> tuple[str | None, list[Cue], str | None]:
-        """The text source, its cues, and the reason when they could not be had."""
+    async def _all_cues(self, folder: Path, decoded: DecodedVideo) -> tuple[VideoText, str | None]:
+        """The video's text (source, cues, language), and the reason when it could not be had."""
         source, cues = await self._cues(folder, decoded)
         if cues is not None:
-            return source, cues, None
+            language = await asyncio.to_thread(text_language, [c.text for c in cues])
+            return VideoText(source, cues, language, await self._speech_translation(decoded, language)), None
         try:
-            return source, await self._transcribe(decoded), None
+            return await self._transcribe(decoded), None
         except DownstreamError as exc:
-            return source, [], f"transcription failed: {exc.reason}"
+            return VideoText(source, [], None), f"transcription failed: {exc.reason}"
+
+    async def _speech_translation(self, decoded: DecodedVideo, language: str | None) -> list[Cue] | None:
+        """English translation of the speech, for subtitles in another language (None: none)."""
+        if language in (None, ENGLISH) or decoded.audio is None:
+            return None
+        try:
+            return (await self._transcribe(decoded, language)).cues_en
+        except DownstreamError:
+            return None
 
     async def _texts(
-        self, cues_task: asyncio.Task[tuple[str | None, list[Cue], str | None]], shots: list[Shot]
-    ) -> tuple[str | None, list[dict[str, Any]] | None, str | None]:
-        """The text source, per-shot text results (None when the modality failed) and the reason."""
-        source, cues, error = await cues_task
+        self, cues_task: asyncio.Task[tuple[VideoText, str | None]], shots: list[Shot]
+    ) -> tuple[VideoText, list[dict[str, Any]] | None, str | None]:
+        """The video's text, per-shot text results (None when the modality failed) and the reason."""
+        text, error = await cues_task
         if error:
-            return source, None, error
-        per_shot = await asyncio.to_thread(assign_lines, cues, shots)  # off the event loop
-        flat = [line for lines in per_shot for line in lines]
+            return text, None, error
+        per_shot = await asyncio.to_thread(shot_texts, text, shots)  # off the event loop
+        flat = [line for shot in per_shot for line in shot.to_classify]
         try:
             predictions = await modalities.predict_lines(
                 self.clients, flat, batch_size=self.settings.text_batch_size
             )
         except DownstreamError as exc:
-            return source, None, f"text failed: {exc.reason}"
+            return text, None, f"text failed: {exc.reason}"
         results, cursor = [], 0
-        for lines in per_shot:
-            results.append(modalities.text_result(source, lines, predictions[cursor : cursor + len(lines)]))
+        for shot in per_shot:
+            lines = shot.to_classify
+            base = modalities.text_result(text.source, lines, predictions[cursor : cursor + len(lines)])
+            results.append(text_result(base, shot))
             cursor += len(lines)
-        return source, results, None
+        return text, results, None
 
     async def _fuse(self, results: list[dict[str, Any]]) -> None:
         """Set ``fused`` on every shot (null with errors["fused"] when fusion is unavailable)."""

@@ -67,8 +67,11 @@ class JobStatus(JobSummary):
 
     result: dict[str, Any] | None = Field(
         default=None,
-        description='{"video": {...}, "text_source", "shots": [{"index", "start_frame", "end_frame", '
-        '"start_s", "end_s", "face", "text", "audio", "fused", "errors"?}]}',
+        description='{"video": {...}, "language", "text_source", "shots": [{"index", "start_frame", '
+        '"end_frame", "start_s", "end_s", "face", "text", "audio", "fused", "errors"?}]}; '
+        '"language" is the ISO 639-1 code of the video\'s text or speech (null: none); each shot\'s '
+        '"text" has "language", and "translated": true with "lines" (original) and "lines_en" '
+        '(English, classified) when its text was translated, or "reason" when it has no label',
     )
 
 

