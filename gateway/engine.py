@@ -1,5 +1,5 @@
 """What the gateway serves: the job store, the service clients, the pipeline, the job runner
-and the retention sweep.
+and the retention sweep (the same parts run ``python -m gateway.worker``).
 
 Opened together at start-up and closed together at shutdown by
 ``emocore.service.build_app``; ready once the runner has started and while every
@@ -21,6 +21,7 @@ from gateway.readiness import DownstreamReadiness
 from gateway.retention import Sweeper
 from gateway.runner import JobRunner
 from gateway.settings import GatewaySettings
+from gateway.store import open_store
 
 
 class JobEngine:
@@ -41,7 +42,7 @@ class JobEngine:
 
     async def load(self) -> None:
         s = self.settings
-        store = JobStore(s.database_path(), retention_s=s.result_retention_s, key_ttl_s=s.idempotency_ttl_s)
+        store = open_store(s)
         clients = ServiceClients(self.settings, self.metrics)
         pipeline = Pipeline(self.settings, clients, self.metrics)
         runner = JobRunner(self.settings, store, self.metrics, pipeline)

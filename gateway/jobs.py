@@ -1,67 +1,40 @@
-"""The job store: job state, progress, results and idempotency keys in SQLite (stdlib ``sqlite3``).
+"""The job store: job state, the job queue, idempotency keys and the webhook outbox.
 
-Every SQL statement of the gateway lives here, behind ``JobStore``'s methods, and is
-portable (``?`` placeholders aside, which a DB-API driver for PostgreSQL spells
-``%s``): no SQLite-only syntax beyond the pragmas the embedded store needs (WAL,
-``synchronous=NORMAL``). Times are Unix seconds in ``DOUBLE PRECISION`` columns
-(PostgreSQL's ``REAL`` is 4 bytes: far too coarse for them).
+Every SQL statement of the gateway lives here and in ``gateway/outbox.py``, written
+once for both databases (``?`` placeholders, which the PostgreSQL store spells
+``%s``); ``gateway/store_sqlite.py`` and ``gateway/store_postgres.py`` only supply
+connections, transactions and the migration lock. ``gateway/store.py`` picks one
+from ``EMO_GATEWAY_DATABASE_URL``.
 
-One row per job. Results are stored as JSON text when a job finishes, so a restarted
-gateway still serves every finished result. A job that ends (done, failed,
-cancelled) gets ``expires_at`` = end + ``retention_s``; the retention sweep deletes
-it after that. Idempotency keys have their own table (primary key on the key), so
-two submits racing with one key cannot both create a job. ``recover()`` runs at
-start-up: jobs left *running* by a stopped gateway are marked failed with the
-reason, jobs still *queued* are handed back to be run again.
+The table is the queue. A worker *claims* the oldest queued job (PostgreSQL: ``FOR
+UPDATE SKIP LOCKED``, so concurrent workers never take the same row), setting a
+``lease_until`` it renews while the job runs and a ``lease_token`` of its own; a job
+whose lease ran out (its worker died) is claimable again, and after ``max_attempts``
+lost leases it fails. A job ends (done, failed, cancelled) once: the end is written
+only while the job is active and, for a worker, only while it still holds the lease,
+so a worker that lost its lease cannot overwrite the result of the one that took
+over. The end and its webhook event are written in one transaction (an outbox).
+
+A job that ends gets ``expires_at`` = end + ``retention_s``; the retention sweep
+deletes it after that. Idempotency keys have their own table (primary key on the
+key), so two submits racing with one key cannot both create a job.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from typing import Any
 
 from gateway.job import Job
+from gateway.outbox import Outbox, Run
 
 __all__ = ["INTERRUPTED", "Job", "JobStore", "KeyTaken"]
 
-SCHEMA = (
-    """
-    CREATE TABLE IF NOT EXISTS jobs (
-        id TEXT PRIMARY KEY,
-        status TEXT NOT NULL,
-        progress DOUBLE PRECISION NOT NULL DEFAULT 0,
-        created_at DOUBLE PRECISION NOT NULL,
-        updated_at DOUBLE PRECISION NOT NULL,
-        options TEXT NOT NULL DEFAULT '{}',
-        webhook_url TEXT,
-        error TEXT,
-        result TEXT
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS idempotency_keys (
-        idem_key TEXT PRIMARY KEY,
-        fingerprint TEXT NOT NULL,
-        job_id TEXT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL
-    )
-    """,
-)
-# Columns added after the first release: added to an existing database at start-up.
-ADDED_COLUMNS = {"metadata": "TEXT", "expires_at": "DOUBLE PRECISION"}
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at, id)",
-    "CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at, id)",
-    "CREATE INDEX IF NOT EXISTS jobs_by_expiry ON jobs (expires_at)",
-    "CREATE INDEX IF NOT EXISTS idempotency_by_job ON idempotency_keys (job_id)",
-)
 COLUMNS = "id, status, progress, created_at, updated_at, options, webhook_url, error, result, metadata, expires_at"
+ACTIVE_SQL = "('queued', 'running')"
 INTERRUPTED = "interrupted: the gateway stopped while this job was running; upload the video again"
 DEFAULT_RETENTION_S = 7 * 24 * 3600.0
 DEFAULT_KEY_TTL_S = 24 * 3600.0
@@ -80,52 +53,32 @@ def _job(row: tuple[Any, ...]) -> Job:
     )
 
 
-class JobStore:
-    def __init__(
-        self, path: Path, retention_s: float = DEFAULT_RETENTION_S, key_ttl_s: float = DEFAULT_KEY_TTL_S
-    ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+class JobStore(Outbox, ABC):
+    """Portable job state and queue; subclasses supply ``_transaction`` and ``close``."""
+
+    #: True when several processes share the store (a job running elsewhere is not ours to fail).
+    shared = False
+    #: Row locking for the claim sub-selects (PostgreSQL: ``FOR UPDATE SKIP LOCKED``).
+    skip_locked = ""
+
+    def __init__(self, retention_s: float = DEFAULT_RETENTION_S, key_ttl_s: float = DEFAULT_KEY_TTL_S) -> None:
         self.retention_s = retention_s
         self.key_ttl_s = key_ttl_s
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: no corruption on a crash, no fsync per update on the event loop
-            # (a power cut may lose the last updates, not the database).
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            for statement in SCHEMA:
-                self._db.execute(statement)
-            present = {d[0] for d in self._db.execute("SELECT * FROM jobs WHERE 1 = 0").description}
-            for name, kind in ADDED_COLUMNS.items():
-                if name not in present:
-                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
-            for statement in INDEXES:
-                self._db.execute(statement)
-            self._db.execute(  # jobs that ended before retention existed expire from their end
-                "UPDATE jobs SET expires_at = updated_at + ? "
-                "WHERE expires_at IS NULL AND status NOT IN ('queued', 'running')",
-                (retention_s,),
-            )
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    @abstractmethod
+    def _transaction(self) -> AbstractContextManager[Run]:
+        """One transaction: yields ``run(sql, params) -> cursor``; commits on exit, rolls back on error."""
 
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    @abstractmethod
+    def close(self) -> None: ...
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._transaction() as run:
+            return list(run(sql, params).fetchall())
+
+    def _changed(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        with self._transaction() as run:
+            return int(run(sql, params).rowcount)
 
     def create(
         self,
@@ -138,20 +91,20 @@ class JobStore:
     ) -> Job:
         """Insert a queued job, and with ``idempotency=(key, fingerprint)`` its key (KeyTaken if stored)."""
         now = time.time()
-        with self._transaction() as db:
+        with self._transaction() as run:
             if idempotency is not None:
-                db.execute(  # a key past its window is free again, swept or not
+                run(  # a key past its window is free again, swept or not
                     "DELETE FROM idempotency_keys WHERE idem_key = ? AND created_at < ?",
                     (idempotency[0], now - self.key_ttl_s),
                 )
-                try:
-                    db.execute(
-                        "INSERT INTO idempotency_keys (idem_key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?)",
-                        (*idempotency, job_id, now),
-                    )
-                except sqlite3.IntegrityError as exc:
-                    raise KeyTaken(idempotency[0]) from exc
-            db.execute(
+                stored = run(
+                    "INSERT INTO idempotency_keys (idem_key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (idem_key) DO NOTHING",
+                    (*idempotency, job_id, now),
+                ).rowcount
+                if stored != 1:
+                    raise KeyTaken(idempotency[0])
+            run(
                 "INSERT INTO jobs (id, status, progress, created_at, updated_at, options, webhook_url, metadata) "
                 "VALUES (?, 'queued', 0, ?, ?, ?, ?, ?)",
                 (job_id, now, now, json.dumps(options), webhook_url, json.dumps(metadata) if metadata else None),
@@ -161,7 +114,7 @@ class JobStore:
         return job
 
     def get(self, job_id: str) -> Job | None:
-        rows = self._execute(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+        rows = self._rows(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,))
         return _job(rows[0]) if rows else None
 
     def list_jobs(self, status: str | None, limit: int, after: tuple[float, str] | None = None) -> list[Job]:
@@ -175,60 +128,103 @@ class JobStore:
             where.append("(created_at < ? OR (created_at = ? AND id < ?))")
             params.extend([after[0], after[0], after[1]])
         clause = f"WHERE {' AND '.join(where)} " if where else ""
-        rows = self._execute(
+        rows = self._rows(
             f"SELECT {COLUMNS} FROM jobs {clause}ORDER BY created_at DESC, id DESC LIMIT ?", (*params, limit)
         )
         return [_job(row) for row in rows]
 
-    def _update(self, job_id: str, **fields: Any) -> None:
-        names = ", ".join(f"{k} = ?" for k in fields)
-        self._execute(
-            f"UPDATE jobs SET {names}, updated_at = ? WHERE id = ?",
-            (*fields.values(), time.time(), job_id),
+    def claim(
+        self, owner: str, token: str, lease_s: float, job_id: str | None = None, max_attempts: int = 3
+    ) -> Job | None:
+        """Take the oldest claimable job (or ``job_id``) under a lease: queued, or running with its lease over.
+
+        A job whose lease ran out ``max_attempts`` times fails instead (its webhook says why).
+        """
+        now = time.time()
+        expired = "status = 'running' AND lease_until IS NOT NULL AND lease_until < ?"
+        with self._transaction() as run:
+            lost = run(
+                f"SELECT id, attempts FROM jobs WHERE {expired} AND attempts >= ? {self.skip_locked}",
+                (now, max_attempts),
+            ).fetchall()
+            for lost_id, attempts in lost:
+                error = f"its worker stopped {attempts} times while running it (lease expired); giving up"
+                self._end_in(run, lost_id, "failed", now, None, error=error)
+            only = "id = ?" if job_id else "1 = 1"
+            rows = run(
+                f"UPDATE jobs SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, "
+                f"attempts = attempts + 1, updated_at = ? WHERE id = (SELECT id FROM jobs WHERE {only} AND "
+                f"(status = 'queued' OR ({expired})) ORDER BY created_at, id LIMIT 1 {self.skip_locked}) "
+                "RETURNING id",
+                (owner, token, now + lease_s, now, *((job_id,) if job_id else ()), now),
+            ).fetchall()
+        return self.get(rows[0][0]) if rows else None
+
+    def renew(self, job_id: str, token: str, lease_s: float) -> bool:
+        """Extend the lease; False when it is no longer held (cancelled, deleted, or taken over)."""
+        now = time.time()
+        return self._changed(
+            "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_token = ? AND status = 'running'",
+            (now + lease_s, job_id, token),
+        ) == 1
+
+    def release(self, job_id: str, token: str) -> bool:
+        """Hand a running job back to the queue (its worker is stopping); whether it was still held."""
+        return self._changed(
+            "UPDATE jobs SET status = 'queued', progress = 0, lease_owner = NULL, lease_token = NULL, "
+            "lease_until = NULL, attempts = attempts - 1, updated_at = ? "
+            "WHERE id = ? AND lease_token = ? AND status = 'running'",
+            (time.time(), job_id, token),
+        ) == 1
+
+    def progress(self, job_id: str, progress: float, token: str | None = None) -> None:
+        held = "" if token is None else " AND lease_token = ?"
+        self._changed(
+            f"UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?{held}",
+            (min(1.0, max(0.0, progress)), time.time(), job_id, *(() if token is None else (token,))),
         )
 
-    def start(self, job_id: str) -> bool:
-        """queued -> running; False when the job is no longer queued (cancelled, deleted)."""
-        now = time.time()
-        with self._lock:
-            cursor = self._db.execute(
-                "UPDATE jobs SET status = 'running', updated_at = ? WHERE id = ? AND status = 'queued'", (now, job_id)
-            )
-            return cursor.rowcount == 1
-
-    def progress(self, job_id: str, progress: float) -> None:
-        self._update(job_id, progress=min(1.0, max(0.0, progress)))
-
-    def _end(self, job_id: str, status: str, **fields: Any) -> bool:
-        """Set a final status on a job that has not ended yet; whether it had not."""
-        now = time.time()
+    def _end_in(self, run: Run, job_id: str, status: str, now: float, token: str | None, **fields: Any) -> bool:
+        """Within a transaction: the final status and, for a job with a webhook, its event."""
         names = "".join(f", {k} = ?" for k in fields)
-        with self._lock:
-            cursor = self._db.execute(
-                f"UPDATE jobs SET status = ?, updated_at = ?, expires_at = ?{names} "
-                "WHERE id = ? AND status IN ('queued', 'running')",
-                (status, now, now + self.retention_s, *fields.values(), job_id),
-            )
-            return cursor.rowcount == 1
+        held = "" if token is None else " AND lease_token = ?"
+        changed = run(
+            f"UPDATE jobs SET status = ?, updated_at = ?, expires_at = ?, lease_until = NULL{names} "
+            f"WHERE id = ? AND status IN {ACTIVE_SQL}{held}",
+            (status, now, now + self.retention_s, *fields.values(), job_id, *(() if token is None else (token,))),
+        ).rowcount == 1
+        if changed:
+            row = run(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchall()[0]
+            job = _job(row)
+            if job.webhook_url:
+                self.add_event(run, job, now)
+        return changed
 
-    def finish(self, job_id: str, result: dict[str, Any]) -> bool:
-        return self._end(job_id, "done", progress=1.0, result=json.dumps(result))
+    def _end(self, job_id: str, status: str, token: str | None, **fields: Any) -> bool:
+        """Set a final status on a job that has not ended yet; whether it had not."""
+        with self._transaction() as run:
+            return self._end_in(run, job_id, status, time.time(), token, **fields)
 
-    def fail(self, job_id: str, error: str) -> bool:
-        return self._end(job_id, "failed", error=error)
+    def finish(self, job_id: str, result: dict[str, Any], token: str | None = None) -> bool:
+        return self._end(job_id, "done", token, progress=1.0, result=json.dumps(result))
+
+    def fail(self, job_id: str, error: str, token: str | None = None) -> bool:
+        return self._end(job_id, "failed", token, error=error)
 
     def cancel(self, job_id: str) -> bool:
         """queued or running -> cancelled; False when the job had already ended or does not exist."""
-        return self._end(job_id, "cancelled", error="cancelled by the client")
+        return self._end(job_id, "cancelled", None, error="cancelled by the client")
 
     def delete(self, job_id: str) -> bool:
-        """Remove the job and its idempotency keys; whether it existed."""
-        with self._transaction() as db:
-            db.execute("DELETE FROM idempotency_keys WHERE job_id = ?", (job_id,))
-            return db.execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount == 1
+        """Remove the job, its idempotency keys and sent webhook events (unsent ones go out); whether it existed."""
+        with self._transaction() as run:
+            run("DELETE FROM idempotency_keys WHERE job_id = ?", (job_id,))
+            run("DELETE FROM webhook_events WHERE job_id = ? AND (delivered_at IS NOT NULL OR gave_up_at IS NOT NULL)",
+                (job_id,))
+            return int(run("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount) == 1
 
     def count(self, status: str) -> int:
-        return int(self._execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (status,))[0][0])
+        return int(self._rows("SELECT COUNT(*) FROM jobs WHERE status = ?", (status,))[0][0])
 
     def statuses(self, job_ids: list[str]) -> dict[str, str]:
         """The status of each of ``job_ids`` that exists."""
@@ -236,17 +232,17 @@ class JobStore:
         for start in range(0, len(job_ids), 500):
             chunk = job_ids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            found.update(self._execute(f"SELECT id, status FROM jobs WHERE id IN ({marks})", tuple(chunk)))
+            found.update(self._rows(f"SELECT id, status FROM jobs WHERE id IN ({marks})", tuple(chunk)))
         return found
 
     def expired(self, now: float) -> list[str]:
         """Ended jobs whose retention period is over."""
-        rows = self._execute("SELECT id FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
+        rows = self._rows("SELECT id FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
         return [r[0] for r in rows]
 
     def find_key(self, key: str) -> tuple[str, str] | None:
         """(job id, request fingerprint) stored for an idempotency key within its window."""
-        rows = self._execute(
+        rows = self._rows(
             "SELECT job_id, fingerprint FROM idempotency_keys WHERE idem_key = ? AND created_at >= ?",
             (key, time.time() - self.key_ttl_s),
         )
@@ -255,12 +251,11 @@ class JobStore:
     def forget_keys(self, now: float | None = None) -> int:
         """Delete the idempotency keys whose window is over at ``now``; how many."""
         before = (time.time() if now is None else now) - self.key_ttl_s
-        with self._lock:
-            return self._db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (before,)).rowcount
+        return self._changed("DELETE FROM idempotency_keys WHERE created_at < ?", (before,))
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` jobs, newest first, without their results."""
-        rows = self._execute(
+        rows = self._rows(
             "SELECT id, status, progress, created_at, updated_at, options, error "
             "FROM jobs ORDER BY created_at DESC LIMIT ?",
             (limit,),
@@ -269,10 +264,16 @@ class JobStore:
         return [{**dict(zip(keys, row, strict=True)), "options": json.loads(row[5])} for row in rows]
 
     def recover(self) -> tuple[list[str], list[str]]:
-        """Fail the jobs a stopped gateway left running; (those, the queued ones oldest first)."""
-        interrupted = [r[0] for r in self._execute("SELECT id FROM jobs WHERE status = 'running'")]
-        for job_id in interrupted:
-            self.fail(job_id, INTERRUPTED)
-        queued = [r[0] for r in self._execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at")]
-        return interrupted, queued
+        """At start-up: (jobs failed as interrupted, queued jobs oldest first).
 
+        A store of one process (SQLite) fails the jobs it left running when it stopped;
+        a shared store fails none (another process may be running them: a lost worker's
+        job is claimed again once its lease expires).
+        """
+        interrupted: list[str] = []
+        if not self.shared:
+            interrupted = [r[0] for r in self._rows("SELECT id FROM jobs WHERE status = 'running'")]
+            for job_id in interrupted:
+                self.fail(job_id, INTERRUPTED)
+        queued = [r[0] for r in self._rows("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at, id")]
+        return interrupted, queued

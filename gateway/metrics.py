@@ -49,6 +49,9 @@ class GatewayMetrics(ServiceMetrics):
         self.jobs = JobsGauge()
         r.register(self.jobs)
         self.queue_depth = Gauge("emo_gateway_queue_depth", "Jobs waiting in the queue.", registry=r)
+        self.backlog = Gauge(  # the worker autoscaler's metric: the same in every process of a shared store
+            "emo_gateway_queue_backlog", "Jobs queued or running in the whole job store.", registry=r
+        )
         self.video_seconds = Counter(
             "emo_gateway_video_seconds_processed_total", "Seconds of video analysed.", registry=r
         )

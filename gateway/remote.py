@@ -1,4 +1,4 @@
-"""Outbound HTTP to user-given URLs: video download and completion webhooks.
+"""Outbound HTTP to user-given URLs: video download, and the allow-lists of both it and webhooks.
 
 Both are off unless an allow-list of host names is configured
 (``EMO_GATEWAY_URL_ALLOW_LIST``, ``EMO_GATEWAY_WEBHOOK_ALLOW_LIST``); a URL is
@@ -10,18 +10,13 @@ and redirects are not followed, so a listed host cannot bounce us elsewhere.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from emocore.errors import InvalidInput, PayloadTooLarge
 from gateway.outbound import AddressPolicy, check_addresses, guarded_client
-
-log = logging.getLogger(__name__)
 
 
 def check_allowed(url: str, allow_list: list[str], what: str) -> str:
@@ -69,28 +64,3 @@ async def download(
     except httpx.HTTPError as exc:
         raise InvalidInput(f"cannot download the video URL: {type(exc).__name__}: {exc}") from exc
     return size
-
-
-async def notify(
-    url: str, body: dict[str, Any], *, policy: AddressPolicy, retries: int = 3, backoff_s: float = 1.0
-) -> bool:
-    """POST ``body`` to a webhook, retrying on errors and 5xx; whether it was delivered."""
-    delay = backoff_s
-    async with guarded_client(policy, timeout=10.0) as client:
-        for attempt in range(retries + 1):
-            try:
-                response = await client.post(url, json=body)
-                if response.status_code < 300:
-                    return True
-                if response.status_code < 500 and response.status_code != 429:
-                    log.warning("webhook %s refused the notification: HTTP %d", url, response.status_code)
-                    return False
-                reason = f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-            if attempt < retries:
-                log.info("webhook %s failed (%s); retrying in %.1f s", url, reason, delay)
-                await asyncio.sleep(delay)
-                delay *= 2
-    log.warning("webhook %s not delivered after %d attempts (%s)", url, retries + 1, reason)
-    return False

@@ -8,7 +8,8 @@ Every ``sweep_interval_s`` (and once at start-up):
   in it has changed for ``orphan_grace_s`` (an upload still arriving is left alone),
   and the folder of a job that failed or was cancelled, unless ``keep_uploads`` (a
   done job's folder, with its thumbnails, stays until the job expires);
-- idempotency keys older than ``idempotency_ttl_s`` are forgotten.
+- idempotency keys older than ``idempotency_ttl_s`` are forgotten, and webhook events
+  delivered or given up more than ``result_retention_s`` ago are deleted.
 
 Every step is idempotent, so several processes sharing one store may each sweep.
 """
@@ -35,6 +36,7 @@ class SweepReport:
     expired_jobs: int = 0
     orphan_folders: int = 0
     forgotten_keys: int = 0
+    forgotten_events: int = 0
 
 
 def last_change(folder: Path) -> float:
@@ -59,7 +61,8 @@ class Sweeper:
                 report.expired_jobs += 1
         report.orphan_folders = self._orphans(now)
         report.forgotten_keys = self.store.forget_keys(now)
-        if report.expired_jobs or report.orphan_folders or report.forgotten_keys:
+        report.forgotten_events = self.store.forget_events(now - self.settings.result_retention_s)
+        if report.expired_jobs or report.orphan_folders or report.forgotten_keys or report.forgotten_events:
             log.info("sweep: %s", report)
         return report
 

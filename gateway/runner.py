@@ -1,15 +1,21 @@
-"""The job queue and its workers: bounded, persistent, cancellable, with completion webhooks.
+"""The job queue's workers in one process: claim, lease, run, end, hand back; and submits and waits.
+
+The queue is the job store (``gateway/jobs.py``): ``job_workers`` slots each claim
+the oldest queued job under a lease (``lease_s``), polling every ``queue_poll_s``
+(at once when this process queued one). While a job runs its slot renews the lease
+every ``cancel_poll_s``; a renewal that fails means the job was cancelled, deleted
+or taken over by another worker after this one stalled, and the job's task is
+cancelled. ``stop`` (SIGTERM) takes no new job, lets running ones finish for
+``shutdown_grace_s``, then hands the rest back to the queue, so none is lost.
 
 ``admit`` refuses an upload before its body is read (Overloaded -> 429 with
-Retry-After) when ``queue_size`` jobs are already waiting or being uploaded.
-``job_workers`` jobs run at once, each as its own task: ``cancel`` marks the job
-cancelled in the store and cancels that task, and a running job also polls the
-store every ``cancel_poll_s``, so a cancel made by another process stops it too.
-Every state change is written to the JobStore first, so ``GET /v1/videos/{id}``
-and a restarted gateway see it; ``wait`` lets a ``?wait=true`` request block until
-its job ends. Each job is stopped (failed) at ``job_timeout_s``. A failed job's
-error is a stable message for the client; exception text (file paths, hosts)
-goes to the log with the job id, never into the job.
+Retry-After) when ``queue_size`` jobs are already waiting or being uploaded. Every
+state change is written to the store first, so any API process and a restarted one
+see it; ``wait`` lets a ``?wait=true`` request block until its job ends wherever it
+runs. Webhooks go through the store's outbox (``gateway/webhooks.py``). Each job is
+stopped (failed) at ``job_timeout_s``. A failed job's error is a stable message for
+the client; exception text (file paths, hosts) goes to the log with the job id,
+never into the job.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
+import socket
+import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,9 +35,9 @@ from emocore.errors import Overloaded, ServiceError
 from gateway.job import ACTIVE
 from gateway.jobs import Job, JobStore
 from gateway.metrics import GatewayMetrics
-from gateway.remote import notify
 from gateway.settings import GatewaySettings
 from gateway.thumbnails import clear_inputs
+from gateway.webhooks import WebhookSender, until_set
 
 log = logging.getLogger(__name__)
 
@@ -47,31 +56,39 @@ class JobRunner:
         self.store = store
         self.metrics = metrics
         self.process = process
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.sender = WebhookSender(settings, store)
         self.running = 0
         self.uploading = 0
-        self.workers: list[asyncio.Task[None]] = []
+        self.stopping = False
+        self.slots: list[asyncio.Task[None]] = []
         self.tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
         self.background: set[asyncio.Task[Any]] = set()
-        self.waiters: dict[str, list[asyncio.Future[Job | None]]] = {}
+        self.waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._wake = asyncio.Event()
 
     def folder(self, job_id: str) -> Path:
         return job_folder(self.settings, job_id)
 
     async def start(self) -> None:
-        """Recover the store after a restart, re-queue waiting jobs, start the workers."""
-        interrupted, queued = self.store.recover()
+        """Recover the store after a restart, start the webhook sender and ``job_workers`` slots."""
+        interrupted, _ = self.store.recover()
         for job_id in interrupted:
             shutil.rmtree(job_folder(self.settings, job_id), ignore_errors=True)
-        for job_id in queued:
-            self.queue.put_nowait(job_id)
         self._gauges()
-        self.workers = [asyncio.create_task(self._work()) for _ in range(max(1, self.settings.job_workers))]
+        self.background.add(asyncio.create_task(self.sender.run()))
+        self.slots = [asyncio.create_task(self._work()) for _ in range(self.settings.job_workers)]
 
-    async def stop(self) -> None:
-        for task in [*self.workers, *self.background]:
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Take no new job; let running ones finish for ``grace_s`` (default ``shutdown_grace_s``), hand back the rest."""
+        self.stopping = True
+        self._wake.set()
+        grace = self.settings.shutdown_grace_s if grace_s is None else grace_s
+        if self.tasks and grace > 0:
+            await asyncio.wait(set(self.tasks.values()), timeout=grace)
+        for task in [*self.slots, *self.background]:
             task.cancel()
-        for task in [*self.workers, *self.background]:
+        for task in [*self.slots, *self.background]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
@@ -104,23 +121,30 @@ class JobRunner:
     ) -> Job:
         self._full(self.store.count("queued"))
         job = self.store.create(job_id, options, webhook_url, metadata=metadata, idempotency=idempotency)
-        self.queue.put_nowait(job_id)
+        self._wake.set()
         self.metrics.jobs_total.labels("submitted").inc()
         self._gauges()
         return job
 
     async def wait(self, job_id: str, timeout_s: float) -> Job | None:
-        """The job once it has ended, None if deleted (TimeoutError after ``timeout_s``)."""
-        job = self.store.get(job_id)
-        if job is None or job.status not in ACTIVE:
-            return job
-        future: asyncio.Future[Job | None] = asyncio.get_running_loop().create_future()
-        self.waiters.setdefault(job_id, []).append(future)
-        try:
-            return await asyncio.wait_for(future, timeout_s)
-        finally:
-            if future in self.waiters.get(job_id, []):
+        """The job once it has ended wherever it ran, None if deleted (TimeoutError after ``timeout_s``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            job = self.store.get(job_id)
+            if job is None or job.status not in ACTIVE:
+                return job
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(job_id)
+            future: asyncio.Future[None] = loop.create_future()  # set when the job ends in this process
+            self.waiters.setdefault(job_id, []).append(future)
+            try:
+                await asyncio.wait({future}, timeout=min(remaining, self.settings.queue_poll_s))
+            finally:
                 self.waiters[job_id].remove(future)
+                if not self.waiters[job_id]:
+                    del self.waiters[job_id]
 
     def cancel(self, job_id: str) -> Job | None:
         """Cancel a queued or running job (the ended job), else None; its webhook reports it."""
@@ -142,94 +166,126 @@ class JobRunner:
     def _gauges(self) -> None:
         waiting = self.store.count("queued")
         self.metrics.queue_depth.set(waiting)
+        self.metrics.backlog.set(waiting + self.store.count("running"))
         self.metrics.jobs.set("queued", waiting)
         self.metrics.jobs.set("running", self.running)
 
+    async def _claim(self) -> tuple[Job, str] | None:
+        """The next job and its lease token; a claim cut short by ``stop`` hands its job back."""
+        token = uuid.uuid4().hex
+        s = self.settings
+        claim = asyncio.ensure_future(
+            asyncio.to_thread(self.store.claim, self.owner, token, s.lease_s, max_attempts=s.max_attempts)
+        )
+        try:
+            job = await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            job = await claim  # the thread finishes the claim anyway: do not leave its job leased to no one
+            if job is not None:
+                self.store.release(job.id, token)
+            raise
+        if job is not None and self.stopping:
+            self.store.release(job.id, token)
+            return None
+        return (job, token) if job is not None else None
+
     async def _work(self) -> None:
-        while True:
-            job_id = await self.queue.get()
-            self.running += 1
-            self._gauges()
+        while not self.stopping:
             try:
-                await self._run(job_id)
-            except Exception:  # the store itself failed; keep the worker alive
-                log.exception("job %s could not be recorded", job_id)
+                claimed = await self._claim()
+                if claimed is None:
+                    await asyncio.to_thread(self._gauges)
+            except Exception:  # the database is away: try again next period
+                log.exception("could not claim a job")
+                claimed = None
+            if claimed is None:
+                await until_set(self._wake, self.settings.queue_poll_s)
+                self._wake.clear()
+                continue
+            self.running += 1
+            try:
+                await self._run(*claimed)
+            except Exception:  # the store itself failed; the lease will expire and the job run again
+                log.exception("job %s could not be recorded", claimed[0].id)
             finally:
                 self.running -= 1
                 self._gauges()
 
-    async def _watch(self, job_id: str, task: asyncio.Task[dict[str, Any]]) -> None:
-        """Until ``task`` ends: cancel it once the store says the job is no longer running."""
+    async def _watch(self, job_id: str, token: str, task: asyncio.Task[dict[str, Any]]) -> None:
+        """Until ``task`` ends: renew the lease; cancel the task once the lease is no longer held."""
         while not task.done():
             await asyncio.wait({task}, timeout=self.settings.cancel_poll_s)
-            job = self.store.get(job_id)
-            if not task.done() and (job is None or job.status != "running"):
+            if task.done():
+                return
+            try:
+                held = await asyncio.to_thread(self.store.renew, job_id, token, self.settings.lease_s)
+            except Exception:  # a database blip: the lease has lease_s to be renewed
+                log.exception("job %s: lease not renewed", job_id)
+                continue
+            if not held:
+                log.info("job %s: cancelled, deleted or taken over; stopping it here", job_id)
                 task.cancel()
 
-    async def _run(self, job_id: str) -> None:
-        job = self.store.get(job_id)
-        if job is None or not self.store.start(job_id):
-            return
+    async def _run(self, job: Job, token: str) -> None:
+        job_id = job.id
         folder = job_folder(self.settings, job_id)
         limit = self.settings.job_timeout_s
-        task = asyncio.create_task(self.process(job, folder, lambda p: self.store.progress(job_id, p)))
+        task = asyncio.create_task(self.process(job, folder, lambda p: self.store.progress(job_id, p, token)))
         self.tasks[job_id] = task
         try:
-            await asyncio.wait_for(self._watch(job_id, task), limit)
+            await asyncio.wait_for(self._watch(job_id, token, task), limit)
             result = task.result()
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if current is not None and current.cancelling():  # the worker itself is stopping
+            if not task.done() or (current is not None and current.cancelling()):  # this process is stopping
                 task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                if self.store.release(job_id, token):  # hand the job back to the queue
+                    log.info("job %s handed back to the queue", job_id)
                 raise
             log.info("job %s cancelled", job_id)  # only the job's task was cancelled
         except TimeoutError:
             task.cancel()
             log.warning("job %s stopped at its %.0f-s deadline", job_id, limit)
-            self._end(job_id, None, f"the job ran past its {limit:g}-s time limit and was stopped")
+            self._end(job_id, token, None, f"the job ran past its {limit:g}-s time limit and was stopped")
         except ServiceError as exc:  # a stable message; what caused it (paths, hosts) only in the log
             log.warning("job %s failed: %s: %s (cause: %r)", job_id, exc.code, exc.message, exc.__cause__)
-            self._end(job_id, None, exc.message)
+            self._end(job_id, token, None, exc.message)
         except Exception:
             log.exception("job %s failed", job_id)
-            self._end(job_id, None, f"{INTERNAL_ERROR} (job {job_id}; details in the gateway log)")
+            self._end(job_id, token, None, f"{INTERNAL_ERROR} (job {job_id}; details in the gateway log)")
         else:
             try:
-                self._end(job_id, result, None)
+                self._end(job_id, token, result, None)
             except (TypeError, ValueError):  # a result that cannot be stored as JSON
                 log.exception("job %s result not storable", job_id)
-                self._end(job_id, None, f"{INTERNAL_ERROR}: result not storable (job {job_id})")
+                self._end(job_id, token, None, f"{INTERNAL_ERROR}: result not storable (job {job_id})")
         finally:
             self.tasks.pop(job_id, None)
             ended = self.store.get(job_id)
             if ended is None or ended.status == "cancelled":
                 shutil.rmtree(folder, ignore_errors=True)
-            elif not self.settings.keep_uploads:  # a finished job keeps its thumbnails
-                clear_inputs(folder, keep_thumbnails=ended.status == "done")
+            elif ended.status not in ACTIVE and not self.settings.keep_uploads:  # not handed back or taken over
+                clear_inputs(folder, keep_thumbnails=ended.status == "done")  # a finished job keeps its thumbnails
 
-    def _end(self, job_id: str, result: dict[str, Any] | None, error: str | None) -> None:
+    def _end(self, job_id: str, token: str, result: dict[str, Any] | None, error: str | None) -> None:
         if result is not None:
-            ended = self.store.finish(job_id, result)
+            ended = self.store.finish(job_id, result, token)
             outcome = "done"
         else:
-            ended = self.store.fail(job_id, error or "failed")
+            ended = self.store.fail(job_id, error or "failed", token)
             outcome = "failed"
-        if ended:  # else it was cancelled meanwhile: the canceller reported it
+        if ended:  # else it was cancelled meanwhile (the canceller reported it) or taken over
             self.metrics.jobs_total.labels(outcome).inc()
             self._announce(job_id)
 
     def _announce(self, job_id: str) -> Job:
-        """Wake the ``wait``-ers of an ended job and send its webhook."""
+        """Wake the ``wait``-ers of an ended job here and the webhook sender."""
         job = self.store.get(job_id)
         assert job is not None
-        for future in self.waiters.pop(job_id, []):
+        for future in self.waiters.get(job_id, []):
             if not future.done():
-                future.set_result(job)
-        if job.webhook_url:
-            body = job.status_body(f"/v1/videos/{job_id}")
-            task = asyncio.create_task(notify(
-                job.webhook_url, body, policy=self.settings.address_policy(), retries=self.settings.webhook_retries
-            ))
-            self.background.add(task)
-            task.add_done_callback(self.background.discard)
+                future.set_result(None)
+        self.sender.wake()
         return job

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from emocore.aggregation import Rule
@@ -31,6 +31,10 @@ class GatewaySettings(ServiceSettings):
 
     data_dir: Path = REPO_ROOT / "var" / "gateway"  # job folders and the SQLite store
     database: Path | None = None  # default: data_dir / "jobs.sqlite3"
+    # sqlite:///PATH (one process runs API and jobs) or postgresql://USER:PASS@HOST/DB (shared by
+    # any number of API processes and workers); unset: the SQLite file above.
+    database_url: str | None = None
+    database_pool_size: int = 4  # PostgreSQL connections per process
     max_request_bytes: int = 2 * 1024**3
     max_subtitle_bytes: int = 5 * 1024 * 1024
     max_subtitle_cues: int = 50_000  # cues of a sidecar file or an embedded stream; above: 413
@@ -45,7 +49,12 @@ class GatewaySettings(ServiceSettings):
     cancel_poll_s: float = 1.0  # a running job checks this often whether it was cancelled elsewhere
 
     queue_size: int = 16  # jobs waiting; beyond: 429 with Retry-After
-    job_workers: int = 1  # jobs processed at once
+    job_workers: int = 1  # jobs processed at once by this process (0: an API process that runs none)
+    lease_s: float = 30.0  # a running job's lease; renewed every cancel_poll_s, reclaimed once expired
+    queue_poll_s: float = 1.0  # an idle worker looks for queued jobs this often (at once for local submits)
+    max_attempts: int = 3  # a job whose worker died this many times fails
+    shutdown_grace_s: float = 20.0  # on SIGTERM, running jobs may finish this long, then go back to the queue
+    worker_port: int = 8020  # python -m gateway.worker: /metrics and /health/* on this port (0: none)
     shot_concurrency: int = 4  # shots of one job in flight at once
     wait_timeout_s: float = 3600.0  # longest ?wait=true
     job_timeout_s: float = 4 * 3600.0  # a running job past this is stopped and failed
@@ -72,7 +81,10 @@ class GatewaySettings(ServiceSettings):
     # As JSON in the environment: EMO_GATEWAY_URL_ALLOW_LIST='["media.example.com"]'.
     url_allow_list: list[str] = Field(default_factory=list)
     webhook_allow_list: list[str] = Field(default_factory=list)
-    webhook_retries: int = 3
+    webhook_retries: int = 8  # extra delivery attempts of a webhook event (from the outbox)
+    webhook_backoff_s: float = 2.0  # first retry delay, doubled each attempt (with jitter)
+    webhook_max_backoff_s: float = 600.0
+    webhook_secret: SecretStr | None = None  # signs webhook bodies: X-Signature: sha256=HMAC-SHA256(body)
     # Their hosts must resolve to public addresses on these ports (gateway.outbound);
     # remote_allow_private admits loopback/private/link-local ones (a lab, a test).
     remote_allow_private: bool = False

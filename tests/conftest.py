@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.postgres import PostgresMissing, PostgresServer, fresh_database, running_postgres
 from devtools.triton import TritonEnvMissing, TritonProcess, require_triton_env, run_triton
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
 from models.triton_python import local_repository
@@ -37,3 +38,20 @@ def triton_server(
         pytest.fail(str(exc), pytrace=False)
     with run_triton(repository) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (Debian's binaries; fails, never skips, without them)."""
+    try:
+        with running_postgres() as server:
+            yield server
+    except PostgresMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A new, empty database on the session's PostgreSQL server."""
+    return fresh_database(postgres_server)
+

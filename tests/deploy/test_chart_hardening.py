@@ -123,3 +123,13 @@ def test_a_surging_triton_rollout_is_refused() -> None:
 def test_the_servicemonitor_honours_the_services_labels(gpu_objects: list[K8sObject]) -> None:
     (monitor,) = of_kind(gpu_objects, "ServiceMonitor")
     assert [e.get("honorLabels") for e in monitor["spec"]["endpoints"]] == [True, True]
+
+
+def test_workers_reach_the_services_and_triton_and_prometheus_reaches_them(objects: list[K8sObject]) -> None:
+    netpols, pods = policies(objects), release_pods(objects, NAMESPACE)
+    worker, triton = pods["worker"], pods["triton"]
+    for name in MODEL_SERVICES:
+        assert can_connect(netpols, worker, pods[name], pods[name].ports["http"]), f"worker -> {name}"
+    assert can_connect(netpols, worker, triton, triton.ports["triton-http"])  # shot detection
+    assert can_connect(netpols, PROMETHEUS, worker, worker.ports["metrics"])
+    assert not can_connect(netpols, NEIGHBOUR, worker, worker.ports["metrics"])

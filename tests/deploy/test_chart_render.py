@@ -36,9 +36,10 @@ def kinds_by_component(objects: list[K8sObject]) -> dict[str, set[str]]:
 
 def test_default_values_render_every_component(default_objects: list[K8sObject]) -> None:
     kinds = kinds_by_component(default_objects)
-    assert set(kinds) == COMPONENTS
+    assert set(kinds) == COMPONENTS | {"worker"}
     for name in COMPONENTS:
         assert {"Deployment", "Service", "PodDisruptionBudget"} <= kinds[name], name
+    assert kinds["worker"] == {"Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"}
     for name in ("face", "text", "audio", "fusion"):
         assert "HorizontalPodAutoscaler" in kinds[name], name
     assert {"PersistentVolumeClaim", "Secret"} <= kinds["gateway"]

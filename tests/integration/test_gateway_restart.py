@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from devtools.sample_video import cached
 from devtools.serve import free_port
 from gateway.app import create_app
-from gateway.jobs import INTERRUPTED, JobStore
+from gateway.jobs import INTERRUPTED
 from gateway.settings import GatewaySettings
+from gateway.store_sqlite import SQLiteJobStore
 
 
 def settings_for(tmp_path: Path) -> GatewaySettings:
@@ -45,9 +46,9 @@ def test_restart_keeps_results_and_recovers_jobs(tmp_path: Path) -> None:
         before = client.get(f"/v1/videos/{finished}").json()
 
     # What a crash leaves behind: one job marked running, one queued with its upload on disk.
-    store = JobStore(tmp_path / "jobs.sqlite3")
+    store = SQLiteJobStore(tmp_path / "jobs.sqlite3")
     store.create("a" * 32, {})
-    store.start("a" * 32)
+    store.claim("crashed-gateway", "token", 30, job_id="a" * 32)
     (tmp_path / "jobs" / ("a" * 32)).mkdir(parents=True)
     store.create("b" * 32, {})
     folder = tmp_path / "jobs" / ("b" * 32)

@@ -24,10 +24,11 @@ import uvicorn
 from devtools.serve import free_port
 from gateway.clients import ServiceClients
 from gateway.downstream import DownstreamError
-from gateway.jobs import Job, JobStore
+from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
 from gateway.runner import JobRunner, Progress
 from gateway.settings import GatewaySettings
+from gateway.store_sqlite import SQLiteJobStore
 from services.text.app import create_app
 from services.text.settings import TextSettings
 
@@ -104,7 +105,7 @@ def test_a_job_past_its_deadline_is_stopped_and_failed(tmp_path: Path) -> None:
 
     async def main() -> Job:
         settings = GatewaySettings(data_dir=tmp_path, job_timeout_s=0.5)
-        runner = JobRunner(settings, JobStore(tmp_path / "jobs.sqlite3"), GatewayMetrics(), endless)
+        runner = JobRunner(settings, SQLiteJobStore(tmp_path / "jobs.sqlite3"), GatewayMetrics(), endless)
         await runner.start()
         try:
             runner.submit("b" * 32, {}, None)

@@ -18,10 +18,11 @@ from devtools.serve import free_port
 from emocore.errors import BackendUnavailable, InvalidInput, ServiceError
 from emocore.inference.triton import TritonBackend
 from gateway.decode import probe
-from gateway.jobs import Job, JobStore
+from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
 from gateway.runner import JobRunner, Progress
 from gateway.settings import GatewaySettings
+from gateway.store_sqlite import SQLiteJobStore
 
 SECRET = "srv-secret-volume"
 
@@ -29,7 +30,7 @@ SECRET = "srv-secret-volume"
 def run_job(tmp_path: Path, process: Any) -> Job:
     async def main() -> Job:
         settings = GatewaySettings(data_dir=tmp_path)
-        runner = JobRunner(settings, JobStore(tmp_path / "jobs.sqlite3"), GatewayMetrics(), process)
+        runner = JobRunner(settings, SQLiteJobStore(tmp_path / "jobs.sqlite3"), GatewayMetrics(), process)
         await runner.start()
         try:
             runner.submit("a" * 32, {}, None)

@@ -1,4 +1,4 @@
-"""The SQLite job store: lifecycle, persistence across a restart, paging, keys, expiry, migration."""
+"""The job store on SQLite and PostgreSQL: lifecycle, persistence across a restart, paging, keys, expiry, migration."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from gateway.jobs import INTERRUPTED, JobStore, KeyTaken
+from gateway.jobs import INTERRUPTED, KeyTaken
+from gateway.store_sqlite import SQLiteJobStore
+from tests.unit.gateway.stores import StoreFactory
 
 
-def test_lifecycle_and_status_body(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.sqlite3", retention_s=3600)
+def test_lifecycle_and_status_body(store_factory: StoreFactory) -> None:
+    store = store_factory.open(retention_s=3600)
     job = store.create("a1", {"video": {"width": 64}}, webhook_url="http://hooks.local/x", metadata={"asset": "A-1"})
     assert (job.status, job.progress, job.result, job.expires_at) == ("queued", 0.0, None, None)
-    assert store.start("a1") and not store.start("a1")  # only a queued job starts
+    assert store.claim("w1", "t1", 30, job_id="a1") is not None
+    assert store.claim("w2", "t2", 30, job_id="a1") is None  # only a queued job (or a lost one) is claimed
     store.progress("a1", 0.5)
     body = store.get("a1").status_body()  # type: ignore[union-attr]
     assert {k: body[k] for k in ("id", "status", "progress", "metadata", "video", "expires_at")} == {
@@ -33,30 +36,34 @@ def test_lifecycle_and_status_body(tmp_path: Path) -> None:
     assert store.get("missing") is None
 
 
-def test_a_restart_keeps_results_fails_running_jobs_and_resumes_queued(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.sqlite3"
-    store = JobStore(path)
+def test_a_restart_keeps_results_and_resumes_queued(store_factory: StoreFactory) -> None:
+    store = store_factory.open()
     for job_id in ("done", "failed", "running", "queued1", "queued2"):
         store.create(job_id, {})
-    store.start("done")
-    store.finish("done", {"video": {"duration_s": 4.0}, "shots": []})
+    store.claim("w", "t0", 30, job_id="done")
+    store.finish("done", {"video": {"duration_s": 4.0}, "shots": []}, "t0")
     store.fail("failed", "probe: not a video")
-    store.start("running")
-    store.progress("running", 0.4)
+    store.claim("w", "t1", 30, job_id="running")
+    store.progress("running", 0.4, "t1")
     store.close()  # the gateway stops (or dies) here
 
-    restarted = JobStore(path)
-    assert restarted.recover() == (["running"], ["queued1", "queued2"])
+    restarted = store_factory.open()
+    interrupted, queued = restarted.recover()
+    assert queued == ["queued1", "queued2"]
     assert restarted.get("done").result == {"video": {"duration_s": 4.0}, "shots": []}  # type: ignore[union-attr]
     assert restarted.get("failed").error == "probe: not a video"  # type: ignore[union-attr]
-    interrupted = restarted.get("running")
-    assert interrupted is not None and interrupted.status == "failed" and interrupted.error == INTERRUPTED
-    assert restarted.get("queued1").status == "queued"  # type: ignore[union-attr]
-    assert [restarted.get(j).status for j in ("done", "failed", "running")] == ["done", "failed", "failed"]  # type: ignore[union-attr]
+    running = restarted.get("running")
+    assert running is not None
+    if store_factory.backend == "sqlite":  # one process owns the file: what it left running was interrupted
+        assert interrupted == ["running"] and running.status == "failed" and running.error == INTERRUPTED
+        assert restarted.count("failed") == 2
+    else:  # shared: another process may be running it; its lease decides
+        assert interrupted == [] and running.status == "running" and running.progress == 0.4
+        assert restarted.count("failed") == 1
 
 
-def test_list_pages_newest_first_by_status(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.sqlite3")
+def test_list_pages_newest_first_by_status(store_factory: StoreFactory) -> None:
+    store = store_factory.open()
     for index in range(7):
         store.create(f"j{index}", {})
         if index % 2:
@@ -68,8 +75,8 @@ def test_list_pages_newest_first_by_status(tmp_path: Path) -> None:
     assert [j.id for j in store.list_jobs("cancelled", 10)] == ["j5", "j3", "j1"]
 
 
-def test_idempotency_keys_are_unique_and_go_with_their_job(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.sqlite3", key_ttl_s=60)
+def test_idempotency_keys_are_unique_and_go_with_their_job(store_factory: StoreFactory) -> None:
+    store = store_factory.open(key_ttl_s=60)
     store.create("a", {}, idempotency=("key-1", "f1"))
     with pytest.raises(KeyTaken):
         store.create("b", {}, idempotency=("key-1", "f2"))
@@ -81,19 +88,19 @@ def test_idempotency_keys_are_unique_and_go_with_their_job(tmp_path: Path) -> No
     assert store.forget_keys() == 0 and store.forget_keys(time.time() + 61) == 1
     assert store.find_key("key-2") is None and store.get("c") is not None
 
-    expired = JobStore(tmp_path / "jobs.sqlite3", key_ttl_s=0)  # every stored key is past its window
+    expired = store_factory.open(key_ttl_s=0)  # every stored key is past its window
     expired.create("d", {}, idempotency=("key-3", "f"))
     assert expired.find_key("key-3") is None
     expired.create("e", {}, idempotency=("key-3", "g"))  # an expired key does not block a new job
 
 
-def test_expired_lists_ended_jobs_past_retention(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.sqlite3", retention_s=10)
+def test_expired_lists_ended_jobs_past_retention(store_factory: StoreFactory) -> None:
+    store = store_factory.open(retention_s=10)
     for job_id in ("done", "running", "queued"):
         store.create(job_id, {})
-    store.start("done")
-    store.finish("done", {})
-    store.start("running")
+    store.claim("w", "t", 30, job_id="done")
+    store.finish("done", {}, "t")
+    store.claim("w", "t2", 30, job_id="running")
     ended = store.get("done")
     assert ended is not None and ended.expires_at is not None
     assert store.expired(ended.expires_at - 1) == []
@@ -101,7 +108,7 @@ def test_expired_lists_ended_jobs_past_retention(tmp_path: Path) -> None:
     assert store.statuses(["done", "running", "nope"]) == {"done": "done", "running": "running"}
 
 
-def test_an_old_database_gains_the_new_columns(tmp_path: Path) -> None:
+def test_an_old_sqlite_database_gains_the_new_columns(tmp_path: Path) -> None:
     path = tmp_path / "jobs.sqlite3"
     old = sqlite3.connect(path)
     old.execute(
@@ -112,7 +119,7 @@ def test_an_old_database_gains_the_new_columns(tmp_path: Path) -> None:
     old.execute("INSERT INTO jobs VALUES ('old', 'done', 1, 1.0, 2.0, '{}', NULL, NULL, '{\"shots\": []}')")
     old.commit()
     old.close()
-    store = JobStore(path, retention_s=100)
+    store = SQLiteJobStore(path, retention_s=100)
     job = store.get("old")
     assert job is not None and job.result == {"shots": []} and job.metadata is None
     assert job.expires_at == 102.0  # ended before retention existed: expires from its end

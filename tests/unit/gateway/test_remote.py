@@ -13,11 +13,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from emocore.errors import InvalidInput
-from gateway.outbound import AddressPolicy
-from gateway.remote import check_allowed, check_url, download, notify
+from gateway.outbound import AddressPolicy, guarded_client
+from gateway.remote import check_allowed, check_url, download
 
 
 def test_off_without_an_allow_list() -> None:
@@ -99,11 +100,18 @@ def test_the_address_is_checked_again_when_connecting(hook_url: tuple[str, int])
     # As after a DNS rebinding: the URL passed at submit time, the host now resolves to
     # loopback. The connection itself is refused; the local server receives nothing.
     url, port = hook_url
+    async def deliver(policy: AddressPolicy) -> bool:  # as the webhook sender does (gateway.webhooks)
+        async with guarded_client(policy, timeout=10.0) as client:
+            try:
+                return (await client.post(url, json={"id": "x"})).status_code < 300
+            except httpx.HTTPError:
+                return False
+
     refused = AddressPolicy(ports=frozenset({port}))
-    assert asyncio.run(notify(url, {"id": "x"}, policy=refused, retries=0)) is False
+    assert asyncio.run(deliver(refused)) is False
     assert Hook.hits == 0
     allowed = AddressPolicy(allow_private=True, ports=frozenset({port}))
-    assert asyncio.run(notify(url, {"id": "x"}, policy=allowed, retries=0)) is True
+    assert asyncio.run(deliver(allowed)) is True
     assert Hook.hits == 1
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.jobs import JobStore
 from gateway.retention import Sweeper
 from gateway.settings import GatewaySettings
+from gateway.store_sqlite import SQLiteJobStore
 
 
 def make_folder(root: Path, name: str, age_s: float = 0.0) -> Path:
@@ -26,12 +26,12 @@ def make_folder(root: Path, name: str, age_s: float = 0.0) -> Path:
 @pytest.mark.parametrize("keep_uploads", [False, True])
 def test_sweep_removes_expired_jobs_and_folders_no_job_needs(tmp_path: Path, keep_uploads: bool) -> None:
     settings = GatewaySettings(data_dir=tmp_path, orphan_grace_s=600, keep_uploads=keep_uploads)
-    store = JobStore(tmp_path / "jobs.sqlite3", retention_s=100, key_ttl_s=50)
+    store = SQLiteJobStore(tmp_path / "jobs.sqlite3", retention_s=100, key_ttl_s=50)
     for job_id in ("done", "failed", "cancelled", "running", "queued"):
         store.create(job_id, {}, idempotency=(f"key-{job_id}", "f"))
         make_folder(tmp_path, job_id)
     for job_id in ("done", "failed", "running"):
-        store.start(job_id)
+        store.claim("worker", f"t-{job_id}", 30, job_id=job_id)
     store.finish("done", {"shots": []})
     store.fail("failed", "probe: not a video")
     store.cancel("cancelled")
@@ -55,6 +55,6 @@ def test_sweep_removes_expired_jobs_and_folders_no_job_needs(tmp_path: Path, kee
 
 
 def test_a_sweep_without_a_jobs_folder_is_a_no_op(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.sqlite3")
+    store = SQLiteJobStore(tmp_path / "jobs.sqlite3")
     report = Sweeper(GatewaySettings(data_dir=tmp_path), store).sweep()
     assert (report.expired_jobs, report.orphan_folders, report.forgotten_keys) == (0, 0, 0)

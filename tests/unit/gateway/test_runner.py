@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from emocore.errors import InvalidInput, Overloaded
-from gateway.jobs import INTERRUPTED, Job, JobStore
+from gateway.jobs import INTERRUPTED, Job
 from gateway.metrics import GatewayMetrics
 from gateway.runner import JobRunner, Progress, job_folder
 from gateway.settings import GatewaySettings
+from gateway.store_sqlite import SQLiteJobStore
 
 Process = Callable[[Job, Path, Progress], Awaitable[dict[str, Any]]]
 
@@ -29,7 +30,7 @@ def settings(tmp_path: Path, **overrides: Any) -> GatewaySettings:
 async def finished(process: Process, tmp_path: Path, count: int = 1, **overrides: Any) -> list[Job]:
     """Submit ``count`` jobs (each with a file in its folder), wait for all, stop the runner."""
     s = settings(tmp_path, **overrides)
-    runner = JobRunner(s, JobStore(s.database_path()), GatewayMetrics(), process)
+    runner = JobRunner(s, SQLiteJobStore(s.database_path()), GatewayMetrics(), process)
     await runner.start()
     ids = [f"{i:032x}" for i in range(count)]
     for job_id in ids:
@@ -114,10 +115,11 @@ def test_a_full_queue_refuses_with_retry_after(tmp_path: Path) -> None:
             await gate.wait()
             return {}
 
-        runner = JobRunner(s, JobStore(s.database_path()), GatewayMetrics(), process)
+        runner = JobRunner(s, SQLiteJobStore(s.database_path()), GatewayMetrics(), process)
         await runner.start()
         runner.submit("a" * 32, {}, None)
-        await asyncio.sleep(0.05)  # the worker takes the first job
+        while runner.store.get("a" * 32).status != "running":  # type: ignore[union-attr]
+            await asyncio.sleep(0.01)  # the worker takes the first job
         runner.submit("b" * 32, {}, None)  # waits in the queue
         with pytest.raises(Overloaded, match=r"1 jobs are already waiting \(limit 1\)") as refused:
             runner.submit("c" * 32, {}, None)
@@ -134,9 +136,9 @@ def test_a_full_queue_refuses_with_retry_after(tmp_path: Path) -> None:
 
 def test_a_restart_fails_running_jobs_and_requeues_waiting_ones(tmp_path: Path) -> None:
     s = settings(tmp_path)
-    store = JobStore(s.database_path())
+    store = SQLiteJobStore(s.database_path())
     store.create("r" * 32, {})
-    store.start("r" * 32)
+    store.claim("crashed", "t", 30, job_id="r" * 32)
     store.create("q" * 32, {})
     store.close()
     job_folder(s, "r" * 32).mkdir(parents=True)
@@ -145,7 +147,7 @@ def test_a_restart_fails_running_jobs_and_requeues_waiting_ones(tmp_path: Path) 
         return {"rerun": job.id}
 
     async def restart() -> tuple[Job, Job]:
-        runner = JobRunner(s, JobStore(s.database_path()), GatewayMetrics(), process)
+        runner = JobRunner(s, SQLiteJobStore(s.database_path()), GatewayMetrics(), process)
         await runner.start()
         queued = await runner.wait("q" * 32, 5)
         interrupted = runner.store.get("r" * 32)
@@ -169,15 +171,16 @@ def test_a_stopping_worker_ends_even_when_its_job_was_cancelled_in_the_same_step
             await gate.wait()
             return {}
 
-        runner = JobRunner(s, JobStore(s.database_path()), GatewayMetrics(), process)
+        runner = JobRunner(s, SQLiteJobStore(s.database_path()), GatewayMetrics(), process)
         await runner.start()
         runner.submit("a" * 32, {}, None)
-        await asyncio.sleep(0.05)
+        while "a" * 32 not in runner.tasks:
+            await asyncio.sleep(0.01)
         runner.tasks["a" * 32].cancel()  # what asyncio.run's shutdown does: every task at once
-        for worker in runner.workers:
+        for worker in runner.slots:
             worker.cancel()
-        done, _ = await asyncio.wait(runner.workers, timeout=5)
+        done, _ = await asyncio.wait(runner.slots, timeout=5)
         runner.store.close()
-        return len(done) == len(runner.workers)
+        return len(done) == len(runner.slots)
 
     assert asyncio.run(scenario())

@@ -192,3 +192,37 @@ spec:
     {{- toYaml . | nindent 4 }}
   {{- end }}
 {{- end -}}
+
+{{/* Name of the Secret holding the webhook signing key. */}}
+{{- define "ve.webhookSecretName" -}}
+{{- .Values.gateway.webhookSecret.existingSecret | default (printf "%s-webhook" (include "ve.componentName" (list . "gateway"))) -}}
+{{- end -}}
+
+{{/* Environment shared by the gateway API and the workers: services, data, database, webhook key. */}}
+{{- define "ve.gatewayEnv" -}}
+{{- $gw := .Values.gateway -}}
+{{- range $component := list "face" "text" "audio" "fusion" }}
+- name: EMO_GATEWAY_{{ upper $component }}_URL
+  value: {{ include "ve.url" (list $ $component 8000) | quote }}
+{{- end }}
+- name: EMO_GATEWAY_TRITON_URL
+  value: {{ include "ve.tritonUrl" . | quote }}
+- name: EMO_GATEWAY_DATA_DIR
+  value: {{ $gw.persistence.mountPath | quote }}
+{{- if .Values.database.enabled }}
+- name: EMO_GATEWAY_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.database.existingSecret }}
+      key: {{ .Values.database.secretKey }}
+- name: EMO_GATEWAY_DATABASE_POOL_SIZE
+  value: {{ .Values.database.poolSize | default 4 | quote }}
+{{- end }}
+{{- if $gw.webhookSecret.enabled }}
+- name: EMO_GATEWAY_WEBHOOK_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ve.webhookSecretName" . }}
+      key: {{ $gw.webhookSecret.secretKey }}
+{{- end }}
+{{- end -}}
