@@ -39,6 +39,10 @@ from gateway.uploads import FILE_FIELDS, Upload, receive
 MAX_METADATA_DEPTH = 16
 
 
+class BodyRefused(Exception):
+    """The body limit has already answered 413 (and counted it): nothing more to send."""
+
+
 def status_url(job_id: str) -> str:
     return f"/v1/videos/{job_id}"
 
@@ -120,7 +124,7 @@ async def _receive(request: Request, settings: GatewaySettings, folder: Path | N
         )
     except ClientDisconnect as exc:  # counted as its own code, not as a server error
         if request.scope.get(BODY_REFUSED):  # not the client: the body limit has answered 413
-            raise PayloadTooLarge("request body over the limit") from exc
+            raise BodyRefused from exc
         raise InvalidInput("the client disconnected before the upload was complete", code="client_disconnected") from exc
 
 
@@ -165,11 +169,15 @@ async def submit(
     """Upload a video (multipart ``video``, optional ``subtitles``) and start its analysis."""
     key = check_key(idempotency_key)
     stored = runner.store.find_key(key) if key else None
-    if key and stored:
-        job_id, replayed = await _replay(request, settings, key, stored), True
-    else:
-        with runner.admit():
-            job_id, replayed = await _store(request, settings, runner, key)
+    try:
+        if key and stored:
+            job_id, replayed = await _replay(request, settings, key, stored), True
+        else:
+            with runner.admit():
+                job_id, replayed = await _store(request, settings, runner, key)
+    except BodyRefused:
+        return Response(status_code=413)  # dropped by the body limit, which has answered
+
     headers = {"Location": status_url(job_id)}
     if replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -44,7 +44,10 @@ ROUTES = {
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     root: Path = tmp_path_factory.mktemp("overload")
     env = {f"{prefix}MAX_CONCURRENT_REQUESTS": "1" for prefix in PREFIX.values()}
-    env |= {"EMO_GATEWAY_DATA_DIR": str(root / "gateway"), "EMO_GATEWAY_QUEUE_SIZE": "0"}
+    # The gateway runs no jobs here (JOB_WORKERS=0), so a submitted job stays queued and
+    # one queued job fills its queue of one; a held upload is admitted (it holds that place).
+    env |= {"EMO_GATEWAY_DATA_DIR": str(root / "gateway"), "EMO_GATEWAY_QUEUE_SIZE": "1",
+            "EMO_GATEWAY_JOB_WORKERS": "0"}
     with LocalStack.on_free_ports(env=env, log_dir=root / "logs", ready_timeout_s=300) as running:
         yield running
 
@@ -109,9 +112,10 @@ def test_a_full_service_answers_429_with_retry_after_then_serves_again(stack: Lo
 def test_the_gateway_refuses_a_job_when_its_queue_is_full(stack: LocalStack) -> None:
     url = stack.url("gateway")
     clip = cached("small")  # a real video: the demo sample
-    response = httpx.post(f"{url}/v1/videos", files={"video": ("clip.mp4", clip.video.read_bytes(), "video/mp4")},
-                          timeout=60)
+    files = {"video": ("clip.mp4", clip.video.read_bytes(), "video/mp4")}
+    assert httpx.post(f"{url}/v1/videos", files=files, timeout=60).status_code == 202  # queued, not run
+    response = httpx.post(f"{url}/v1/videos", files=files, timeout=60)
     assert response.status_code == 429, response.text
     assert int(response.headers["Retry-After"]) > 0
     error = response.json()["error"]
-    assert error["code"] == "overloaded" and "limit 0" in error["message"]
+    assert error["code"] == "overloaded" and "limit 1" in error["message"]
