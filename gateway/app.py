@@ -1,15 +1,16 @@
 """Gateway HTTP app: submit videos as jobs, poll them, fetch results as JSON or CSV.
 
 ``POST /v1/videos`` streams the multipart upload to a new job folder, probes the
-video and parses any subtitles *before* queueing (so a bad file is a 4xx at once),
-then answers 202 with the job id, or with ``?wait=true`` 200 and the result.
+video (its facts travel with the job), checks its length (a stream that declares
+none has its frames counted) and parses any subtitles *before* queueing (so a bad
+file is a 4xx at once), then answers 202 with the job id, or with ``?wait=true``
+200 and the result. While a job runs, ``GET`` shows the shots finished so far.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import shutil
 import uuid
 from typing import Annotated, Any
 
@@ -21,22 +22,23 @@ from emocore.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    PayloadTooLarge,
     ServiceError,
     Unauthorized,
 )
 from emocore.service import Route, build_app
-from gateway.decode import probe
 from gateway.engine import JobEngine
 from gateway.export import result_csv
+from gateway.folder import JobFolder
 from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
+from gateway.probe import check_length, probe
 from gateway.remote import check_allowed, download
+from gateway.results import JobResult
 from gateway.runner import JobRunner, job_folder
 from gateway.schemas import UPLOAD_OPENAPI, Accepted, JobStatus
 from gateway.settings import GatewaySettings
 from gateway.subtitles import parse
-from gateway.uploads import FILE_FIELDS, Upload, receive
+from gateway.uploads import Upload, receive
 
 
 def get_settings(request: Request) -> GatewaySettings:
@@ -69,23 +71,23 @@ def load_job(runner: JobRunner, job_id: str) -> Job:
     return job
 
 
-async def prepare(upload: Upload, folder: Any, settings: GatewaySettings) -> dict[str, Any]:
+async def prepare(upload: Upload, folder: JobFolder, settings: GatewaySettings) -> dict[str, Any]:
     """Check what was uploaded (video present and readable, subtitles parse); job options."""
     url = upload.fields.get("video_url")
     if url and "video" in upload.files:
         raise InvalidInput("send either a 'video' file or a 'video_url', not both")
     if url:
         check_allowed(url, settings.url_allow_list, "video_url")
-        await download(url, folder / FILE_FIELDS["video"], max_bytes=settings.max_request_bytes)
+        await download(url, folder.video, max_bytes=settings.max_request_bytes)
     elif "video" not in upload.files:
         raise InvalidInput("no 'video' file in the upload (multipart field 'video')")
-    info = await asyncio.to_thread(probe, folder / FILE_FIELDS["video"])
-    if info.duration_s > settings.max_video_seconds:
-        raise PayloadTooLarge(f"the video lasts {info.duration_s:.0f} s, over the {settings.max_video_seconds:.0f}-s limit")
+    info = await asyncio.to_thread(probe, folder.video)
+    await asyncio.to_thread(check_length, folder.video, info, settings.max_video_seconds)
     subtitles = upload.files.get("subtitles")
     if subtitles:
         name = subtitles.filename or "subtitles"
-        await asyncio.to_thread(parse, subtitles.path.read_bytes(), name=name, max_bytes=settings.max_subtitle_bytes)
+        cues = await asyncio.to_thread(parse, subtitles.path.read_bytes(), name=name, max_bytes=settings.max_subtitle_bytes)
+        await asyncio.to_thread(folder.save_cues, cues)
     webhook = upload.fields.get("webhook_url")
     if webhook:
         check_allowed(webhook, settings.webhook_allow_list, "webhook_url")
@@ -94,6 +96,7 @@ async def prepare(upload: Upload, folder: Any, settings: GatewaySettings) -> dic
         "filename": video.filename if video else url,
         "subtitles": subtitles.filename if subtitles else None,
         "duration_s": info.duration_s,
+        "video": info.as_dict(),
     }
 
 
@@ -106,22 +109,22 @@ async def submit(
     """Upload a video (multipart ``video``, optional ``subtitles``) and start its analysis."""
     job_id = uuid.uuid4().hex
     folder = job_folder(settings, job_id)
-    folder.mkdir(parents=True)
+    folder.create()
     try:
         upload = await receive(
             request.stream(),
             request.headers.get("content-type", ""),
-            folder,
+            folder.root,
             max_bytes=settings.max_request_bytes,
             max_subtitle_bytes=settings.max_subtitle_bytes,
         )
         options = await prepare(upload, folder, settings)
         runner.submit(job_id, options, upload.fields.get("webhook_url"))
     except ClientDisconnect as exc:  # counted as its own code, not as a server error
-        shutil.rmtree(folder, ignore_errors=True)
+        folder.remove()
         raise InvalidInput("the client disconnected before the upload was complete", code="client_disconnected") from exc
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        folder.remove()
         raise
     if not wait:
         body = Accepted(id=job_id, status_url=status_url(job_id))
@@ -140,9 +143,14 @@ async def submit(
     return JSONResponse({"id": job_id, "status": "done", **(job.result or {})})
 
 
-async def get_status(job_id: str, runner: RunnerDep) -> JobStatus:
-    """The job's status, progress, and its result once done (or the error if failed)."""
-    return JobStatus.model_validate(load_job(runner, job_id).status_body(status_url(job_id)))
+async def get_status(job_id: str, runner: RunnerDep) -> Response:
+    """The job's status, progress (video time analysed) and result: partial while it runs, whole once done."""
+    job = load_job(runner, job_id)
+    body = job.status_body(status_url(job_id))
+    partial = runner.store.partial_result(job)
+    if partial is not None:
+        body["result"] = partial
+    return JSONResponse(JobStatus.model_validate(body).model_dump(mode="json", exclude_unset=True))
 
 
 async def get_csv(job_id: str, runner: RunnerDep) -> Response:
@@ -151,7 +159,7 @@ async def get_csv(job_id: str, runner: RunnerDep) -> Response:
     if job.status != "done" or job.result is None:
         raise Conflict(f"job {job_id} is {job.status}; no result yet", code="not_finished")
     return PlainTextResponse(
-        result_csv(job.result),
+        result_csv(JobResult.model_validate(job.result)),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{job_id}.csv"'},
     )

@@ -1,7 +1,11 @@
 """The job store: job state, progress and results in SQLite (stdlib ``sqlite3``).
 
 One row per job. Results are stored as JSON text when a job finishes, so a restarted
-gateway still serves every finished result. ``recover()`` runs at start-up: jobs
+gateway still serves every finished result. While a job runs, its result column
+holds the partial result's head (``partial: true``, video facts, ``processed_s``)
+and each finished shot is a row of ``job_shots`` (written as it finishes, so
+nothing is rewritten per shot); ``partial_result`` joins them, and finishing or
+failing the job clears the rows. ``recover()`` runs at start-up: jobs
 left *running* by a stopped gateway are marked failed with the reason, jobs still
 *queued* are handed back to be run again (their files are still on disk).
 """
@@ -27,6 +31,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     webhook_url TEXT,
     error TEXT,
     result TEXT
+)
+"""
+SHOTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS job_shots (
+    job_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (job_id, idx)
 )
 """
 INTERRUPTED = "interrupted: the gateway stopped while this job was running; upload the video again"
@@ -64,6 +76,7 @@ class JobStore:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(SCHEMA)
+            self._db.execute(SHOTS_SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -105,14 +118,40 @@ class JobStore:
     def start(self, job_id: str) -> None:
         self._update(job_id, status="running")
 
-    def progress(self, job_id: str, progress: float) -> None:
+    def progress(self, job_id: str, progress: float, processed_s: float | None = None) -> None:
         self._update(job_id, progress=min(1.0, max(0.0, progress)))
+        if processed_s is not None:
+            self._execute(
+                "UPDATE jobs SET result = json_set(result, '$.processed_s', ?) "
+                "WHERE id = ? AND status = 'running' AND result IS NOT NULL",
+                (round(processed_s, 3), job_id),
+            )
+
+    def partial(self, job_id: str, head: dict[str, Any]) -> None:
+        """Start a running job's partial result: its head (``shots`` come from ``add_shots``)."""
+        self._update(job_id, result=json.dumps({**head, "shots": []}))
+
+    def add_shots(self, job_id: str, shots: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO job_shots (job_id, idx, body) VALUES (?, ?, ?)",
+                [(job_id, shot["index"], json.dumps(shot)) for shot in shots],
+            )
+
+    def partial_result(self, job: Job) -> dict[str, Any] | None:
+        """A running job's result so far: its head with the finished shots, in order."""
+        if job.status != "running" or job.result is None:
+            return None
+        rows = self._execute("SELECT body FROM job_shots WHERE job_id = ? ORDER BY idx", (job.id,))
+        return {**job.result, "shots": [json.loads(r[0]) for r in rows]}
 
     def finish(self, job_id: str, result: dict[str, Any]) -> None:
         self._update(job_id, status="done", progress=1.0, result=json.dumps(result))
+        self._execute("DELETE FROM job_shots WHERE job_id = ?", (job_id,))
 
     def fail(self, job_id: str, error: str) -> None:
-        self._update(job_id, status="failed", error=error)
+        self._update(job_id, status="failed", error=error, result=None)
+        self._execute("DELETE FROM job_shots WHERE job_id = ?", (job_id,))
 
     def recover(self) -> tuple[list[str], list[str]]:
         """Fail the jobs a stopped gateway left running; (those, the queued ones oldest first)."""

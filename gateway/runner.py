@@ -3,7 +3,9 @@
 ``submit`` refuses a job (Overloaded -> 429 with Retry-After) when ``queue_size``
 jobs are already waiting. ``job_workers`` jobs run at once. Every state change is
 written to the JobStore first, so ``GET /v1/videos/{id}`` and a restarted gateway
-see it; ``wait`` lets a ``?wait=true`` request block until its job ends.
+see it; ``wait`` lets a ``?wait=true`` request block until its job ends. A running
+job reports through its ``JobReport``: progress, and each shot as it finishes
+(``GET /v1/videos/{id}`` shows them as a partial result).
 """
 
 from __future__ import annotations
@@ -11,25 +13,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from emocore.errors import Overloaded, ServiceError
+from gateway.folder import JobFolder
 from gateway.jobs import Job, JobStore
 from gateway.metrics import GatewayMetrics
 from gateway.remote import notify
+from gateway.results import ShotResult
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float], None]
-Process = Callable[[Job, Path, Progress], Awaitable[dict[str, Any]]]
 
 
-def job_folder(settings: GatewaySettings, job_id: str) -> Path:
-    return settings.data_dir / "jobs" / job_id
+class JobReport:
+    """What a running job tells its store: the partial result's head, finished shots, progress."""
+
+    def __init__(self, store: JobStore, job_id: str) -> None:
+        self.store, self.job_id = store, job_id
+
+    def started(self, head: dict[str, Any]) -> None:
+        self.store.partial(self.job_id, head)
+
+    def shots(self, shots: list[ShotResult]) -> None:
+        self.store.add_shots(self.job_id, [shot.dump() for shot in shots])
+
+    def progress(self, fraction: float, processed_s: float | None = None) -> None:
+        self.store.progress(self.job_id, fraction, processed_s)
+
+
+Process = Callable[[Job, JobFolder, JobReport], Awaitable[dict[str, Any]]]
+
+
+def job_folder(settings: GatewaySettings, job_id: str) -> JobFolder:
+    return JobFolder.of(settings.data_dir, job_id)
 
 
 class JobRunner:
@@ -48,7 +67,7 @@ class JobRunner:
         """Recover the store after a restart, re-queue waiting jobs, start the workers."""
         interrupted, queued = self.store.recover()
         for job_id in interrupted:
-            shutil.rmtree(job_folder(self.settings, job_id), ignore_errors=True)
+            job_folder(self.settings, job_id).remove()
         for job_id in queued:
             self.queue.put_nowait(job_id)
         self._gauges()
@@ -111,7 +130,7 @@ class JobRunner:
         self.store.start(job_id)
         folder = job_folder(self.settings, job_id)
         try:
-            result = await self.process(job, folder, lambda p: self.store.progress(job_id, p))
+            result = await self.process(job, folder, JobReport(self.store, job_id))
         except asyncio.CancelledError:
             raise
         except ServiceError as exc:
@@ -127,7 +146,7 @@ class JobRunner:
                 self._end(job_id, None, f"internal error: result not storable: {exc}")
         finally:
             if not self.settings.keep_uploads:
-                shutil.rmtree(folder, ignore_errors=True)
+                folder.remove()
 
     def _end(self, job_id: str, result: dict[str, Any] | None, error: str | None) -> None:
         if result is not None:

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from gateway.results import JobResult
+
 
 class Accepted(BaseModel):
     id: str
@@ -15,12 +17,11 @@ class Accepted(BaseModel):
 class JobStatus(BaseModel):
     id: str
     status: Literal["queued", "running", "done", "failed"]
-    progress: float = Field(ge=0, le=1)
+    progress: float = Field(ge=0, le=1, description="share of the video's time analysed")
     status_url: str | None = None
-    result: dict[str, Any] | None = Field(
+    result: JobResult | None = Field(
         default=None,
-        description='{"video": {...}, "text_source", "shots": [{"index", "start_frame", "end_frame", '
-        '"start_s", "end_s", "face", "text", "audio", "fused", "errors"?}]}',
+        description="once done, the whole result; while running, the shots finished so far with partial: true",
     )
     error: str | None = None
 

@@ -33,12 +33,16 @@ class GatewaySettings(ServiceSettings):
     max_request_bytes: int = 2 * 1024**3
     max_subtitle_bytes: int = 5 * 1024 * 1024
     max_concurrent_requests: int = 64  # polling and ?wait=true requests
-    max_video_seconds: float = 4 * 3600.0
+    max_video_seconds: float = 4 * 3600.0  # at upload (declared or counted) and on what is decoded
     keep_uploads: bool = False  # keep the video of a finished job on disk
 
     queue_size: int = 16  # jobs waiting; beyond: 429 with Retry-After
     job_workers: int = 1  # jobs processed at once
-    shot_concurrency: int = 4  # shots of one job in flight at once
+    shot_concurrency: int = 4  # shots of one job in flight at once (the decoder waits beyond)
+    window_frames: int = 3000  # shot detection block: a shot is final once its block is run
+    window_context_frames: int = 100  # real frames the detector sees on each side of a block
+    decode_chunk_frames: int = 250  # frames decoded per step (one step is decoded ahead)
+    transcribe_chunk_s: float = 120.0  # audio sent for transcription in pieces of this length
     wait_timeout_s: float = 3600.0  # longest ?wait=true
 
     sample_fps: float = 2.0  # frames per second sent to the face service

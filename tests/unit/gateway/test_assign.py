@@ -1,10 +1,14 @@
-"""Assignment of subtitle lines to shots, including lines split across shot boundaries."""
+"""Assignment of subtitle lines to shots (whole video and streamed), including lines split across cuts."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
-from gateway.assign import assign_lines, split_words
+import numpy as np
+import pytest
+
+from gateway.assign import LineAssigner, assign_lines, split_words
 from gateway.subtitles import Cue
 
 
@@ -53,3 +57,33 @@ def test_split_words_keeps_every_word_once() -> None:
     for fractions in ([0.5, 0.5], [0.1, 0.2, 0.7], [1.0], [0.33, 0.33, 0.34]):
         parts = split_words(text, fractions)
         assert " ".join(p for p in parts if p).split() == text.split()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_streamed_assignment_gives_the_lines_of_the_whole_video(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    edges = np.unique(np.round(np.concatenate([[0.0], np.cumsum(rng.uniform(0.2, 6.0, int(rng.integers(1, 25))))]), 2))
+    shots = [Span(float(a), float(b)) for a, b in itertools.pairwise(edges)]
+    starts = np.sort(rng.uniform(0, edges[-1] + 3, int(rng.integers(0, 30))))
+    cues = [Cue(float(s), float(s + rng.choice([0.0, rng.uniform(0.1, 9.0)])), f"w{i} x{i} y{i} z{i}")
+            for i, s in enumerate(np.round(starts, 2))]
+    expected = assign_lines(cues, shots)
+
+    chunk = float(rng.choice([2.0, 5.0, 1000.0]))  # transcription chunks: cues arrive per chunk
+    assigner, got, added, known = LineAssigner(), {}, 0, 0.0
+    while len(got) < len(shots):
+        if rng.random() < 0.5 and added < len(shots):
+            assigner.add_shots(shots[added : added + 1])
+            added += 1
+        elif known < edges[-1] + 3:
+            ready = [c for c in cues if known <= c.start_s < known + chunk]
+            known += chunk
+            assigner.add_cues(ready, known)
+        else:
+            assigner.add_shots(shots[added:])
+            added = len(shots)
+        finished = added == len(shots) and known >= edges[-1] + 3
+        for index, lines in assigner.ready(finished=finished):
+            assert index not in got
+            got[index] = lines
+    assert [got[i] for i in range(len(shots))] == expected
