@@ -9,7 +9,7 @@ job (Linux ``VmHWM`` after resetting it through ``/proc/PID/clear_refs``; the
 gateway's also above its idle size just before the upload), the wall time from
 the first byte of the upload to ``done``, the real-time factor (video seconds
 per wall second), and the time until ``GET /v1/videos/{id}`` first shows a
-finished shot (polled every 0.5 s; a gateway without partial results shows the
+finished shot (polled every second; a gateway without partial results shows the
 first shot when the job is done). ``--json`` keeps the figures; ``--compare
 OLD.json`` adds another run's figures (e.g. the old code, run from a worktree of
 it with ``--label old``) to the report, side by side.
@@ -88,7 +88,7 @@ def run_job(stack: LocalStack, path: Path, minutes: float) -> dict[str, Any]:
             first_shot = time.perf_counter() - started
         if body["status"] in ("done", "failed"):
             break
-        time.sleep(0.5)
+        time.sleep(1.0)
     wall = time.perf_counter() - started
     if body["status"] != "done":
         raise RuntimeError(f"job failed: {body.get('error')}")
