@@ -21,7 +21,6 @@ import pytest
 
 from devtools.sample_video import Sample, cached
 from devtools.serve import LocalStack
-from emocore.settings import DEFAULT_MODEL_REPOSITORY
 from gateway import modalities
 from gateway.assign import assign_lines
 from gateway.clients import ServiceClients
@@ -52,7 +51,7 @@ async def reference(stack: LocalStack, clip: Sample) -> list[dict[str, Any]]:
     """Shots and labels without streaming: one decode, one detector call, per-shot requests, fusion."""
     settings = GatewaySettings(**{f"{name}_url": stack.url(name) for name in ("face", "text", "audio", "fusion")})
     decoded = decode_video(clip.video)
-    detector = create_detector("cascade", model_repository=DEFAULT_MODEL_REPOSITORY)
+    detector = create_detector("cascade")  # embedded, on the default model repository
     try:
         shots = await detect_shots(decoded.small_frames, probe(clip.video).fps, detector, timestamps=decoded.timestamps)
     finally:
