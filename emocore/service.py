@@ -34,7 +34,7 @@ from emocore.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from emocore.limits import BodyLimit
+from emocore.limits import REFUSED, BodyLimit
 from emocore.metrics import ServiceMetrics
 from emocore.model import ServedModel
 from emocore.retry import RetryBudget
@@ -130,7 +130,8 @@ def install(app: FastAPI, metrics: ServiceMetrics, ready: ReadyCheck, settings: 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         status = status_for(exc)
-        metrics.errors.labels(metrics.service, exc.code).inc()
+        if not request.scope.get(REFUSED):  # else BodyLimit has sent and counted the 413; this answer is dropped
+            metrics.errors.labels(metrics.service, exc.code).inc()
         log.warning("%s %s -> %d %s: %s", request.method, request.url.path, status, exc.code, exc.message)
         headers = None
         if isinstance(exc, Overloaded | InsufficientStorage):

@@ -13,6 +13,11 @@ it after that. Idempotency keys have their own table (primary key on the key), s
 two submits racing with one key cannot both create a job. ``recover()`` runs at
 start-up: jobs left *running* by a stopped gateway are marked failed with the
 reason, jobs still *queued* are handed back to be run again.
+While a job runs, its result column holds the partial result's head (``partial:
+true``, video facts, ``processed_s``) and each finished shot is a row of
+``job_shots`` (written as it finishes, so nothing is rewritten per shot);
+``partial_result`` joins them. Ending a job (done, failed, cancelled) and deleting
+it clear its rows.
 """
 
 from __future__ import annotations
@@ -50,6 +55,14 @@ SCHEMA = (
         fingerprint TEXT NOT NULL,
         job_id TEXT NOT NULL,
         created_at DOUBLE PRECISION NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS job_shots (
+        job_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (job_id, idx)
     )
     """,
 )
@@ -196,8 +209,36 @@ class JobStore:
             )
             return cursor.rowcount == 1
 
-    def progress(self, job_id: str, progress: float) -> None:
+    def progress(self, job_id: str, progress: float, processed_s: float | None = None) -> None:
         self._update(job_id, progress=min(1.0, max(0.0, progress)))
+        if processed_s is not None:
+            self._execute(
+                "UPDATE jobs SET result = json_set(result, '$.processed_s', ?) "
+                "WHERE id = ? AND status = 'running' AND result IS NOT NULL",
+                (round(processed_s, 3), job_id),
+            )
+
+    def partial(self, job_id: str, head: dict[str, Any]) -> None:
+        """Start a running job's partial result: its head (``shots`` come from ``add_shots``)."""
+        self._execute(
+            "UPDATE jobs SET result = ?, updated_at = ? WHERE id = ? AND status = 'running'",
+            (json.dumps({**head, "shots": []}), time.time(), job_id),
+        )
+
+    def add_shots(self, job_id: str, shots: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._db.executemany(  # only while the job runs: an ended or deleted job keeps no rows
+                "INSERT OR REPLACE INTO job_shots (job_id, idx, body) SELECT ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ? AND status = 'running')",
+                [(job_id, shot["index"], json.dumps(shot), job_id) for shot in shots],
+            )
+
+    def partial_result(self, job: Job) -> dict[str, Any] | None:
+        """A running job's result so far: its head with the finished shots, in order."""
+        if job.status != "running" or job.result is None:
+            return None
+        rows = self._execute("SELECT body FROM job_shots WHERE job_id = ? ORDER BY idx", (job.id,))
+        return {**job.result, "shots": [json.loads(r[0]) for r in rows]}
 
     def _end(self, job_id: str, status: str, **fields: Any) -> bool:
         """Set a final status on a job that has not ended yet; whether it had not."""
@@ -209,22 +250,24 @@ class JobStore:
                 "WHERE id = ? AND status IN ('queued', 'running')",
                 (status, now, now + self.retention_s, *fields.values(), job_id),
             )
+            self._db.execute("DELETE FROM job_shots WHERE job_id = ?", (job_id,))  # partial shots
             return cursor.rowcount == 1
 
     def finish(self, job_id: str, result: dict[str, Any]) -> bool:
         return self._end(job_id, "done", progress=1.0, result=json.dumps(result))
 
     def fail(self, job_id: str, error: str) -> bool:
-        return self._end(job_id, "failed", error=error)
+        return self._end(job_id, "failed", error=error, result=None)
 
     def cancel(self, job_id: str) -> bool:
         """queued or running -> cancelled; False when the job had already ended or does not exist."""
-        return self._end(job_id, "cancelled", error="cancelled by the client")
+        return self._end(job_id, "cancelled", error="cancelled by the client", result=None)
 
     def delete(self, job_id: str) -> bool:
-        """Remove the job and its idempotency keys; whether it existed."""
+        """Remove the job, its partial shots and its idempotency keys; whether it existed."""
         with self._transaction() as db:
             db.execute("DELETE FROM idempotency_keys WHERE job_id = ?", (job_id,))
+            db.execute("DELETE FROM job_shots WHERE job_id = ?", (job_id,))
             return db.execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount == 1
 
     def count(self, status: str) -> int:

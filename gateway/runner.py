@@ -10,6 +10,8 @@ and a restarted gateway see it; ``wait`` lets a ``?wait=true`` request block unt
 its job ends. Each job is stopped (failed) at ``job_timeout_s``. A failed job's
 error is a stable message for the client; exception text (file paths, hosts)
 goes to the log with the job id, never into the job.
+A running job reports through its ``JobReport``: progress, and each shot as it
+finishes (``GET /v1/videos/{id}`` shows them as a partial result).
 """
 
 from __future__ import annotations
@@ -17,28 +19,46 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 from emocore.errors import Overloaded, ServiceError
+from gateway.folder import JobFolder
 from gateway.job import ACTIVE
 from gateway.jobs import Job, JobStore
 from gateway.metrics import GatewayMetrics
 from gateway.remote import notify
+from gateway.results import ShotResult
 from gateway.settings import GatewaySettings
 from gateway.thumbnails import clear_inputs
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "internal error"  # failed jobs' errors start with it when the fault is ours (500)
-Progress = Callable[[float], None]
-Process = Callable[[Job, Path, Progress], Coroutine[Any, Any, dict[str, Any]]]
 
 
-def job_folder(settings: GatewaySettings, job_id: str) -> Path:
-    return settings.data_dir / "jobs" / job_id
+class JobReport:
+    """What a running job tells its store: the partial result's head, finished shots, progress."""
+
+    def __init__(self, store: JobStore, job_id: str) -> None:
+        self.store, self.job_id = store, job_id
+
+    def started(self, head: dict[str, Any]) -> None:
+        self.store.partial(self.job_id, head)
+
+    def shots(self, shots: list[ShotResult]) -> None:
+        self.store.add_shots(self.job_id, [shot.dump() for shot in shots])
+
+    def progress(self, fraction: float, processed_s: float | None = None) -> None:
+        self.store.progress(self.job_id, fraction, processed_s)
+
+
+Process = Callable[[Job, JobFolder, JobReport], Coroutine[Any, Any, dict[str, Any]]]
+
+
+def job_folder(settings: GatewaySettings, job_id: str) -> JobFolder:
+    return JobFolder.of(settings.data_dir, job_id)
 
 
 class JobRunner:
@@ -56,13 +76,13 @@ class JobRunner:
         self.waiters: dict[str, list[asyncio.Future[Job | None]]] = {}
 
     def folder(self, job_id: str) -> Path:
-        return job_folder(self.settings, job_id)
+        return job_folder(self.settings, job_id).root
 
     async def start(self) -> None:
         """Recover the store after a restart, re-queue waiting jobs, start the workers."""
         interrupted, queued = self.store.recover()
         for job_id in interrupted:
-            shutil.rmtree(job_folder(self.settings, job_id), ignore_errors=True)
+            job_folder(self.settings, job_id).remove()
         for job_id in queued:
             self.queue.put_nowait(job_id)
         self._gauges()
@@ -172,7 +192,7 @@ class JobRunner:
             return
         folder = job_folder(self.settings, job_id)
         limit = self.settings.job_timeout_s
-        task = asyncio.create_task(self.process(job, folder, lambda p: self.store.progress(job_id, p)))
+        task = asyncio.create_task(self.process(job, folder, JobReport(self.store, job_id)))
         self.tasks[job_id] = task
         try:
             await asyncio.wait_for(self._watch(job_id, task), limit)
@@ -203,9 +223,9 @@ class JobRunner:
             self.tasks.pop(job_id, None)
             ended = self.store.get(job_id)
             if ended is None or ended.status == "cancelled":
-                shutil.rmtree(folder, ignore_errors=True)
+                folder.remove()
             elif not self.settings.keep_uploads:  # a finished job keeps its thumbnails
-                clear_inputs(folder, keep_thumbnails=ended.status == "done")
+                clear_inputs(folder.root, keep_thumbnails=ended.status == "done")
 
     def _end(self, job_id: str, result: dict[str, Any] | None, error: str | None) -> None:
         if result is not None:

@@ -118,3 +118,23 @@ def test_an_old_database_gains_the_new_columns(tmp_path: Path) -> None:
     assert job.expires_at == 102.0  # ended before retention existed: expires from its end
     store.create("new", {}, metadata={"k": 1})
     assert store.get("new").metadata == {"k": 1}  # type: ignore[union-attr]
+
+
+def test_a_running_job_shows_its_finished_shots_until_it_ends(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    store.create("r", {})
+    store.start("r")
+    store.partial("r", {"partial": True, "video": {"duration_s": 60.0}, "processed_s": 0.0})
+    store.add_shots("r", [{"index": 1, "end_s": 9.0}])
+    store.add_shots("r", [{"index": 0, "end_s": 4.0}])
+    store.progress("r", 0.15, 9.0)
+    job = store.get("r")
+    assert job is not None and job.progress == 0.15
+    assert store.partial_result(job) == {
+        "partial": True, "video": {"duration_s": 60.0}, "processed_s": 9.0,
+        "shots": [{"index": 0, "end_s": 4.0}, {"index": 1, "end_s": 9.0}],
+    }
+    store.finish("r", {"video": {"duration_s": 60.0}, "shots": []})
+    done = store.get("r")
+    assert done is not None and store.partial_result(done) is None
+    assert store._execute("SELECT COUNT(*) FROM job_shots")[0][0] == 0  # rows go once the result is whole
