@@ -6,17 +6,18 @@ The submit flow is in ``gateway/submit.py``; list paging in ``gateway/listing.py
 folder (media, thumbnails) and its row (result): 204, and 404 from then on.
 ``/health/ready`` answers 200 only while every service a job needs is ready
 (gateway.readiness), so no job is sent to a stack that cannot run it.
+While a job runs, ``GET /v1/videos/{id}`` shows the shots finished so far
+(``partial: true``, ``processed_s``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import shutil
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from emocore.errors import Conflict, NotFound, Unauthorized
 from emocore.service import Route, build_app
@@ -26,6 +27,7 @@ from gateway.export import result_csv
 from gateway.job import STATUSES
 from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
+from gateway.results import JobResult
 from gateway.runner import JobRunner, job_folder
 from gateway.schemas import Accepted, JobList, JobStatus
 from gateway.settings import GatewaySettings
@@ -91,9 +93,16 @@ async def list_videos(
     })
 
 
-async def get_status(job_id: str, runner: RunnerDep) -> JobStatus:
-    """The job's status, progress, times, metadata, and its result once done (or the error if failed)."""
-    return JobStatus.model_validate(load_job(runner, job_id).status_body(status_url(job_id)))
+async def get_status(job_id: str, runner: RunnerDep) -> Response:
+    """The job's status, progress (video time analysed) and result: partial while it runs, whole once done."""
+    job = load_job(runner, job_id)
+    body = job.status_body(status_url(job_id))
+    partial = runner.store.partial_result(job)
+    if partial is not None:
+        body["result"] = partial
+    # Stored results were built from the typed models (``JobStatus`` documents them); they are
+    # sent as stored: validating hundreds of shots again on every poll would cost more than the job.
+    return JSONResponse(body)
 
 
 async def cancel_video(job_id: str, runner: RunnerDep) -> JobStatus:
@@ -111,7 +120,7 @@ async def delete_video(job_id: str, settings: SettingsDep, runner: RunnerDep) ->
     load_job(runner, job_id)
     runner.cancel(job_id)
     await runner.stopped(job_id)
-    await asyncio.to_thread(shutil.rmtree, job_folder(settings, job_id), True)
+    await asyncio.to_thread(job_folder(settings, job_id).remove)
     runner.store.delete(job_id)
     return Response(status_code=204)
 
@@ -122,7 +131,7 @@ async def get_csv(job_id: str, runner: RunnerDep) -> Response:
     if job.status != "done" or job.result is None:
         raise Conflict(f"job {job_id} is {job.status}; no result yet", code="not_finished")
     return PlainTextResponse(
-        result_csv(job.result),
+        result_csv(JobResult.model_validate(job.result)),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{job_id}.csv"'},
     )

@@ -18,6 +18,12 @@ over. The end and its webhook event are written in one transaction (an outbox).
 A job that ends gets ``expires_at`` = end + ``retention_s``; the retention sweep
 deletes it after that. Idempotency keys have their own table (primary key on the
 key), so two submits racing with one key cannot both create a job.
+
+While a job runs, its result column holds the partial result's head (``partial:
+true``, video facts; ``processed_s`` has its own column) and each finished shot is
+a row of ``job_shots`` (written as it finishes, under the worker's lease, so nothing
+is rewritten per shot); ``partial_result`` joins them. Ending a job (done, failed,
+cancelled), handing it back and deleting it clear its rows.
 """
 
 from __future__ import annotations
@@ -149,7 +155,7 @@ class JobStore(Outbox, ABC):
             ).fetchall()
             for lost_id, attempts in lost:
                 error = f"its worker stopped {attempts} times while running it (lease expired); giving up"
-                self._end_in(run, lost_id, "failed", now, None, error=error)
+                self._end_in(run, lost_id, "failed", now, None, error=error, result=None)
             only = "id = ?" if job_id else "1 = 1"
             rows = run(
                 f"UPDATE jobs SET status = 'running', lease_owner = ?, lease_token = ?, lease_until = ?, "
@@ -170,19 +176,62 @@ class JobStore(Outbox, ABC):
 
     def release(self, job_id: str, token: str) -> bool:
         """Hand a running job back to the queue (its worker is stopping); whether it was still held."""
-        return self._changed(
-            "UPDATE jobs SET status = 'queued', progress = 0, lease_owner = NULL, lease_token = NULL, "
-            "lease_until = NULL, attempts = attempts - 1, updated_at = ? "
-            "WHERE id = ? AND lease_token = ? AND status = 'running'",
-            (time.time(), job_id, token),
-        ) == 1
+        with self._transaction() as run:
+            released = run(
+                "UPDATE jobs SET status = 'queued', progress = 0, result = NULL, processed_s = NULL, "
+                "lease_owner = NULL, lease_token = NULL, lease_until = NULL, attempts = attempts - 1, updated_at = ? "
+                "WHERE id = ? AND lease_token = ? AND status = 'running'",
+                (time.time(), job_id, token),
+            ).rowcount == 1
+            if released:
+                run("DELETE FROM job_shots WHERE job_id = ?", (job_id,))
+            return bool(released)
 
-    def progress(self, job_id: str, progress: float, token: str | None = None) -> None:
+    def progress(
+        self, job_id: str, progress: float, token: str | None = None, processed_s: float | None = None
+    ) -> None:
         held = "" if token is None else " AND lease_token = ?"
+        seconds = "" if processed_s is None else ", processed_s = ?"
         self._changed(
-            f"UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?{held}",
-            (min(1.0, max(0.0, progress)), time.time(), job_id, *(() if token is None else (token,))),
+            f"UPDATE jobs SET progress = ?, updated_at = ?{seconds} WHERE id = ?{held}",
+            (
+                min(1.0, max(0.0, progress)), time.time(), *(() if processed_s is None else (processed_s,)),
+                job_id, *(() if token is None else (token,)),
+            ),
         )
+
+    def partial(self, job_id: str, head: dict[str, Any], token: str | None = None) -> None:
+        """Start a running job's partial result: its head (``shots`` come from ``add_shots``)."""
+        held = "" if token is None else " AND lease_token = ?"
+        with self._transaction() as run:  # a job claimed again starts over: the last attempt's shots go
+            run("DELETE FROM job_shots WHERE job_id = ?", (job_id,))
+            run(
+                f"UPDATE jobs SET result = ?, processed_s = NULL, updated_at = ? WHERE id = ? AND status = 'running'{held}",
+                (json.dumps({**head, "shots": []}), time.time(), job_id, *(() if token is None else (token,))),
+            )
+
+    def add_shots(self, job_id: str, shots: list[dict[str, Any]], token: str | None = None) -> None:
+        """Store finished shots, only while the job runs (under ``token``'s lease): an ended job keeps none."""
+        held = "" if token is None else " AND lease_token = ?"
+        with self._transaction() as run:
+            for shot in shots:
+                run(
+                    "INSERT INTO job_shots (job_id, idx, body) SELECT ?, ?, ? WHERE EXISTS "
+                    f"(SELECT 1 FROM jobs WHERE id = ? AND status = 'running'{held}) "
+                    "ON CONFLICT (job_id, idx) DO UPDATE SET body = excluded.body",
+                    (job_id, shot["index"], json.dumps(shot), job_id, *(() if token is None else (token,))),
+                )
+
+    def partial_result(self, job: Job) -> dict[str, Any] | None:
+        """A running job's result so far: its head with the finished shots, in order."""
+        if job.status != "running" or job.result is None:
+            return None
+        with self._transaction() as run:
+            processed = run("SELECT processed_s FROM jobs WHERE id = ?", (job.id,)).fetchall()
+            rows = run("SELECT body FROM job_shots WHERE job_id = ? ORDER BY idx", (job.id,)).fetchall()
+        seconds = processed[0][0] if processed else None
+        head = {**job.result, **({"processed_s": round(seconds, 3)} if seconds is not None else {})}
+        return {**head, "shots": [json.loads(r[0]) for r in rows]}
 
     def _end_in(self, run: Run, job_id: str, status: str, now: float, token: str | None, **fields: Any) -> bool:
         """Within a transaction: the final status and, for a job with a webhook, its event."""
@@ -194,6 +243,7 @@ class JobStore(Outbox, ABC):
             (status, now, now + self.retention_s, *fields.values(), job_id, *(() if token is None else (token,))),
         ).rowcount == 1
         if changed:
+            run("DELETE FROM job_shots WHERE job_id = ?", (job_id,))  # the partial result's shots
             row = run(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchall()[0]
             job = _job(row)
             if job.webhook_url:
@@ -209,16 +259,17 @@ class JobStore(Outbox, ABC):
         return self._end(job_id, "done", token, progress=1.0, result=json.dumps(result))
 
     def fail(self, job_id: str, error: str, token: str | None = None) -> bool:
-        return self._end(job_id, "failed", token, error=error)
+        return self._end(job_id, "failed", token, error=error, result=None)
 
     def cancel(self, job_id: str) -> bool:
         """queued or running -> cancelled; False when the job had already ended or does not exist."""
-        return self._end(job_id, "cancelled", None, error="cancelled by the client")
+        return self._end(job_id, "cancelled", None, error="cancelled by the client", result=None)
 
     def delete(self, job_id: str) -> bool:
-        """Remove the job, its idempotency keys and sent webhook events (unsent ones go out); whether it existed."""
+        """Remove the job, its partial shots, idempotency keys and sent webhook events (unsent ones go out); whether it existed."""
         with self._transaction() as run:
             run("DELETE FROM idempotency_keys WHERE job_id = ?", (job_id,))
+            run("DELETE FROM job_shots WHERE job_id = ?", (job_id,))
             run("DELETE FROM webhook_events WHERE job_id = ? AND (delivered_at IS NOT NULL OR gave_up_at IS NOT NULL)",
                 (job_id,))
             return int(run("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount) == 1

@@ -1,7 +1,8 @@
 """Languages of a video's text: which language each shot's lines are in, and what is classified.
 
-Also where transcripts come from: the audio service's text of the speech, in its
-detected language, with Whisper's English translation.
+Transcripts are the audio service's text of the speech, in its detected language,
+with Whisper's English translation (``segment_cues``); ``gateway/textstream.py``
+requests them chunk by chunk and gives each shot its ``shot_text``.
 
 The text model reads English only. So each shot's lines get a language and a route:
 - English lines are classified as they are;
@@ -23,15 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from gateway.assign import TimeSpan, assign_lines
-from gateway.clients import ServiceClients
-from gateway.modalities import AUDIO_RATE, wav_bytes
 from gateway.subtitles import Cue
 
 ENGLISH = "en"
-TRANSCRIBE_CHUNK_S = 300.0  # the audio is transcribed once, in pieces of this length
 MIN_SHOT_CHARS = 15  # shot text shorter than this keeps the video's language
 MIN_SHOT_CONFIDENCE = 0.9  # normalised langid probability a shot needs to differ
 
@@ -78,25 +74,6 @@ class LanguageIdentifier:
         return str(code), float(probability)
 
 
-async def transcribe_speech(clients: ServiceClients, audio: np.ndarray, *, language: str | None = None
-                            ) -> VideoText:
-    """The speech as cues in its language (``language`` when known, else detected per piece and
-    the most frequent kept), with their English translation; transcribed once, in pieces."""
-    chunk = int(TRANSCRIBE_CHUNK_S * AUDIO_RATE)
-    cues: list[Cue] = []
-    cues_en: list[Cue] = []
-    heard: list[str] = []
-    for start in range(0, len(audio), chunk):
-        body = await clients.transcribe(wav_bytes(audio[start : start + chunk]), translate=True, language=language)
-        offset = start / AUDIO_RATE
-        if body.get("segments"):
-            heard.append(str(body.get("language")))
-        cues += segment_cues(body.get("segments", []), offset)
-        cues_en += segment_cues(body.get("translation") or [], offset)
-    detected = max(set(heard), key=heard.count) if heard else None
-    return VideoText("asr", cues, detected, cues_en)
-
-
 def segment_cues(segments: list[dict[str, Any]], offset: float) -> list[Cue]:
     """Cues of the audio service's transcript segments, ``offset`` seconds into the video."""
     cues = []
@@ -126,19 +103,24 @@ def shot_texts(text: VideoText, shots: Sequence[TimeSpan]) -> list[ShotText]:
     per_shot = assign_lines(text.cues, shots)
     translated = text.cues_en is not None and text.language not in (None, ENGLISH)
     per_shot_en = assign_lines(text.cues_en or [], shots) if translated else None
-    results = []
-    for index, lines in enumerate(per_shot):
-        language = shot_language(lines, text.language) if text.source != "asr" else text.language
-        if not lines or language == ENGLISH:
-            results.append(ShotText(language if lines else text.language, lines, None, None))
-        elif per_shot_en is not None and language == text.language:
-            english = per_shot_en[index]
-            reason = None if english else "no English translation of this shot's speech"
-            results.append(ShotText(language, lines, english, reason))
-        else:
-            reason = f"no text model reads language '{language}' and there is no English translation"
-            results.append(ShotText(language, lines, None, reason))
-    return results
+    return [
+        shot_text(lines, per_shot_en[index] if per_shot_en is not None else None, text.source, text.language)
+        for index, lines in enumerate(per_shot)
+    ]
+
+
+def shot_text(lines: list[str], lines_en: list[str] | None, source: str | None, video_language: str | None
+              ) -> ShotText:
+    """One shot's lines, their language, and the English lines to classify (``lines_en``: its
+    translated speech, None when there is no translation) or why none."""
+    language = shot_language(lines, video_language) if source != "asr" else video_language
+    if not lines or language == ENGLISH:
+        return ShotText(language if lines else video_language, lines, None, None)
+    if lines_en is not None and language == video_language:
+        reason = None if lines_en else "no English translation of this shot's speech"
+        return ShotText(language, lines, lines_en, reason)
+    reason = f"no text model reads language '{language}' and there is no English translation"
+    return ShotText(language, lines, None, reason)
 
 
 def text_result(base: dict[str, Any], shot: ShotText) -> dict[str, Any]:

@@ -74,6 +74,17 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         "CREATE INDEX webhook_events_due ON webhook_events (delivered_at, gave_up_at, next_at)",
         "CREATE INDEX webhook_events_by_job ON webhook_events (job_id)",
     )),
+    (3, (  # a running job's partial result: each finished shot, and the seconds of video processed
+        """
+        CREATE TABLE job_shots (
+            job_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (job_id, idx)
+        )
+        """,
+        "ALTER TABLE jobs ADD COLUMN processed_s DOUBLE PRECISION",
+    )),
 )
 LATEST = MIGRATIONS[-1][0]
 

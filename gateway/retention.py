@@ -56,7 +56,7 @@ class Sweeper:
         now = time.time() if now is None else now
         report = SweepReport()
         for job_id in self.store.expired(now):
-            shutil.rmtree(job_folder(self.settings, job_id), ignore_errors=True)
+            job_folder(self.settings, job_id).remove()
             if self.store.delete(job_id):
                 report.expired_jobs += 1
         report.orphan_folders = self._orphans(now)

@@ -16,6 +16,9 @@ runs. Webhooks go through the store's outbox (``gateway/webhooks.py``). Each job
 stopped (failed) at ``job_timeout_s``. A failed job's error is a stable message for
 the client; exception text (file paths, hosts) goes to the log with the job id,
 never into the job.
+A running job reports through its ``JobReport``: progress, and each shot as it
+finishes (``GET /v1/videos/{id}`` shows them as a partial result); every write is
+guarded by the job's lease, like progress.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import shutil
 import socket
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
@@ -32,9 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from emocore.errors import Overloaded, ServiceError
+from gateway.folder import JobFolder
 from gateway.job import ACTIVE
 from gateway.jobs import Job, JobStore
 from gateway.metrics import GatewayMetrics
+from gateway.results import ShotResult
 from gateway.settings import GatewaySettings
 from gateway.thumbnails import clear_inputs
 from gateway.webhooks import WebhookSender, until_set
@@ -42,12 +46,29 @@ from gateway.webhooks import WebhookSender, until_set
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "internal error"  # failed jobs' errors start with it when the fault is ours (500)
-Progress = Callable[[float], None]
-Process = Callable[[Job, Path, Progress], Coroutine[Any, Any, dict[str, Any]]]
 
 
-def job_folder(settings: GatewaySettings, job_id: str) -> Path:
-    return settings.data_dir / "jobs" / job_id
+class JobReport:
+    """What a running job tells its store: the partial result's head, finished shots, progress."""
+
+    def __init__(self, store: JobStore, job_id: str, token: str | None = None) -> None:
+        self.store, self.job_id, self.token = store, job_id, token  # token: the lease every write needs
+
+    def started(self, head: dict[str, Any]) -> None:
+        self.store.partial(self.job_id, head, self.token)
+
+    def shots(self, shots: list[ShotResult]) -> None:
+        self.store.add_shots(self.job_id, [shot.dump() for shot in shots], self.token)
+
+    def progress(self, fraction: float, processed_s: float | None = None) -> None:
+        self.store.progress(self.job_id, fraction, self.token, processed_s)
+
+
+Process = Callable[[Job, JobFolder, JobReport], Coroutine[Any, Any, dict[str, Any]]]
+
+
+def job_folder(settings: GatewaySettings, job_id: str) -> JobFolder:
+    return JobFolder.of(settings.data_dir, job_id)
 
 
 class JobRunner:
@@ -68,13 +89,13 @@ class JobRunner:
         self._wake = asyncio.Event()
 
     def folder(self, job_id: str) -> Path:
-        return job_folder(self.settings, job_id)
+        return job_folder(self.settings, job_id).root
 
     async def start(self) -> None:
         """Recover the store after a restart, start the webhook sender and ``job_workers`` slots."""
         interrupted, _ = self.store.recover()
         for job_id in interrupted:
-            shutil.rmtree(job_folder(self.settings, job_id), ignore_errors=True)
+            job_folder(self.settings, job_id).remove()
         self._gauges()
         self.background.add(asyncio.create_task(self.sender.run()))
         self.slots = [asyncio.create_task(self._work()) for _ in range(self.settings.job_workers)]
@@ -230,7 +251,7 @@ class JobRunner:
         job_id = job.id
         folder = job_folder(self.settings, job_id)
         limit = self.settings.job_timeout_s
-        task = asyncio.create_task(self.process(job, folder, lambda p: self.store.progress(job_id, p, token)))
+        task = asyncio.create_task(self.process(job, folder, JobReport(self.store, job_id, token)))
         self.tasks[job_id] = task
         try:
             await asyncio.wait_for(self._watch(job_id, token, task), limit)
@@ -265,9 +286,9 @@ class JobRunner:
             self.tasks.pop(job_id, None)
             ended = self.store.get(job_id)
             if ended is None or ended.status == "cancelled":
-                shutil.rmtree(folder, ignore_errors=True)
+                folder.remove()
             elif ended.status not in ACTIVE and not self.settings.keep_uploads:  # not handed back or taken over
-                clear_inputs(folder, keep_thumbnails=ended.status == "done")  # a finished job keeps its thumbnails
+                clear_inputs(folder.root, keep_thumbnails=ended.status == "done")  # a finished job keeps its thumbnails
 
     def _end(self, job_id: str, token: str, result: dict[str, Any] | None, error: str | None) -> None:
         if result is not None:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.job import STATUSES
+from gateway.results import JobResult
 
 JOB_ID = "3f2b9c0e8d7a4b6c9e1f0a2b3c4d5e6f"
 METADATA_EXAMPLE = {"asset_id": "MAM-2026-000417", "title": "Evening news, 28 Nov", "priority": 2}
@@ -35,7 +36,7 @@ class JobSummary(BaseModel):
 
     id: str
     status: Literal["queued", "running", "done", "failed", "cancelled"]
-    progress: float = Field(ge=0, le=1)
+    progress: float = Field(ge=0, le=1, description="share of the video's time analysed")
     status_url: str | None = None
     created_at: str | None = Field(default=None, description="ISO 8601 UTC, when the job was submitted")
     updated_at: str | None = Field(default=None, description="ISO 8601 UTC, last change of status or progress")
@@ -65,10 +66,10 @@ DONE_EXAMPLE: dict[str, Any] = {
 class JobStatus(JobSummary):
     model_config = ConfigDict(json_schema_extra={"example": DONE_EXAMPLE})
 
-    result: dict[str, Any] | None = Field(
+    result: JobResult | None = Field(
         default=None,
         description='{"video": {...}, "language", "text_source", "shots": [{"index", "start_frame", '
-        '"end_frame", "start_s", "end_s", "face", "text", "audio", "fused", "errors"?}]}; '
+        '"end_frame", "start_s", "end_s", "face", "text", "audio", "fused", "errors"?}]} once done; while running, the shots finished so far with "partial": true; '
         '"language" is the ISO 639-1 code of the video\'s text or speech (null: none); each shot\'s '
         '"text" has "language", and "translated": true with "lines" (original) and "lines_en" '
         '(English, classified) when its text was translated, or "reason" when it has no label',

@@ -39,7 +39,7 @@ class GatewaySettings(ServiceSettings):
     max_subtitle_bytes: int = 5 * 1024 * 1024
     max_subtitle_cues: int = 50_000  # cues of a sidecar file or an embedded stream; above: 413
     max_concurrent_requests: int = 64  # polling and ?wait=true requests
-    max_video_seconds: float = 4 * 3600.0
+    max_video_seconds: float = 4 * 3600.0  # at upload (declared or counted) and on what is decoded
     keep_uploads: bool = False  # keep the video of a finished job on disk
     min_free_bytes: int = 1024**3  # free-space reserve on data_dir: below it, uploads get 507
     result_retention_s: float = 7 * 24 * 3600.0  # an ended job (result, files) is deleted this long after
@@ -55,7 +55,11 @@ class GatewaySettings(ServiceSettings):
     max_attempts: int = 3  # a job whose worker died this many times fails
     shutdown_grace_s: float = 20.0  # on SIGTERM, running jobs may finish this long, then go back to the queue
     worker_port: int = 8020  # python -m gateway.worker: /metrics and /health/* on this port (0: none)
-    shot_concurrency: int = 4  # shots of one job in flight at once
+    shot_concurrency: int = 4  # shots of one job in flight at once (the decoder waits beyond)
+    window_frames: int = 3000  # shot detection block: a shot is final once its block is run
+    window_context_frames: int = 100  # real frames the detector sees on each side of a block
+    decode_chunk_frames: int = 250  # frames decoded per step (one step is decoded ahead)
+    transcribe_chunk_s: float = 120.0  # audio sent for transcription in pieces of this length
     wait_timeout_s: float = 3600.0  # longest ?wait=true
     job_timeout_s: float = 4 * 3600.0  # a running job past this is stopped and failed
 

@@ -5,16 +5,17 @@ Order matters, cheapest refusal first, all before the body is read: the
 stored sends the request down the replay path (the body is only hashed, never
 stored: same content -> the original job, other content -> 409), a full queue
 gives 429, a disk below its reserve 507. Then the multipart upload streams to a
-new job folder (the reserve checked again as it grows), the video is probed and
-subtitles and ``metadata`` are validated *before* queueing, so a bad file is a 4xx
-at once. The answer is 202 with the job id, or with ``?wait=true`` 200 and the result.
+new job folder (the reserve checked again as it grows); the video is probed (its
+facts travel with the job), its length checked (a stream that declares none has
+its frames counted), subtitles parsed (their cues kept for the job) and
+``metadata`` validated *before* queueing, so a bad file is a 4xx at once. The
+answer is 202 with the job id, or with ``?wait=true`` 200 and the result.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,19 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from emocore.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, ServiceError
+from emocore.errors import Conflict, InvalidInput, NotFound, ServiceError
 from emocore.limits import REFUSED as BODY_REFUSED
-from gateway.decode import probe
 from gateway.disk import check_reserve, watcher
+from gateway.folder import JobFolder
 from gateway.idempotency import check_key, fingerprint, reused
 from gateway.jobs import KeyTaken
+from gateway.probe import check_length, probe
 from gateway.remote import check_url, download
 from gateway.runner import INTERNAL_ERROR, JobRunner, job_folder
 from gateway.schemas import Accepted
 from gateway.settings import GatewaySettings
 from gateway.subtitles import parse
-from gateway.uploads import FILE_FIELDS, Upload, receive
+from gateway.uploads import Upload, receive
 
 MAX_METADATA_DEPTH = 16
 
@@ -75,7 +77,7 @@ def parse_metadata(text: str | None) -> dict[str, Any] | None:
     return value
 
 
-async def prepare(upload: Upload, folder: Path, settings: GatewaySettings) -> dict[str, Any]:
+async def prepare(upload: Upload, folder: JobFolder, settings: GatewaySettings) -> dict[str, Any]:
     """Check what was uploaded (video present and readable, subtitles parse); job options."""
     url = upload.fields.get("video_url")
     if url and "video" in upload.files:
@@ -84,19 +86,19 @@ async def prepare(upload: Upload, folder: Path, settings: GatewaySettings) -> di
         policy = settings.address_policy()
         await check_url(url, settings.url_allow_list, policy, "video_url")
         check_reserve(settings.data_dir, settings.min_free_bytes)
-        await download(url, folder / FILE_FIELDS["video"], max_bytes=settings.max_request_bytes, policy=policy)
+        await download(url, folder.video, max_bytes=settings.max_request_bytes, policy=policy)
     elif "video" not in upload.files:
         raise InvalidInput("no 'video' file in the upload (multipart field 'video')")
-    info = await asyncio.to_thread(probe, folder / FILE_FIELDS["video"])
-    if info.duration_s > settings.max_video_seconds:
-        raise PayloadTooLarge(f"the video lasts {info.duration_s:.0f} s, over the {settings.max_video_seconds:.0f}-s limit")
+    info = await asyncio.to_thread(probe, folder.video)
+    await asyncio.to_thread(check_length, folder.video, info, settings.max_video_seconds)
     subtitles = upload.files.get("subtitles")
     if subtitles:
         name = subtitles.filename or "subtitles"
-        await asyncio.to_thread(
+        cues = await asyncio.to_thread(
             parse, subtitles.path.read_bytes(), name=name,
             max_bytes=settings.max_subtitle_bytes, max_cues=settings.max_subtitle_cues,
         )
+        await asyncio.to_thread(folder.save_cues, cues)  # the job reads them, never parses again
     webhook = upload.fields.get("webhook_url")
     if webhook:
         await check_url(webhook, settings.webhook_allow_list, settings.address_policy(), "webhook_url")
@@ -109,6 +111,7 @@ async def prepare(upload: Upload, folder: Path, settings: GatewaySettings) -> di
             "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),
             "width": info.width, "height": info.height,
         },
+        "probe": info.as_dict(),  # all the facts, for the job (gateway.probe.VideoInfo)
     }
 
 
@@ -142,9 +145,9 @@ async def _store(request: Request, settings: GatewaySettings, runner: JobRunner,
     check_reserve(settings.data_dir, settings.min_free_bytes, int(declared) if declared.isdigit() else 0)
     job_id = uuid.uuid4().hex
     folder = job_folder(settings, job_id)
-    folder.mkdir(parents=True)
+    folder.create()
     try:
-        upload = await _receive(request, settings, folder)
+        upload = await _receive(request, settings, folder.root)
         metadata = parse_metadata(upload.fields.get("metadata"))
         options = await prepare(upload, folder, settings)
         idempotency = (key, fingerprint(upload)) if key else None
@@ -155,10 +158,10 @@ async def _store(request: Request, settings: GatewaySettings, runner: JobRunner,
             stored = runner.store.find_key(key)
             if stored is None or stored[1] != idempotency[1]:
                 raise reused(key) from None
-            shutil.rmtree(folder, ignore_errors=True)
+            folder.remove()
             return stored[0], True
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        folder.remove()
         raise
     return job_id, False
 

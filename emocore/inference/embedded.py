@@ -17,9 +17,10 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, repository: Path, *, threads: int = 0) -> None:
+    def __init__(self, repository: Path, *, threads: int = 0, memory_arena: bool = True) -> None:
         self._repository = Path(repository)
         self._threads = threads
+        self._memory_arena = memory_arena  # False: activations are freed after each run
         self._sessions: dict[str, ort.InferenceSession] = {}
         self._lock = threading.Lock()
 
@@ -41,6 +42,7 @@ class EmbeddedBackend:
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 if self._threads:
                     options.intra_op_num_threads = self._threads
+                options.enable_cpu_mem_arena = self._memory_arena
                 self._sessions[model] = ort.InferenceSession(
                     str(path), options, providers=ort.get_available_providers()
                 )

@@ -14,6 +14,8 @@ Use::
     shots = detect(decode_video(path))                       # blocking, default detector
     shots = await detect_shots(frames, fps, default_detector(gateway_settings),
                                settings=gateway_settings.shots)
+    stream = ShotStream(detector, fps)                       # a job: frames pushed as decoded,
+    final = await stream.push(frames, times)                 # final shots out as the window passes
 
 Each ``Shot`` has ``start_frame``/``end_frame`` (inclusive), ``start_s``/``end_s``,
 ``transition`` ("start", "cut", "gradual", "split") and ``confidence``.
@@ -30,14 +32,18 @@ from gateway.shots.factory import (
     default_detector,
 )
 from gateway.shots.settings import ShotSettings
-from gateway.shots.timeline import build_shots
+from gateway.shots.stream import BoundaryStream, ShotStream
+from gateway.shots.timeline import ShotTimeline, build_shots
 
 __all__ = [
     "DETECTORS",
     "Boundary",
+    "BoundaryStream",
     "Shot",
     "ShotDetector",
     "ShotSettings",
+    "ShotStream",
+    "ShotTimeline",
     "build_shots",
     "create_detector",
     "default_detector",

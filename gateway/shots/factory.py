@@ -23,6 +23,20 @@ from gateway.shots.transnet import TransNetV2Detector
 DETECTORS = ("content", "adaptive", "transnetv2", "cascade")
 
 
+def model_backend(service: ServiceSettings | None) -> InferenceBackend:
+    """Triton as ``service`` says, else ONNX Runtime in process (default repository without ``service``).
+
+    In process, the session runs without ONNX Runtime's memory arena: the arena keeps
+    the largest activations it ever held (TransNetV2: ~1 GB for 4 windows, ~260 MB
+    for one), for as long as the gateway lives.
+    """
+    if service is not None and service.triton_url:
+        return create_backend(service)
+    if service is None:
+        return EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, memory_arena=False)
+    return EmbeddedBackend(service.model_repository, threads=service.inference_threads, memory_arena=False)
+
+
 def create_detector(
     name: str,
     *,
@@ -40,7 +54,7 @@ def create_detector(
     if name not in DETECTORS:
         raise ValueError(f"unknown shot detector '{name}'; choose one of {', '.join(DETECTORS)}")
     if backend is None:
-        backend = create_backend(service) if service else EmbeddedBackend(DEFAULT_MODEL_REPOSITORY)
+        backend = model_backend(service)
     if name == "transnetv2":
         return TransNetV2Detector(backend, threshold=settings.transnet_threshold, batch_size=settings.batch_size)
     return CascadeDetector(backend, CascadeParams(batch_size=settings.batch_size))

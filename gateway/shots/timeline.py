@@ -16,6 +16,7 @@ last frame: its start plus the gap before it).
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 
@@ -78,3 +79,75 @@ def build_shots(
         Shot(i, start, end - 1, float(times[start]), float(times[end]), kind, confidence)
         for i, ((start, kind, confidence), end) in enumerate(zip(split, ends, strict=True))
     ]
+
+
+class ShotTimeline:
+    """``build_shots`` for a stream: boundaries come in as a detector settles them, final shots go out.
+
+    A boundary whose shots on both sides are at least ``min_shot_s`` long is never
+    merged away (merging only lengthens shots), so the boundaries between two such
+    *stable* boundaries can be merged and split on their own: what comes out is
+    exactly what ``build_shots`` gives over the whole video. Keeps the frame times
+    (8 bytes a frame) and the boundaries after the last stable one.
+    """
+
+    def __init__(self, fps: float, *, min_shot_s: float = 0.5, max_shot_s: float = 120.0) -> None:
+        self.fps = fps
+        self.min_frames = max(1, round(min_shot_s * fps))
+        self.max_frames = max(1, math.floor(max_shot_s * fps))
+        self.times = array("d")
+        self.start: tuple[int, Transition, float] = (0, "start", 1.0)  # where the open stretch begins
+        self.pending: dict[int, Boundary] = {}
+        self.emitted = 0
+
+    def add_times(self, times: np.ndarray) -> None:
+        self.times.frombytes(np.asarray(times, np.float64).tobytes())
+
+    def push(self, bounds: list[Boundary], settled: int) -> list[Shot]:
+        """Add boundaries (all of them before ``settled`` are known); the shots now final."""
+        for b in bounds:
+            if b.frame > self.start[0]:
+                self.pending[b.frame] = b
+        ordered = sorted(self.pending.values(), key=lambda b: b.frame)
+        edges = [self.start[0]] + [b.frame for b in ordered]
+        stable = None
+        for i, b in enumerate(ordered):
+            after = ordered[i + 1].frame if i + 1 < len(ordered) else settled
+            if b.frame - edges[i] >= self.min_frames and after - b.frame >= self.min_frames:
+                stable = i
+        if stable is None:
+            return []
+        cut = ordered[stable]
+        shots = self._shots(ordered[:stable], cut.frame, final=False)
+        self.start = (cut.frame, cut.kind, cut.confidence)
+        self.pending = {b.frame: b for b in ordered[stable + 1 :]}
+        return shots
+
+    def finish(self) -> list[Shot]:
+        """The remaining shots, once every frame and boundary is in."""
+        ordered = [b for b in sorted(self.pending.values(), key=lambda b: b.frame) if b.frame < len(self.times)]
+        return self._shots(ordered, len(self.times), final=True) if len(self.times) > self.start[0] else []
+
+    def _shots(self, bounds: list[Boundary], end: int, *, final: bool) -> list[Shot]:
+        first = self.start[0]
+        shifted = [Boundary(b.frame - first, b.kind, b.confidence, b.first, b.last) for b in bounds]
+        kept = _merge_short(shifted, end - first, self.min_frames)
+        starts = [self.start] + [(b.frame + first, b.kind, b.confidence) for b in kept]
+        ends = [s[0] for s in starts[1:]] + [end]
+        split: list[tuple[int, Transition, float]] = []
+        for (start, kind, confidence), stop in zip(starts, ends, strict=True):
+            split.append((start, kind, confidence))
+            parts = math.ceil((stop - start) / self.max_frames)
+            split += [(start + round(i * (stop - start) / parts), "split", 0.0) for i in range(1, parts)]
+        stops = [s[0] for s in split[1:]] + [end]
+        shots = []
+        for (start, kind, confidence), stop in zip(split, stops, strict=True):
+            shots.append(Shot(self.emitted, start, stop - 1, self.times[start], self._time(stop), kind, confidence))
+            self.emitted += 1
+        return shots
+
+    def _time(self, frame: int) -> float:
+        if frame < len(self.times):
+            return self.times[frame]
+        step = self.times[-1] - self.times[-2] if len(self.times) > 1 else 1.0 / self.fps
+        return self.times[-1] + step

@@ -165,7 +165,7 @@ def test_face_service_killed_mid_job_leaves_face_null_with_reasons(stack: LocalS
     assert response.status_code == 202
     status_url = f"{stack.url('gateway')}{response.json()['status_url']}"
     deadline = time.monotonic() + 120
-    while httpx.get(status_url).json()["progress"] < 0.3:  # decoded and cut: shots are in flight
+    while httpx.get(status_url).json()["progress"] < 0.3:  # a third analysed: the rest in flight or to come
         assert time.monotonic() < deadline
         time.sleep(0.05)
     stack.kill("face")

@@ -266,3 +266,14 @@ def test_webhook_gets_the_final_status_and_wait_returns_the_result(tmp_path: Pat
             assert samples[("emo_gateway_circuit_state", (("service", "face"),))] in (0, 1, 2)
     finally:
         server.shutdown()
+
+
+def test_openapi_documents_the_result_shot_by_shot(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    status = spec["paths"]["/v1/videos/{job_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert status["$ref"].endswith("/JobStatus")
+    assert set(schemas["JobResult"]["properties"]) >= {"video", "shots", "partial", "processed_s", "text_source"}
+    shot = schemas["ShotResult"]["properties"]
+    assert set(shot) >= {"index", "start_frame", "end_frame", "start_s", "end_s", "face", "text", "audio", "fused", "errors"}
+    assert set(schemas["FaceResult"]["properties"]) >= {"frames", "frames_with_face", "label", "scores", "aggregation"}

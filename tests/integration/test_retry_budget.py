@@ -24,9 +24,10 @@ import uvicorn
 from devtools.serve import free_port
 from gateway.clients import ServiceClients
 from gateway.downstream import DownstreamError
+from gateway.folder import JobFolder
 from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
-from gateway.runner import JobRunner, Progress
+from gateway.runner import JobReport, JobRunner
 from gateway.settings import GatewaySettings
 from gateway.store_sqlite import SQLiteJobStore
 from services.text.app import create_app
@@ -99,7 +100,7 @@ def test_a_direct_caller_gets_the_services_own_retries(text_url: str) -> None:
 
 
 def test_a_job_past_its_deadline_is_stopped_and_failed(tmp_path: Path) -> None:
-    async def endless(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+    async def endless(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         await asyncio.sleep(3600)
         return {}
 

@@ -1,12 +1,16 @@
-"""Assignment of subtitle lines to shots, including lines split across shot boundaries."""
+"""Assignment of subtitle lines to shots (whole video and streamed), including lines split across cuts."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import overload
 
-from gateway.assign import assign_lines, split_words
+import numpy as np
+import pytest
+
+from gateway.assign import LineAssigner, assign_lines, split_words
 from gateway.subtitles import Cue
 
 
@@ -85,3 +89,33 @@ def test_assignment_is_one_merge_pass_not_cues_times_shots() -> None:
     assert lines[7] == ["line 7"] and all(len(per_shot) == 1 for per_shot in lines)
     # A pass over both lists reads each shot a few times; cues x shots would be 4 million.
     assert shots.reads <= 4 * (len(cues) + len(shots))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_streamed_assignment_gives_the_lines_of_the_whole_video(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    edges = np.unique(np.round(np.concatenate([[0.0], np.cumsum(rng.uniform(0.2, 6.0, int(rng.integers(1, 25))))]), 2))
+    shots = [Span(float(a), float(b)) for a, b in itertools.pairwise(edges)]
+    starts = np.sort(rng.uniform(0, edges[-1] + 3, int(rng.integers(0, 30))))
+    cues = [Cue(float(s), float(s + rng.choice([0.0, rng.uniform(0.1, 9.0)])), f"w{i} x{i} y{i} z{i}")
+            for i, s in enumerate(np.round(starts, 2))]
+    expected = assign_lines(cues, shots)
+
+    chunk = float(rng.choice([2.0, 5.0, 1000.0]))  # transcription chunks: cues arrive per chunk
+    assigner, got, added, known = LineAssigner(), {}, 0, 0.0
+    while len(got) < len(shots):
+        if rng.random() < 0.5 and added < len(shots):
+            assigner.add_shots(shots[added : added + 1])
+            added += 1
+        elif known < edges[-1] + 3:
+            ready = [c for c in cues if known <= c.start_s < known + chunk]
+            known += chunk
+            assigner.add_cues(ready, known)
+        else:
+            assigner.add_shots(shots[added:])
+            added = len(shots)
+        finished = added == len(shots) and known >= edges[-1] + 3
+        for index, lines in assigner.ready(finished=finished):
+            assert index not in got
+            got[index] = lines
+    assert [got[i] for i in range(len(shots))] == expected

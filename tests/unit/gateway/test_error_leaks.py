@@ -17,10 +17,11 @@ import pytest
 from devtools.serve import free_port
 from emocore.errors import BackendUnavailable, InvalidInput, ServiceError
 from emocore.inference.triton import TritonBackend
-from gateway.decode import probe
+from gateway.folder import JobFolder
 from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
-from gateway.runner import JobRunner, Progress
+from gateway.probe import probe
+from gateway.runner import JobReport, JobRunner
 from gateway.settings import GatewaySettings
 from gateway.store_sqlite import SQLiteJobStore
 
@@ -44,7 +45,7 @@ def run_job(tmp_path: Path, process: Any) -> Job:
 def test_an_unexpected_exception_fails_the_job_with_a_stable_message(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+    async def broken(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         raise RuntimeError(f"cannot open /{SECRET}/jobs/{job.id}/input.video")
 
     with caplog.at_level(logging.ERROR, logger="gateway.runner"):
@@ -57,7 +58,7 @@ def test_an_unexpected_exception_fails_the_job_with_a_stable_message(
 
 
 def test_a_domain_error_keeps_its_message_and_logs_its_cause(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    async def refused(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+    async def refused(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         try:
             raise OSError(f"/{SECRET}/input.video: bad")
         except OSError as exc:

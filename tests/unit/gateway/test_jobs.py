@@ -125,3 +125,24 @@ def test_an_old_sqlite_database_gains_the_new_columns(tmp_path: Path) -> None:
     assert job.expires_at == 102.0  # ended before retention existed: expires from its end
     store.create("new", {}, metadata={"k": 1})
     assert store.get("new").metadata == {"k": 1}  # type: ignore[union-attr]
+
+
+def test_a_running_job_shows_its_finished_shots_until_it_ends(store_factory: StoreFactory) -> None:
+    store = store_factory.open()
+    store.create("r", {})
+    assert store.claim("me", "tok", 30, job_id="r") is not None
+    store.partial("r", {"partial": True, "video": {"duration_s": 60.0}, "processed_s": 0.0}, "tok")
+    store.add_shots("r", [{"index": 1, "end_s": 9.0}], "tok")
+    store.add_shots("r", [{"index": 0, "end_s": 4.0}], "tok")
+    store.add_shots("r", [{"index": 2, "end_s": 12.0}], "someone-else")  # not the lease holder: not written
+    store.progress("r", 0.15, "tok", 9.0)
+    job = store.get("r")
+    assert job is not None and job.progress == 0.15
+    assert store.partial_result(job) == {
+        "partial": True, "video": {"duration_s": 60.0}, "processed_s": 9.0,
+        "shots": [{"index": 0, "end_s": 4.0}, {"index": 1, "end_s": 9.0}],
+    }
+    store.finish("r", {"video": {"duration_s": 60.0}, "shots": []}, "tok")
+    done = store.get("r")
+    assert done is not None and store.partial_result(done) is None
+    assert store._rows("SELECT COUNT(*) FROM job_shots")[0][0] == 0  # rows go once the result is whole

@@ -14,13 +14,25 @@ from typing import Any
 import pytest
 
 from emocore.errors import InvalidInput, Overloaded
-from gateway.jobs import INTERRUPTED, Job
+from gateway.folder import JobFolder
+from gateway.jobs import INTERRUPTED, Job, JobStore
 from gateway.metrics import GatewayMetrics
-from gateway.runner import JobRunner, Progress, job_folder
+from gateway.results import ShotResult
+from gateway.runner import JobReport, JobRunner, job_folder
 from gateway.settings import GatewaySettings
 from gateway.store_sqlite import SQLiteJobStore
 
-Process = Callable[[Job, Path, Progress], Awaitable[dict[str, Any]]]
+Process = Callable[[Job, JobFolder, JobReport], Awaitable[dict[str, Any]]]
+
+
+SHOT: dict[str, Any] = {
+    "index": 0, "start_frame": 0, "end_frame": 99, "start_s": 0.0, "end_s": 4.0, "transition": "start",
+    "confidence": 1.0, "face": None, "text": None, "audio": None, "fused": None, "errors": {"face": "down"},
+}
+
+
+def store_of(report: JobReport) -> JobStore:
+    return report.store
 
 
 def settings(tmp_path: Path, **overrides: Any) -> GatewaySettings:
@@ -34,8 +46,8 @@ async def finished(process: Process, tmp_path: Path, count: int = 1, **overrides
     await runner.start()
     ids = [f"{i:032x}" for i in range(count)]
     for job_id in ids:
-        job_folder(s, job_id).mkdir(parents=True)
-        (job_folder(s, job_id) / "input.video").write_bytes(b"video")
+        job_folder(s, job_id).create()
+        job_folder(s, job_id).video.write_bytes(b"video")
         runner.submit(job_id, {"filename": "a.mp4"}, None)
     try:
         return [await runner.wait(job_id, 10) for job_id in ids]
@@ -47,23 +59,30 @@ async def finished(process: Process, tmp_path: Path, count: int = 1, **overrides
 def test_a_job_runs_reports_progress_and_stores_its_result(tmp_path: Path) -> None:
     seen: list[tuple[dict[str, Any], bool]] = []
 
-    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
-        seen.append((job.options, (folder / "input.video").is_file()))
-        progress(0.5)
+    async def process(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
+        seen.append((job.options, folder.video.is_file()))
+        report.started({"partial": True, "video": {"duration_s": 8.0, "fps": 25.0, "width": 64, "height": 48}})
+        report.shots([ShotResult.model_validate(SHOT)])
+        report.progress(0.5, 4.0)
+        running = store_of(report).get(job.id)
+        assert running is not None and running.progress == 0.5
+        partial = store_of(report).partial_result(running)
+        assert partial is not None and partial["partial"] is True and partial["processed_s"] == 4.0
+        assert partial["shots"] == [SHOT]
         return {"shots": [{"index": 0}]}
 
     [job] = asyncio.run(finished(process, tmp_path))
     assert seen == [({"filename": "a.mp4"}, True)]
     assert (job.status, job.progress, job.result, job.error) == ("done", 1.0, {"shots": [{"index": 0}]}, None)
-    assert not job_folder(settings(tmp_path), job.id).exists()  # the upload is not kept
+    assert not job_folder(settings(tmp_path), job.id).root.exists()  # the upload is not kept
 
 
 def test_keep_uploads_keeps_the_job_folder(tmp_path: Path) -> None:
-    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+    async def process(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         return {}
 
     [job] = asyncio.run(finished(process, tmp_path, keep_uploads=True))
-    assert (job_folder(settings(tmp_path), job.id) / "input.video").read_bytes() == b"video"
+    assert job_folder(settings(tmp_path), job.id).video.read_bytes() == b"video"
 
 
 @pytest.mark.parametrize(
@@ -74,7 +93,7 @@ def test_keep_uploads_keeps_the_job_folder(tmp_path: Path) -> None:
     ],
 )
 def test_a_failing_job_records_why(tmp_path: Path, error: Exception, expected: str) -> None:
-    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+    async def process(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         raise error
 
     [job] = asyncio.run(finished(process, tmp_path))
@@ -83,7 +102,7 @@ def test_a_failing_job_records_why(tmp_path: Path, error: Exception, expected: s
 
 
 def test_a_result_that_cannot_be_stored_fails_the_job(tmp_path: Path) -> None:
-    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+    async def process(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         return {"when": object()}
 
     [job] = asyncio.run(finished(process, tmp_path))
@@ -94,7 +113,7 @@ def test_a_result_that_cannot_be_stored_fails_the_job(tmp_path: Path) -> None:
 def test_workers_run_jobs_at_once_up_to_their_number(tmp_path: Path) -> None:
     running, most = 0, 0
 
-    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+    async def process(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         nonlocal running, most
         running += 1
         most = max(most, running)
@@ -111,7 +130,7 @@ def test_a_full_queue_refuses_with_retry_after(tmp_path: Path) -> None:
         s = settings(tmp_path, queue_size=1)
         gate = asyncio.Event()
 
-        async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        async def process(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
             await gate.wait()
             return {}
 
@@ -141,9 +160,9 @@ def test_a_restart_fails_running_jobs_and_requeues_waiting_ones(tmp_path: Path) 
     store.claim("crashed", "t", 30, job_id="r" * 32)
     store.create("q" * 32, {})
     store.close()
-    job_folder(s, "r" * 32).mkdir(parents=True)
+    job_folder(s, "r" * 32).create()
 
-    async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+    async def process(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         return {"rerun": job.id}
 
     async def restart() -> tuple[Job, Job]:
@@ -159,7 +178,7 @@ def test_a_restart_fails_running_jobs_and_requeues_waiting_ones(tmp_path: Path) 
     queued, interrupted = asyncio.run(restart())
     assert (queued.status, queued.result) == ("done", {"rerun": "q" * 32})
     assert (interrupted.status, interrupted.error) == ("failed", INTERRUPTED)
-    assert not job_folder(s, "r" * 32).exists()
+    assert not job_folder(s, "r" * 32).root.exists()
 
 
 def test_a_stopping_worker_ends_even_when_its_job_was_cancelled_in_the_same_step(tmp_path: Path) -> None:
@@ -167,7 +186,7 @@ def test_a_stopping_worker_ends_even_when_its_job_was_cancelled_in_the_same_step
         s = settings(tmp_path)
         gate = asyncio.Event()
 
-        async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        async def process(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
             await gate.wait()
             return {}
 

@@ -10,9 +10,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from gateway.folder import JobFolder
 from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
-from gateway.runner import JobRunner, Progress
+from gateway.runner import JobReport, JobRunner
 from gateway.settings import GatewaySettings
 from tests.unit.gateway.stores import StoreFactory
 
@@ -24,9 +25,9 @@ def test_jobs_submitted_to_one_runner_run_once_across_both_and_cancel_anywhere(
     ran: list[tuple[str, int]] = []
 
     def runner_for(index: int) -> JobRunner:
-        async def process(job: Job, folder: Path, progress: Progress) -> dict[str, Any]:
+        async def process(job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
             ran.append((job.id, index))
-            progress(0.5)
+            report.progress(0.5)
             await asyncio.sleep(30 if job.id.startswith("slow") else 0.2)
             return {"shots": [], "by": index}
 

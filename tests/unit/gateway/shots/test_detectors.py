@@ -24,14 +24,17 @@ from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.decode import DecodedVideo, decode_video
 from gateway.settings import GatewaySettings
 from gateway.shots import (
+    Boundary,
     Shot,
     ShotSettings,
+    build_shots,
     create_detector,
     default_detector,
     detect,
     detect_shots,
 )
 from gateway.shots.cascade import CascadeDetector
+from gateway.shots.stream import BoundaryStream
 from gateway.shots.transnet import TransNetV2Detector
 
 SIZE = (160, 90)
@@ -148,3 +151,32 @@ def test_cli_reports_a_bad_file(tmp_path: Path) -> None:
         cwd=REPO_ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 2 and "empty" in result.stderr
+
+
+def stream_boundaries(decoded: DecodedVideo, pushes: list[int], block: int, context: int) -> list[Boundary]:
+    async def go() -> list[Boundary]:
+        detector = create_detector("cascade", backend=EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2))
+        stream = BoundaryStream(detector, decoded.info.fps, block=block, context=context)
+        found, at = [], 0
+        try:
+            for size in pushes:
+                found += await stream.push(decoded.small_frames[at : at + size])
+                at += size
+                assert stream.settled <= at  # never claims frames it has not seen
+            return found + await stream.finish()
+        finally:
+            await detector.close()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.slow
+def test_sliding_window_finds_what_the_whole_video_call_finds(decoded: DecodedVideo) -> None:
+    """Blocks of 60 frames with 100 of context: every transition, as in one call over all frames."""
+    count = len(decoded.small_frames)
+    whole = run("cascade", decoded)
+    by_frame = stream_boundaries(decoded, [1] * 5 + [count - 5], block=60, context=100)
+    by_chunk = stream_boundaries(decoded, [25] * (count // 25 + 1), block=60, context=100)
+    assert by_frame == by_chunk  # blocks sit at fixed frames: how frames arrive does not matter
+    shots = build_shots(by_chunk, count, decoded.info.fps)
+    assert starts(shots) == starts(whole)

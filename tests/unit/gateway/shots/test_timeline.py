@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gateway.shots.base import Boundary, Shot
-from gateway.shots.timeline import build_shots
+from gateway.shots.timeline import ShotTimeline, build_shots
 
 FPS = 25.0
 
@@ -66,3 +66,35 @@ def test_timestamps_give_times_for_variable_frame_rate() -> None:
     times = np.array([0.0, 0.04, 0.08, 0.5, 1.0, 1.5])
     shots = build_shots([Boundary.cut(3, 0.9)], 6, 10.0, timestamps=times, min_shot_s=0.0)
     assert [(s.start_s, s.end_s) for s in shots] == [(0.0, 0.5), (0.5, 2.0)]  # last frame lasts as the gap before it
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_streamed_timeline_gives_the_same_shots_as_the_whole_video(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(1, 900))
+    fps = float(rng.choice([10.0, 25.0, 29.97]))
+    limits = {"min_shot_s": float(rng.choice([0.2, 0.5, 2.0])), "max_shot_s": float(rng.choice([3.0, 10.0, 120.0]))}
+    frames = np.unique(rng.integers(1, max(2, count), int(rng.integers(0, 60))))
+    bounds = [Boundary.cut(int(f), float(rng.random())) for f in frames]
+    times = np.cumsum(rng.uniform(0.02, 0.2, count)) - 0.05
+    expected = build_shots(bounds, count, fps, timestamps=times, **limits)
+
+    timeline = ShotTimeline(fps, **limits)
+    got, settled = [], 0
+    while settled < count:  # the detector settles the video in steps of random length
+        step = int(rng.integers(1, 120))
+        timeline.add_times(times[settled : settled + step])
+        settled = min(count, settled + step)
+        got += timeline.push([b for b in bounds if settled - step <= b.frame < settled], settled)
+    got += timeline.finish()
+    assert got == expected
+
+
+def test_a_shot_is_final_once_the_detector_is_past_its_end() -> None:
+    timeline = ShotTimeline(FPS, min_shot_s=0.5)
+    timeline.add_times(np.arange(1000) / FPS)
+    first = timeline.push([Boundary.cut(100, 0.9), Boundary.cut(200, 0.9)], 210)  # a shot may start at 211
+    assert spans(first) == [(0, 99, "start")]
+    assert spans(timeline.push([], 205)) == []  # 200..204 could still be merged
+    assert spans(timeline.push([Boundary.cut(300, 0.9)], 330)) == [(100, 199, "cut"), (200, 299, "cut")]
+    assert spans(timeline.finish()) == [(300, 999, "cut")]
