@@ -361,7 +361,12 @@ def test_non_utf8_subtitles_and_cues_past_the_end_are_accepted(
     assert lines == [text]
     assert text in ("caf\xe9 cr\xe8me br\xfbl\xe9e", "caf\xe9 au lait")
     assert "long after the end" not in str(body)
-    assert all(shot["text"] and shot["text"]["label"] in LABELS for shot in body["shots"])
+    # Each shot's text is judged: a label, or (the words read as French, which no text model
+    # reads, and there is no speech to translate) no label with the reason; never an error.
+    for shot in body["shots"]:
+        judged = shot["text"]
+        assert judged and "text" not in shot.get("errors", {})
+        assert judged["label"] in LABELS or (judged["label"] is None and judged["reason"]), judged
 
 
 def test_client_gone_mid_upload_is_not_a_server_error(gateway: str, ten_hour_file: Path, tmp_path: Path) -> None:
