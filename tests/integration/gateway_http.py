@@ -66,21 +66,28 @@ def post(url: str, video: bytes, *, headers: dict[str, str] | None = None, **dat
 
 
 @contextmanager
-def running_gateway(settings: GatewaySettings) -> Iterator[str]:
-    """The gateway's base URL while it serves on 127.0.0.1."""
+def serving(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn in a thread on a free loopback port; yields its URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "gateway did not start"
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
         time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+@contextmanager
+def running_gateway(settings: GatewaySettings) -> Iterator[str]:
+    """The gateway's base URL while it serves on 127.0.0.1."""
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 def tiny_clip(frames: int = 10, shade: int = 0) -> bytes:

@@ -21,10 +21,8 @@ import io
 import select
 import socket
 import struct
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,6 @@ import av
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.media import encode
@@ -42,6 +39,7 @@ from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from services.text.app import create_app as text_app
 from services.text.settings import TextSettings
+from tests.integration.gateway_http import serving
 
 LIMIT = 4 * 1024 * 1024  # max_request_bytes of the gateway under test
 MAX_SECONDS = 30.0
@@ -130,24 +128,6 @@ def media() -> dict[str, bytes]:
         "too-long": clip("matroska", frames=3, last_pts=400),  # declares ~40 s, over MAX_SECONDS
         "raw-h264-long": raw_h264(250, copies=5),  # 50 s at 25 fps, declared nowhere
     }
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """``app`` under uvicorn in a thread on a free loopback port; yields its URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def gateway_settings(root: Path, text_url: str | None = None) -> GatewaySettings:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,9 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from devtools.serve import free_port
 from gateway.clients import ServiceClients
 from gateway.downstream import DownstreamError
 from gateway.folder import JobFolder
@@ -32,6 +29,7 @@ from gateway.settings import GatewaySettings
 from gateway.store_sqlite import SQLiteJobStore
 from services.text.app import create_app
 from services.text.settings import TextSettings
+from tests.integration.gateway_http import serving
 
 TRITON_RETRIES = 3  # the service's own setting: 4 attempts when nobody caps it
 GATEWAY_RETRIES = 2  # 3 attempts
@@ -61,17 +59,8 @@ def text_url() -> Iterator[str]:
     threading.Thread(target=triton.serve_forever, daemon=True).start()
     settings = TextSettings(triton_url=f"http://127.0.0.1:{triton.server_port}", triton_retries=TRITON_RETRIES,
                             triton_timeout_s=5.0)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "text service did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
+    with serving(create_app(settings)) as url:
+        yield url
     triton.shutdown()
 
 
