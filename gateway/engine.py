@@ -15,6 +15,7 @@ from emocore.errors import ModelNotReady
 from gateway import readiness
 from gateway.clients import ServiceClients
 from gateway.jobs import JobStore
+from gateway.languages import LanguageIdentifier
 from gateway.metrics import GatewayMetrics
 from gateway.pipeline import Pipeline
 from gateway.readiness import DownstreamReadiness
@@ -46,6 +47,7 @@ class JobEngine:
         clients = ServiceClients(self.settings, self.metrics)
         pipeline = Pipeline(self.settings, clients, self.metrics)
         runner = JobRunner(self.settings, store, self.metrics, pipeline)
+        await asyncio.to_thread(LanguageIdentifier.load)  # not in the first job's time
         await runner.start()
         self._sweeper = asyncio.create_task(Sweeper(s, store).run())
         self._downstream = readiness.for_settings(self.settings, clients.http)

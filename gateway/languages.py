@@ -57,20 +57,29 @@ class ShotText:
 
 
 class LanguageIdentifier:
-    """py3langid's model, loaded on first use (about 2 s) and shared; thread-safe."""
+    """py3langid's model, loaded once (about 2 s: the gateway does it at start-up) and shared; thread-safe."""
 
     _lock = threading.Lock()
     _model: Any = None
 
     @classmethod
+    def load(cls) -> None:
+        with cls._lock:
+            cls._load()
+
+    @classmethod
+    def _load(cls) -> Any:
+        if cls._model is None:
+            from py3langid.langid import MODEL_FILE
+            from py3langid.langid import LanguageIdentifier as Identifier
+
+            cls._model = Identifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return cls._model
+
+    @classmethod
     def classify(cls, text: str) -> tuple[str, float]:
         with cls._lock:
-            if cls._model is None:
-                from py3langid.langid import MODEL_FILE
-                from py3langid.langid import LanguageIdentifier as Identifier
-
-                cls._model = Identifier.from_model_file(MODEL_FILE, norm_probs=True)
-            code, probability = cls._model.classify(text)
+            code, probability = cls._load().classify(text)
         return str(code), float(probability)
 
 
