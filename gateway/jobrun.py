@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from emocore import memory
 from gateway import modalities, thumbnails
 from gateway.audiobuffer import AudioBuffer
 from gateway.decode import Chunk, End, SampledFrame, stream_video
@@ -176,6 +177,7 @@ class JobRun:
         self.waiting.extend(await self._timed(self.shots.push(chunk.small_frames, chunk.timestamps)))
         await self._send()
         await self._resolve_text()
+        memory.release()  # the chunk's frames and the pieces sent on are garbage now
 
     async def _send(self, *, decoded: bool = False) -> None:
         """Send the final shots whose audio has been decoded.

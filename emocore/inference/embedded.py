@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from emocore import memory
 from emocore.errors import ModelNotReady
 
 
@@ -53,6 +54,8 @@ class EmbeddedBackend:
     ) -> dict[str, np.ndarray]:
         """Blocking inference (for scripts and benchmarks)."""
         results = self.session(model).run(outputs, inputs)
+        if not self._memory_arena:  # the activations were freed: give their pages back too
+            memory.release()
         return {name: np.asarray(value) for name, value in zip(outputs, results, strict=True)}
 
     async def infer(
