@@ -35,7 +35,7 @@ from gateway.remote import check_url, download
 from gateway.runner import INTERNAL_ERROR, JobRunner, job_folder
 from gateway.schemas import Accepted
 from gateway.settings import GatewaySettings
-from gateway.subtitles import parse
+from gateway.sidecar import read_cues
 from gateway.uploads import Upload, receive
 
 MAX_METADATA_DEPTH = 16
@@ -95,7 +95,7 @@ async def prepare(upload: Upload, folder: JobFolder, settings: GatewaySettings) 
     if subtitles:
         name = subtitles.filename or "subtitles"
         cues = await asyncio.to_thread(
-            parse, subtitles.path.read_bytes(), name=name,
+            read_cues, subtitles.path.read_bytes(), name=name,
             max_bytes=settings.max_subtitle_bytes, max_cues=settings.max_subtitle_cues,
         )
         await asyncio.to_thread(folder.save_cues, cues)  # the job reads them, never parses again
