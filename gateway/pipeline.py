@@ -47,4 +47,4 @@ class Pipeline:
     async def __call__(self, job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         facts = job.options.get("probe")
         info = VideoInfo.from_dict(facts) if isinstance(facts, dict) else await asyncio.to_thread(probe, folder.video)
-        return await JobRun(self, folder, info, report).run()
+        return await JobRun(self, folder, info, report, audio_track=job.options.get("audio_track")).run()

@@ -22,12 +22,16 @@ import av
 import av.error
 
 from emocore.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from gateway.deinterlace import is_interlaced
 
 MAX_PIXELS = 8192 * 4320  # DCI 8K; a larger declared frame is refused before decoding
 DEFAULT_FPS = 25.0  # frame rate assumed for a stream that declares none
 # Leading bytes of containers we know, to tell "corrupt video" from "not a video".
 _TEXT_FORMATS = {"tty", "bin", "idf", "adf", "xbin"}  # FFmpeg renders these text files as "video"
-_SIGNATURES = ((4, b"ftyp"), (0, b"\x1a\x45\xdf\xa3"), (0, b"RIFF"), (0, b"OggS"), (0, b"FLV"), (0, b"\x47"))
+_SIGNATURES = (
+    (4, b"ftyp"), (0, b"\x1a\x45\xdf\xa3"), (0, b"RIFF"), (0, b"OggS"), (0, b"FLV"), (0, b"\x47"),
+    (0, b"\x06\x0e\x2b\x34"),  # MXF (SMPTE universal label)
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class VideoInfo:
     height: int
     has_audio: bool
     declared: bool = True  # False: the container declares no duration (a raw elementary stream)
+    interlaced: bool = False  # interlaced frames (field order), deinterlaced before sampling
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,6 +116,7 @@ def probe(path: str | Path) -> VideoInfo:
             height=first.height,
             has_audio=bool(container.streams.audio),
             declared=declared,
+            interlaced=is_interlaced(stream, first),
         )
 
 
