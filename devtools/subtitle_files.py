@@ -1,7 +1,8 @@
 """Broadcast subtitle files written from cues, for tests: TTML (IMSC1), EBU-STL and SCC.
 
 TTML is written by hand (a minimal IMSC1 text document, times in seconds), SCC by
-ttconv's SCC writer (pop-on CEA-608 captions at 29.97 drop-frame), and EBU-STL
+ttconv's SCC writer (pop-on CEA-608 captions at 29.97 drop-frame, rows
+wrapped at 32 columns), and EBU-STL
 byte by byte after EBU Tech 3264: a GSI block (code page 850, ``STL25.01``, the
 programme start timecode ``TCP``) and one 128-byte TTI block per cue (Latin text,
 0x8A line break, 0x8F padding). ``offset_s`` adds a start offset to every time
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
@@ -48,7 +50,8 @@ def scc_bytes(cues: Sequence[Cue], offset_s: float = 0.0) -> bytes:
     from ttconv.scc import writer
     from ttconv.srt import reader
 
-    document = reader.to_model(io.StringIO(srt_text(cues, offset_s)))
+    rows = [Cue(c.start_s, c.end_s, "\n".join(textwrap.wrap(c.text, 32))) for c in cues]  # CEA-608: 32 columns
+    document = reader.to_model(io.StringIO(srt_text(rows, offset_s)))
     return str(writer.from_model(document)).encode("ascii")
 
 
