@@ -12,7 +12,7 @@ whose speech detection (Silero VAD, tones rejected) says how many seconds of
 speech it heard (``speech_s``); the track with the most wins. Ties (e.g. no
 speech anywhere, or the service down) go to the track whose disposition is
 ``default``, then to the lowest index. Tracks flagged as audio description
-(``visual_impaired``) or commentary are only chosen when named. A file with one
+(disposition ``visual_impaired`` or ``descriptions``) or commentary are only chosen when named. A file with one
 track uses it without a check.
 """
 
@@ -26,6 +26,7 @@ from typing import Any
 
 import av
 import numpy as np
+from av.stream import Disposition
 
 from emocore.errors import InvalidInput
 from gateway import modalities
@@ -53,13 +54,13 @@ def tracks(path: str | Path) -> list[AudioTrack]:
     with av.open(str(path)) as container:
         found = []
         for index, stream in enumerate(container.streams.audio):
-            flags = str(stream.disposition)
+            flags = stream.disposition
             found.append(AudioTrack(
                 index=index,
                 language=(stream.metadata.get("language") or "").lower() or None,
                 channels=stream.codec_context.channels,
-                default="default" in flags,
-                secondary="visual_impaired" in flags or "comment" in flags,
+                default=bool(flags & Disposition.default),
+                secondary=bool(flags & (Disposition.visual_impaired | Disposition.comment | Disposition.descriptions)),
             ))
         return found
 

@@ -233,12 +233,13 @@ def decode_video(
     jpeg_quality: int = 90,
     with_audio: bool = True,
     deinterlace: bool = True,
+    audio_track: int = 0,
 ) -> DecodedVideo:
     """The whole stream in memory at once; for scripts, benchmarks and reference runs, never a job."""
     chunks: list[Chunk] = []
     stream = stream_video(
         path, chunk_frames=1000, sample_fps=sample_fps, max_side=max_side, jpeg_quality=jpeg_quality,
-        with_audio=with_audio, deinterlace=deinterlace,
+        with_audio=with_audio, deinterlace=deinterlace, audio_track=audio_track,
     )
     while True:
         try:
