@@ -136,7 +136,7 @@ class JobRun:
         info = info or self.info
         video = VideoFacts(
             duration_s=round(info.duration_s, 3), fps=round(info.fps, 3), width=info.width, height=info.height,
-            frames=info.frame_count, has_audio=info.has_audio,
+            frames=info.frame_count, has_audio=info.has_audio, interlaced=info.interlaced,
         )
         if complete is not None:
             video.complete = complete

@@ -82,6 +82,7 @@ class VideoFacts(Section):
     frames: int | None = None
     has_audio: bool | None = None
     complete: bool | None = Field(default=None, description="false: the stream broke off before its end")
+    interlaced: bool | None = Field(default=None, description="true: interlaced frames, deinterlaced before sampling")
 
 
 class JobResult(Section):

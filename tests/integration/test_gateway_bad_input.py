@@ -34,9 +34,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.media import encode
 from devtools.serve import free_port
+from devtools.subtitle_files import stl_bytes
 from emocore.labels import LABELS
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from gateway.subtitles import Cue
 from services.text.app import create_app as text_app
 from services.text.settings import TextSettings
 from tests.integration.gateway_http import serving
@@ -241,6 +243,10 @@ SUBTITLES = [
     ("end-before-start", b"1\n00:00:02,000 --> 00:00:01,000\nback to the future\n", "line 2"),
     ("no-cue", b"just some words\nwith no timing at all\n", "line 1"),
     ("broken-vtt-timing", b"WEBVTT\n\n00:01.000 --> soon\nhi\n", "malformed cue timing"),
+    ("ttml-unclosed", b"<?xml version='1.0'?><tt xmlns='http://www.w3.org/ns/ttml'><body><p>x</body></tt>",
+     "malformed TTML file: XML error (mismatched tag: line 1"),
+    ("stl-truncated", stl_bytes([Cue(1.0, 2.0, "hello")])[:-28], "malformed EBU-STL file: truncated: 100 bytes"),
+    ("scc-timecode", b"Scenarist_SCC V1.0\n\n01:02:03\t9420 9420\n", "malformed SCC file: line 3: expected a timecode"),
 ]
 
 
@@ -254,6 +260,16 @@ def test_malformed_subtitles_are_refused(gateway: str, media: dict[str, bytes], 
     after = metrics(gateway)
     assert errors(after, "invalid_subtitles") == errors(before, "invalid_subtitles") + 1
     assert submitted(after) == submitted(before)
+    assert_serves(gateway)
+
+
+def test_unknown_subtitle_format_is_415(gateway: str, media: dict[str, bytes]) -> None:
+    files = {"video": ("clip.mp4", media["mp4"], "video/mp4"),
+             "subtitles": ("clip.sub", b"{1}{25}Hello there\n{26}{50}General Kenobi\n", "text/plain")}
+    response = httpx.post(f"{gateway}/v1/videos", files=files, timeout=30)
+    assert response.status_code == 415, response.text
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_subtitles" and "clip.sub: unknown subtitle format" in error["message"]
     assert_serves(gateway)
 
 
