@@ -4,8 +4,8 @@
 sample as an MXF (OP1a, MPEG-2 at 25 fps, 720x576, interlaced DCT/ME so the
 stream declares a field order) with one mono PCM track per entry of ``tracks``:
 ``"music"`` (synthesised music, no speech), ``"speech"`` (the sample's espeak-ng
-lines) or ``"silence"``. FFmpeg's MXF muxer writes no language tags, so the
-tracks are told apart by index. ``moving_face`` writes a truly interlaced clip:
+lines) or ``"silence"``. FFmpeg's MXF muxer writes no language tags (its demuxer
+reads them from MCA labels), so tagged tracks are written to Matroska instead. ``moving_face`` writes a truly interlaced clip:
 each frame weaves two fields taken 1/50 s apart of the astronaut's face sliding
 horizontally, so a moving face shows combing until it is deinterlaced.
 """
@@ -53,13 +53,18 @@ def _speech(sample: Sample, seconds: float) -> np.ndarray:
     return np.pad(audio, (0, round(seconds * RATE) - len(audio)))
 
 
-def mxf_from_sample(sample: Sample, path: Path, *, shots: int = 2, tracks: tuple[str, ...] = ("music", "speech")) -> list[Cue]:
-    """Write the MXF; returns the cues of the shots kept."""
+def mxf_from_sample(
+    sample: Sample, path: Path, *, shots: int = 2, tracks: tuple[str, ...] = ("music", "speech"),
+    languages: tuple[str, ...] = (),
+) -> list[Cue]:
+    """Write the MXF (or, for a ``.mkv`` path, Matroska, which keeps ``languages``); the cues of the shots kept."""
     end_s = sample.cut_times_s[shots - 1] if shots <= len(sample.cut_times_s) else sample.duration_s
     count = round(end_s * FPS)
-    with av.open(str(path), "w", format="mxf") as out:
+    with av.open(str(path), "w", format="matroska" if path.suffix == ".mkv" else "mxf") as out:
         video = _video_stream(out)
         audio = [out.add_stream("pcm_s16le", rate=RATE, layout="mono") for _ in tracks]
+        for stream, language in zip(audio, languages, strict=False):
+            stream.metadata["language"] = language
         with av.open(str(sample.video)) as source:
             source_fps = float(source.streams.video[0].average_rate or 30)
             frames = [f.to_ndarray(format="rgb24") for f in source.decode(video=0)]

@@ -3,7 +3,8 @@
 ``tracks(path)`` lists the audio streams (``index`` counts audio streams only, 0 =
 the first; ``language`` from the stream's tag, ``default`` from its disposition).
 The ``audio_track`` form field names one by index (``"1"``) or by language tag
-(``"eng"``, compared case-insensitively with the stream's tag); ``requested`` checks
+(``"eng"``, compared case-insensitively with the stream's tag; an ISO 639-1 code
+such as ``"en"`` also names its ISO 639-2 tags); ``requested`` checks
 it at upload (422 ``invalid_audio_track`` naming the tracks there are).
 
 Default rule, when the request names none and the file has several tracks: the
@@ -34,6 +35,13 @@ from gateway.clients import ServiceClients
 from gateway.downstream import DownstreamError
 
 SAMPLE_S = 30.0
+# ISO 639-1 -> its ISO 639-2 codes (bibliographic and terminology), so "en" names a track tagged "eng".
+ISO639 = {
+    "en": ("eng",), "fr": ("fre", "fra"), "de": ("ger", "deu"), "nl": ("dut", "nld"), "es": ("spa",),
+    "it": ("ita",), "pt": ("por",), "sv": ("swe",), "da": ("dan",), "no": ("nor",), "fi": ("fin",),
+    "pl": ("pol",), "cs": ("cze", "ces"), "el": ("gre", "ell"), "ru": ("rus",), "tr": ("tur",),
+    "ar": ("ara",), "zh": ("chi", "zho"), "ja": ("jpn",), "ko": ("kor",), "cy": ("wel", "cym"),
+}
 log = logging.getLogger(__name__)
 
 
@@ -70,7 +78,7 @@ def requested(found: list[AudioTrack], value: str) -> AudioTrack:
     value = value.strip()
     match = (
         [t for t in found if t.index == int(value)] if value.isdigit()
-        else [t for t in found if t.language == value.lower()]
+        else [t for t in found if t.language in (value.lower(), *ISO639.get(value.lower(), ()))]
     )
     if match:
         return match[0]

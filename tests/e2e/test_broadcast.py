@@ -35,7 +35,7 @@ def mxf(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Cue]]:
 
 
 def run_job(stack: LocalStack, video: Path, sidecar: tuple[str, bytes] | None, **fields: str) -> dict[str, Any]:
-    files: dict[str, Any] = {"video": ("programme.mxf", video.read_bytes(), "application/mxf")}
+    files: dict[str, Any] = {"video": (video.name, video.read_bytes(), "application/octet-stream")}
     if sidecar:
         files["subtitles"] = (sidecar[0], sidecar[1], "application/octet-stream")
     response = httpx.post(f"{stack.url('gateway')}/v1/videos", files=files, data=fields,
@@ -73,6 +73,17 @@ def test_a_request_naming_the_other_track_gets_that_one(stack: LocalStack, mxf: 
     result = run_job(stack, video, ("clip.ttml", ttml_bytes(cues, TEN_HOURS_S)), audio_track="0")
     assert result["audio_track"] == {"index": 0, "language": None, "channels": 1, "chosen_by": "request"}
     assert all(shot["audio"]["speech"] is False for shot in result["shots"])  # music only
+
+
+def test_tracks_named_by_language_in_matroska(stack: LocalStack, tmp_path: Path) -> None:
+    path = tmp_path / "programme.mkv"
+    cues = mxf_from_sample(cached("small"), path, shots=1, tracks=("music", "speech"), languages=("fre", "eng"))
+    sidecar = ("clip.stl", stl_bytes(cues, TEN_HOURS_S))
+    chosen = run_job(stack, path, sidecar)["audio_track"]
+    assert (chosen["index"], chosen["language"], chosen["chosen_by"]) == (1, "eng", "speech")
+    named = run_job(stack, path, sidecar, audio_track="fre")
+    assert named["audio_track"] == {"index": 0, "language": "fre", "channels": 1, "chosen_by": "request"}
+    assert all(shot["audio"]["speech"] is False for shot in named["shots"])
 
 
 def test_a_track_that_is_not_there_is_refused_before_the_job(stack: LocalStack, mxf: tuple[Path, list[Cue]]) -> None:

@@ -53,6 +53,7 @@ def test_a_track_is_named_by_index_or_language_tag(clip: Path) -> None:
     found = tracks(clip)
     assert requested(found, "2").index == 2
     assert requested(found, "ENG").index == 1
+    assert requested(found, "en").index == 1 and requested(found, "fr").index == 0  # ISO 639-1 for 639-2 tags
     with pytest.raises(InvalidInput, match=r"matches no audio track; the video has: 0 \(fre\), 1 \(eng\), 2 \(ger\)") as caught:
         requested(found, "spa")
     assert caught.value.code == "invalid_audio_track"
