@@ -66,7 +66,7 @@ def tracks(path: str | Path) -> list[AudioTrack]:
             found.append(AudioTrack(
                 index=index,
                 language=(stream.metadata.get("language") or "").lower() or None,
-                channels=stream.codec_context.channels,
+                channels=stream.codec_context.channels if stream.codec_context is not None else 0,
                 default=bool(flags & Disposition.default),
                 secondary=bool(flags & (Disposition.visual_impaired | Disposition.comment | Disposition.descriptions)),
             ))

@@ -82,6 +82,10 @@ def video_stream(container: av.container.InputContainer) -> av.VideoStream:
     if fmt in _TEXT_FORMATS:
         raise UnsupportedMediaType(f"a text file ({fmt}), not a video")
     stream = container.streams.video[0]
+    if stream.codec_context is None:  # FFmpeg does not know the codec, or has no decoder for it
+        raise UnsupportedMediaType(
+            f"the video stream's codec cannot be decoded (FFmpeg has no decoder for it; {fmt} container)"
+        )
     width, height = stream.codec_context.width, stream.codec_context.height
     if width * height > MAX_PIXELS:
         raise PayloadTooLarge(f"the video declares {width}x{height} frames, over the {MAX_PIXELS}-pixel (8K) limit")

@@ -32,6 +32,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from devtools.broadcast import moving_face
 from devtools.media import encode
 from devtools.serve import free_port
 from devtools.subtitle_files import stl_bytes
@@ -119,9 +120,12 @@ SRT = b"1\n00:00:00,000 --> 00:00:00,800\nhello there\n"
 
 
 @pytest.fixture(scope="module")
-def media() -> dict[str, bytes]:
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     mp4, mkv, webm = clip("mp4"), clip("matroska"), clip("webm", "libvpx")
+    mxf = tmp_path_factory.mktemp("mxf") / "clip.mxf"
+    moving_face(mxf, seconds=0.4)
     return {
+        "mxf": mxf.read_bytes(),
         "mp4": mp4, "mkv": mkv, "webm": webm,
         "mp4-with-audio": clip("mp4", audio=True),
         "audio-only": clip("mp4", audio=True, video=False),
@@ -201,6 +205,10 @@ REFUSED = [
     ("audio-only", lambda m: ("clip.mp4", m["audio-only"], "video/mp4"), 415, "unsupported_media_type", "audio only"),
     ("huge-resolution", lambda m: ("clip.avi", m["huge-resolution"], "video/x-msvideo"), 413, "payload_too_large", "8000x8000"),
     ("over-max-duration", lambda m: ("clip.mkv", m["too-long"], "video/x-matroska"), 413, "payload_too_large", "limit"),
+    ("mkv-unknown-codec", lambda m: ("clip.mkv", m["mkv"].replace(b"V_MPEG4/ISO/ASP", b"V_QUUX9/ISO/ASP"),
+                                     "video/x-matroska"), 415, "unsupported_media_type", "codec cannot be decoded"),
+    ("mxf-truncated", lambda m: ("clip.mxf", m["mxf"][:3000], "application/mxf"), 422, "invalid_input",
+     "corrupt or truncated"),
     ("raw-h264-over-max", lambda m: ("clip.h264", m["raw-h264-long"], "video/h264"), 413, "payload_too_large", "declares no duration"),
 ]
 
