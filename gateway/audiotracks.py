@@ -58,6 +58,12 @@ class AudioTrack:
         return {"index": self.index, "language": self.language, "channels": self.channels}
 
 
+@dataclass(frozen=True)
+class Choice:
+    index: int  # the audio track to decode
+    described: dict[str, Any]  # what the result says: index, language, channels, chosen_by (, speech_s)
+
+
 def tracks(path: str | Path) -> list[AudioTrack]:
     with av.open(str(path)) as container:
         found = []
@@ -116,8 +122,8 @@ async def _speech_s(clients: ServiceClients, path: Path, track: AudioTrack) -> f
     return float(body.get("speech_s") or (SAMPLE_S if body.get("speech") else 0.0))
 
 
-async def choose(clients: ServiceClients, path: Path, wanted: str | None) -> tuple[AudioTrack, dict[str, Any]] | None:
-    """The track to analyse and how it was chosen (``describe()`` plus ``chosen_by``); None: no audio."""
+async def choose(clients: ServiceClients, path: Path, wanted: str | None) -> Choice | None:
+    """The track to analyse and how it was chosen; None: no audio track."""
     found = await asyncio.to_thread(tracks, path)
     if not found:
         return None
@@ -131,5 +137,5 @@ async def choose(clients: ServiceClients, path: Path, wanted: str | None) -> tup
         speech = {t.index: await _speech_s(clients, path, t) for t in candidates}
         track = max(candidates, key=lambda t: (round(speech[t.index], 1), t.default, -t.index))
         how = {"chosen_by": "speech", "speech_s": {str(i): round(s, 2) for i, s in speech.items()}}
-    return track, {**track.describe(), **how}
+    return Choice(track.index, {**track.describe(), **how})
 

@@ -4,7 +4,8 @@ A stream is interlaced when its decoder reports a field order other than
 progressive/unknown (``codec_context.field_order``: TT, BB, TB, BT; what ffprobe
 shows as ``field_order``) or its first frame is flagged ``interlaced_frame``.
 ``bwdif`` (``mode=send_frame``: one frame out per frame in, the same rate;
-``parity=auto``: the field order the stream declares; ``deint=all``) builds each
+``parity=auto``: the field order the stream declares; ``deint=interlaced``: only
+frames flagged interlaced, so progressive frames in such a stream pass as they are) builds each
 frame from its two fields and the neighbouring frames, which removes the combing a
 moving face shows in an interlaced frame. It holds one frame back; ``flush`` gives
 the rest at the end. Output frames keep their input's times (taken in order).
@@ -17,7 +18,7 @@ from collections import deque
 import av
 import av.filter
 
-FILTER, OPTIONS = "bwdif", "mode=send_frame:parity=auto:deint=all"
+FILTER, OPTIONS = "bwdif", "mode=send_frame:parity=auto:deint=interlaced"
 PROGRESSIVE_ORDERS = {0, 1}  # AV_FIELD_UNKNOWN, AV_FIELD_PROGRESSIVE
 
 

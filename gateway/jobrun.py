@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gateway import audiotracks, modalities, thumbnails
+from gateway import modalities, thumbnails
 from gateway.audiobuffer import AudioBuffer
+from gateway.audiotracks import Choice
 from gateway.decode import Chunk, End, SampledFrame, stream_video
 from gateway.downstream import DownstreamError
 from gateway.folder import JobFolder
@@ -61,14 +62,11 @@ def _next(chunks: Generator[Chunk, None, End]) -> tuple[Chunk | End, float]:
 
 
 class JobRun:
-    def __init__(
-        self, pipeline: Pipeline, folder: JobFolder, info: VideoInfo, report: JobReport, *, audio_track: str | None = None
-    ) -> None:
+    def __init__(self, pipeline: Pipeline, folder: JobFolder, info: VideoInfo, report: JobReport, track: Choice | None = None) -> None:
         s = self.settings = pipeline.settings
         self.pipeline, self.clients, self.metrics = pipeline, pipeline.clients, pipeline.metrics
         self.folder, self.info, self.report = folder, info, report
-        self.wanted_track = audio_track  # the request's audio_track field (gateway.audiotracks)
-        self.track: dict[str, Any] | None = None  # the track chosen, as the result names it
+        self.track = track  # the audio track to analyse (gateway.audiotracks); None: the first
         shot_settings = pipeline.shot_settings
         self.shots = ShotStream(
             pipeline.detector(), info.fps, block=s.window_frames, context=s.window_context_frames,
@@ -94,13 +92,11 @@ class JobRun:
 
     async def run(self) -> dict[str, Any]:
         s, started = self.settings, time.perf_counter()
-        chosen = await audiotracks.choose(self.clients, self.folder.video, self.wanted_track)
-        self.track = chosen[1] if chosen else None
         await self.text.start(self.folder, self.info.has_audio)
         self.report.started(self._head(partial=True).dump())
         chunks = stream_video(
             self.folder.video, chunk_frames=s.decode_chunk_frames, sample_fps=s.sample_fps,
-            max_seconds=s.max_video_seconds, audio_track=chosen[0].index if chosen else 0,
+            max_seconds=s.max_video_seconds, audio_track=self.track.index if self.track else 0,
         )
         ahead: asyncio.Task[tuple[Chunk | End, float]] | None = None
         decoding = 0.0
@@ -145,7 +141,7 @@ class JobRun:
                     "shot_detector": self.pipeline.detector_name}
         head = JobResult(
             video=video, language=self.text.language, text_source=self.text.source, settings=settings, shots=[],
-            audio_track=self.track,
+            audio_track=self.track.described if self.track else None,
         )
         if partial:
             head.partial, head.processed_s = True, 0.0
