@@ -9,8 +9,10 @@ whole video. Each chunk carries, for ``chunk_frames`` consecutive frames:
   indices stay dense);
 - ``samples``: frames at ``sample_fps`` (default 2 per second; 0 = none) downscaled
   so the longer side is at most ``max_side`` and JPEG-encoded, for face analysis;
-- ``audio``: the first audio track resampled to 16 kHz mono float32, continuing
+- ``audio``: audio track ``audio_track`` (0 = the first) resampled to 16 kHz mono float32, continuing
   where the previous chunk's ended and aligned so sample 0 is the time of frame 0.
+Interlaced video (``gateway.deinterlace``) is deinterlaced with ``bwdif`` before
+anything is taken from its frames (``deinterlace=False`` turns this off).
 The generator returns an ``End`` (info measured on what was decoded, whether the
 stream was complete). ``max_seconds`` caps what is decoded: past that many seconds
 of frames ``PayloadTooLarge`` is raised, whatever the container declared.
@@ -24,7 +26,7 @@ interpolation is ~4x cheaper than converting the full frame to RGB and
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from emocore.errors import InvalidInput, PayloadTooLarge
+from gateway.deinterlace import Deinterlacer, is_interlaced
 from gateway.probe import DEFAULT_FPS, VideoInfo, open_video, video_stream
 
 SMALL_WIDTH, SMALL_HEIGHT = 48, 27
@@ -115,11 +118,14 @@ def stream_video(
     jpeg_quality: int = 90,
     with_audio: bool = True,
     max_seconds: float | None = None,
+    audio_track: int = 0,
+    deinterlace: bool = True,
 ) -> Generator[Chunk, None, End]:
     """Decode the file once, yielding chunks of ``chunk_frames`` frames; returns the ``End``."""
     with open_video(Path(path)) as container:
         stream = video_stream(container)
-        audio_stream = container.streams.audio[0] if with_audio and container.streams.audio else None
+        tracks = container.streams.audio
+        audio_stream = tracks[min(audio_track, len(tracks) - 1)] if with_audio and tracks else None
         declared, rate = stream.frames, float(stream.average_rate or DEFAULT_FPS)
         audio = _Audio() if audio_stream is not None else None
         to_small, to_sample = VideoReformatter(), VideoReformatter()  # keep their scaler contexts
@@ -137,37 +143,31 @@ def stream_video(
             samples.clear()
             return out
 
-        streams = [stream] if audio_stream is None else [stream, audio_stream]
+        streams: list[av.stream.Stream] = [stream] if audio_stream is None else [stream, audio_stream]
+        state = _Frames(container, streams, stream, audio, deinterlace)
         try:
-            for packet in container.demux(*streams):
-                for frame in packet.decode():
-                    if isinstance(frame, av.AudioFrame):
-                        if audio is not None:
-                            audio.add(frame)
-                        continue
-                    if not isinstance(frame, av.VideoFrame):
-                        continue
-                    time = frame.time if frame.time is not None else count / rate
-                    if count == 0:
-                        first = time
-                    relative = time - first
-                    gap, last = relative - last, relative
-                    if max_seconds is not None and relative > max_seconds:
-                        raise PayloadTooLarge(
-                            f"the video holds more than {max_seconds:.0f} s of frames "
-                            f"(decoding stopped at frame {count}), over the {max_seconds:.0f}-s limit",
-                            code="video_too_long",
-                        )
-                    if frame.duration and frame.time_base:
-                        last_duration = float(frame.duration * frame.time_base)
-                    times.append(time)
-                    small.append(_scale(to_small, frame, SMALL_WIDTH, SMALL_HEIGHT, "rgb24"))
-                    if sample_fps > 0 and relative + 1e-6 >= next_sample:
-                        samples.append(_jpeg_sample(to_sample, frame, count, relative, max_side, jpeg_quality))
-                        next_sample = (np.floor(relative * sample_fps + 1e-6) + 1) / sample_fps
-                    count += 1
-                    if len(small) >= chunk_frames:
-                        yield chunk()
+            for frame, frame_time, frame_duration in state.frames():
+                time = frame_time if frame_time is not None else count / rate
+                if count == 0:
+                    first = time
+                relative = time - first
+                gap, last = relative - last, relative
+                if max_seconds is not None and relative > max_seconds:
+                    raise PayloadTooLarge(
+                        f"the video holds more than {max_seconds:.0f} s of frames "
+                        f"(decoding stopped at frame {count}), over the {max_seconds:.0f}-s limit",
+                        code="video_too_long",
+                    )
+                if frame_duration:
+                    last_duration = frame_duration
+                times.append(time)
+                small.append(_scale(to_small, frame, SMALL_WIDTH, SMALL_HEIGHT, "rgb24"))
+                if sample_fps > 0 and relative + 1e-6 >= next_sample:
+                    samples.append(_jpeg_sample(to_sample, frame, count, relative, max_side, jpeg_quality))
+                    next_sample = (np.floor(relative * sample_fps + 1e-6) + 1) / sample_fps
+                count += 1
+                if len(small) >= chunk_frames:
+                    yield chunk()
         except av.error.FFmpegError:
             complete = False
         if audio is not None:
@@ -186,8 +186,43 @@ def stream_video(
         width=width,
         height=height,
         has_audio=audio is not None and audio.seen,
+        interlaced=state.deinterlacer is not None,
     )
     return End(info, complete and (not declared or count >= declared))
+
+
+class _Frames:
+    """The video frames of a demux pass (deinterlaced when the stream is interlaced), feeding audio on the way."""
+
+    def __init__(
+        self, container: av.container.InputContainer, streams: list[av.stream.Stream], stream: av.VideoStream,
+        audio: _Audio | None, deinterlace: bool,
+    ) -> None:
+        self.container, self.streams, self.stream, self.audio = container, streams, stream, audio
+        self.deinterlace = deinterlace
+        self.deinterlacer: Deinterlacer | None = None
+
+    def frames(self) -> Iterator[tuple[av.VideoFrame, float | None, float]]:
+        """(frame, time in seconds or None, duration in seconds or 0) in presentation order."""
+        first = True
+        for packet in self.container.demux(*self.streams):
+            for frame in packet.decode():
+                if isinstance(frame, av.AudioFrame):
+                    if self.audio is not None:
+                        self.audio.add(frame)
+                    continue
+                if not isinstance(frame, av.VideoFrame):
+                    continue
+                if first and self.deinterlace and is_interlaced(self.stream, frame):
+                    self.deinterlacer = Deinterlacer(self.stream)
+                first = False
+                if self.deinterlacer is not None:
+                    yield from self.deinterlacer.push(frame)
+                else:
+                    duration = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else 0.0
+                    yield frame, frame.time, duration
+        if self.deinterlacer is not None:
+            yield from self.deinterlacer.flush()
 
 
 def decode_video(
@@ -197,12 +232,14 @@ def decode_video(
     max_side: int = 640,
     jpeg_quality: int = 90,
     with_audio: bool = True,
+    deinterlace: bool = True,
+    audio_track: int = 0,
 ) -> DecodedVideo:
     """The whole stream in memory at once; for scripts, benchmarks and reference runs, never a job."""
     chunks: list[Chunk] = []
     stream = stream_video(
         path, chunk_frames=1000, sample_fps=sample_fps, max_side=max_side, jpeg_quality=jpeg_quality,
-        with_audio=with_audio,
+        with_audio=with_audio, deinterlace=deinterlace, audio_track=audio_track,
     )
     while True:
         try:

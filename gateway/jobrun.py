@@ -26,6 +26,7 @@ import numpy as np
 from emocore import memory
 from gateway import modalities, thumbnails
 from gateway.audiobuffer import AudioBuffer
+from gateway.audiotracks import Choice
 from gateway.decode import Chunk, End, SampledFrame, stream_video
 from gateway.downstream import DownstreamError
 from gateway.folder import JobFolder
@@ -62,10 +63,11 @@ def _next(chunks: Generator[Chunk, None, End]) -> tuple[Chunk | End, float]:
 
 
 class JobRun:
-    def __init__(self, pipeline: Pipeline, folder: JobFolder, info: VideoInfo, report: JobReport) -> None:
+    def __init__(self, pipeline: Pipeline, folder: JobFolder, info: VideoInfo, report: JobReport, track: Choice | None = None) -> None:
         s = self.settings = pipeline.settings
         self.pipeline, self.clients, self.metrics = pipeline, pipeline.clients, pipeline.metrics
         self.folder, self.info, self.report = folder, info, report
+        self.track = track  # the audio track to analyse (gateway.audiotracks); None: the first
         shot_settings = pipeline.shot_settings
         self.shots = ShotStream(
             pipeline.detector(), info.fps, block=s.window_frames, context=s.window_context_frames,
@@ -95,7 +97,7 @@ class JobRun:
         self.report.started(self._head(partial=True).dump())
         chunks = stream_video(
             self.folder.video, chunk_frames=s.decode_chunk_frames, sample_fps=s.sample_fps,
-            max_seconds=s.max_video_seconds,
+            max_seconds=s.max_video_seconds, audio_track=self.track.index if self.track else 0,
         )
         ahead: asyncio.Task[tuple[Chunk | End, float]] | None = None
         decoding = 0.0
@@ -131,7 +133,7 @@ class JobRun:
         info = info or self.info
         video = VideoFacts(
             duration_s=round(info.duration_s, 3), fps=round(info.fps, 3), width=info.width, height=info.height,
-            frames=info.frame_count, has_audio=info.has_audio,
+            frames=info.frame_count, has_audio=info.has_audio, interlaced=info.interlaced,
         )
         if complete is not None:
             video.complete = complete
@@ -139,7 +141,8 @@ class JobRun:
         settings = {"sample_fps": s.sample_fps, "face_aggregation": s.face_aggregation,
                     "shot_detector": self.pipeline.detector_name}
         head = JobResult(
-            video=video, language=self.text.language, text_source=self.text.source, settings=settings, shots=[]
+            video=video, language=self.text.language, text_source=self.text.source, settings=settings, shots=[],
+            audio_track=self.track.described if self.track else None,
         )
         if partial:
             head.partial, head.processed_s = True, 0.0

@@ -4,6 +4,7 @@ A job is streamed from its video file by ``gateway.jobrun.JobRun`` (decode in
 chunks -> shots as they close -> face, audio, text and fusion per shot ->
 results written as they finish). The video's facts come with the job (probed
 once, at upload); a job queued by an older gateway without them is probed here.
+The audio track is chosen here (``gateway.audiotracks``), before decoding starts.
 A modality that fails for a shot becomes ``null`` with ``errors[modality]`` set;
 fusion then uses what is left. Only a video that cannot be read fails the job.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from gateway import audiotracks
 from gateway.clients import ServiceClients
 from gateway.folder import JobFolder
 from gateway.jobrun import JobRun
@@ -47,4 +49,5 @@ class Pipeline:
     async def __call__(self, job: Job, folder: JobFolder, report: JobReport) -> dict[str, Any]:
         facts = job.options.get("probe")
         info = VideoInfo.from_dict(facts) if isinstance(facts, dict) else await asyncio.to_thread(probe, folder.video)
-        return await JobRun(self, folder, info, report).run()
+        track = await audiotracks.choose(self.clients, folder.video, job.options.get("audio_track"))
+        return await JobRun(self, folder, info, report, track).run()

@@ -22,12 +22,16 @@ import av
 import av.error
 
 from emocore.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from gateway.deinterlace import is_interlaced
 
 MAX_PIXELS = 8192 * 4320  # DCI 8K; a larger declared frame is refused before decoding
 DEFAULT_FPS = 25.0  # frame rate assumed for a stream that declares none
 # Leading bytes of containers we know, to tell "corrupt video" from "not a video".
 _TEXT_FORMATS = {"tty", "bin", "idf", "adf", "xbin"}  # FFmpeg renders these text files as "video"
-_SIGNATURES = ((4, b"ftyp"), (0, b"\x1a\x45\xdf\xa3"), (0, b"RIFF"), (0, b"OggS"), (0, b"FLV"), (0, b"\x47"))
+_SIGNATURES = (
+    (4, b"ftyp"), (0, b"\x1a\x45\xdf\xa3"), (0, b"RIFF"), (0, b"OggS"), (0, b"FLV"), (0, b"\x47"),
+    (0, b"\x06\x0e\x2b\x34"),  # MXF (SMPTE universal label)
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class VideoInfo:
     height: int
     has_audio: bool
     declared: bool = True  # False: the container declares no duration (a raw elementary stream)
+    interlaced: bool = False  # interlaced frames (field order), deinterlaced before sampling
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +82,10 @@ def video_stream(container: av.container.InputContainer) -> av.VideoStream:
     if fmt in _TEXT_FORMATS:
         raise UnsupportedMediaType(f"a text file ({fmt}), not a video")
     stream = container.streams.video[0]
+    if stream.codec_context is None:  # FFmpeg does not know the codec, or has no decoder for it
+        raise UnsupportedMediaType(
+            f"the video stream's codec cannot be decoded (FFmpeg has no decoder for it; {fmt} container)"
+        )
     width, height = stream.codec_context.width, stream.codec_context.height
     if width * height > MAX_PIXELS:
         raise PayloadTooLarge(f"the video declares {width}x{height} frames, over the {MAX_PIXELS}-pixel (8K) limit")
@@ -111,6 +120,7 @@ def probe(path: str | Path) -> VideoInfo:
             height=first.height,
             has_audio=bool(container.streams.audio),
             declared=declared,
+            interlaced=is_interlaced(stream, first),
         )
 
 

@@ -82,12 +82,16 @@ class VideoFacts(Section):
     frames: int | None = None
     has_audio: bool | None = None
     complete: bool | None = Field(default=None, description="false: the stream broke off before its end")
+    interlaced: bool | None = Field(default=None, description="true: interlaced frames, deinterlaced before sampling")
 
 
 class JobResult(Section):
     video: VideoFacts
     language: str | None = Field(default=None, description="ISO 639-1 code of the video's text or speech")
     text_source: TextSource | None = None
+    audio_track: dict[str, Any] | None = Field(
+        default=None, description="the audio track analysed: index (among audio tracks), language, channels, chosen_by"
+    )
     settings: dict[str, Any] | None = None
     processing_s: float | None = None
     partial: bool | None = Field(default=None, description="true while the job runs: the shots finished so far")

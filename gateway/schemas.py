@@ -99,7 +99,14 @@ UPLOAD_OPENAPI: dict[str, Any] = {
                         "subtitles": {
                             "type": "string",
                             "format": "binary",
-                            "description": "optional SRT or WebVTT sidecar file",
+                            "description": "optional sidecar file: SRT, WebVTT, TTML/IMSC/DFXP, EBU-STL or SCC "
+                            "(detected by content, then extension; other formats 415)",
+                        },
+                        "audio_track": {
+                            "type": "string",
+                            "description": "the audio track to analyse: its index among audio tracks (from 0) or "
+                            "its language tag; default: the track with the most speech (result.audio_track)",
+                            "example": "1",
                         },
                         "video_url": {
                             "type": "string",

@@ -7,7 +7,8 @@ stored: same content -> the original job, other content -> 409), a full queue
 gives 429, a disk below its reserve 507. Then the multipart upload streams to a
 new job folder (the reserve checked again as it grows); the video is probed (its
 facts travel with the job), its length checked (a stream that declares none has
-its frames counted), subtitles parsed (their cues kept for the job) and
+its frames counted), an ``audio_track`` checked against the file's tracks,
+subtitles parsed (any supported format, their cues kept for the job) and
 ``metadata`` validated *before* queueing, so a bad file is a 4xx at once. The
 answer is 202 with the job id, or with ``?wait=true`` 200 and the result.
 """
@@ -26,6 +27,7 @@ from starlette.requests import ClientDisconnect
 
 from emocore.errors import Conflict, InvalidInput, NotFound, ServiceError
 from emocore.limits import REFUSED as BODY_REFUSED
+from gateway.audiotracks import requested, tracks
 from gateway.disk import check_reserve, watcher
 from gateway.folder import JobFolder
 from gateway.idempotency import check_key, fingerprint, reused
@@ -35,7 +37,7 @@ from gateway.remote import check_url, download
 from gateway.runner import INTERNAL_ERROR, JobRunner, job_folder
 from gateway.schemas import Accepted
 from gateway.settings import GatewaySettings
-from gateway.subtitles import parse
+from gateway.sidecar import read_cues
 from gateway.uploads import Upload, receive
 
 MAX_METADATA_DEPTH = 16
@@ -91,11 +93,14 @@ async def prepare(upload: Upload, folder: JobFolder, settings: GatewaySettings) 
         raise InvalidInput("no 'video' file in the upload (multipart field 'video')")
     info = await asyncio.to_thread(probe, folder.video)
     await asyncio.to_thread(check_length, folder.video, info, settings.max_video_seconds)
+    track = upload.fields.get("audio_track")
+    if track:
+        await asyncio.to_thread(lambda: requested(tracks(folder.video), track))
     subtitles = upload.files.get("subtitles")
     if subtitles:
         name = subtitles.filename or "subtitles"
         cues = await asyncio.to_thread(
-            parse, subtitles.path.read_bytes(), name=name,
+            read_cues, subtitles.path.read_bytes(), name=name,
             max_bytes=settings.max_subtitle_bytes, max_cues=settings.max_subtitle_cues,
         )
         await asyncio.to_thread(folder.save_cues, cues)  # the job reads them, never parses again
@@ -106,6 +111,7 @@ async def prepare(upload: Upload, folder: JobFolder, settings: GatewaySettings) 
     return {
         "filename": video.filename if video else url,
         "subtitles": subtitles.filename if subtitles else None,
+        "audio_track": track or None,
         "duration_s": info.duration_s,
         "video": {
             "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),

@@ -23,7 +23,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from emocore.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 FILE_FIELDS = {"video": "input.video", "subtitles": "input.subtitles"}
-TEXT_FIELDS = ("video_url", "webhook_url", "metadata")
+TEXT_FIELDS = ("video_url", "webhook_url", "metadata", "audio_track")
 MAX_FIELD_BYTES = 4096
 
 

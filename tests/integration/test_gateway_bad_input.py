@@ -32,11 +32,14 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from devtools.broadcast import moving_face
 from devtools.media import encode
 from devtools.serve import free_port
+from devtools.subtitle_files import stl_bytes
 from emocore.labels import LABELS
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from gateway.subtitles import Cue
 from services.text.app import create_app as text_app
 from services.text.settings import TextSettings
 from tests.integration.gateway_http import serving
@@ -117,9 +120,12 @@ SRT = b"1\n00:00:00,000 --> 00:00:00,800\nhello there\n"
 
 
 @pytest.fixture(scope="module")
-def media() -> dict[str, bytes]:
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     mp4, mkv, webm = clip("mp4"), clip("matroska"), clip("webm", "libvpx")
+    mxf = tmp_path_factory.mktemp("mxf") / "clip.mxf"
+    moving_face(mxf, seconds=0.4)
     return {
+        "mxf": mxf.read_bytes(),
         "mp4": mp4, "mkv": mkv, "webm": webm,
         "mp4-with-audio": clip("mp4", audio=True),
         "audio-only": clip("mp4", audio=True, video=False),
@@ -199,6 +205,10 @@ REFUSED = [
     ("audio-only", lambda m: ("clip.mp4", m["audio-only"], "video/mp4"), 415, "unsupported_media_type", "audio only"),
     ("huge-resolution", lambda m: ("clip.avi", m["huge-resolution"], "video/x-msvideo"), 413, "payload_too_large", "8000x8000"),
     ("over-max-duration", lambda m: ("clip.mkv", m["too-long"], "video/x-matroska"), 413, "payload_too_large", "limit"),
+    ("mkv-unknown-codec", lambda m: ("clip.mkv", m["mkv"].replace(b"V_MPEG4/ISO/ASP", b"V_QUUX9/ISO/ASP"),
+                                     "video/x-matroska"), 415, "unsupported_media_type", "codec cannot be decoded"),
+    ("mxf-truncated", lambda m: ("clip.mxf", m["mxf"][:3000], "application/mxf"), 422, "invalid_input",
+     "corrupt or truncated"),
     ("raw-h264-over-max", lambda m: ("clip.h264", m["raw-h264-long"], "video/h264"), 413, "payload_too_large", "declares no duration"),
 ]
 
@@ -241,6 +251,10 @@ SUBTITLES = [
     ("end-before-start", b"1\n00:00:02,000 --> 00:00:01,000\nback to the future\n", "line 2"),
     ("no-cue", b"just some words\nwith no timing at all\n", "line 1"),
     ("broken-vtt-timing", b"WEBVTT\n\n00:01.000 --> soon\nhi\n", "malformed cue timing"),
+    ("ttml-unclosed", b"<?xml version='1.0'?><tt xmlns='http://www.w3.org/ns/ttml'><body><p>x</body></tt>",
+     "malformed TTML file: XML error (mismatched tag: line 1"),
+    ("stl-truncated", stl_bytes([Cue(1.0, 2.0, "hello")])[:-28], "malformed EBU-STL file: truncated: 100 bytes"),
+    ("scc-timecode", b"Scenarist_SCC V1.0\n\n01:02:03\t9420 9420\n", "malformed SCC file: line 3: expected a timecode"),
 ]
 
 
@@ -254,6 +268,16 @@ def test_malformed_subtitles_are_refused(gateway: str, media: dict[str, bytes], 
     after = metrics(gateway)
     assert errors(after, "invalid_subtitles") == errors(before, "invalid_subtitles") + 1
     assert submitted(after) == submitted(before)
+    assert_serves(gateway)
+
+
+def test_unknown_subtitle_format_is_415(gateway: str, media: dict[str, bytes]) -> None:
+    files = {"video": ("clip.mp4", media["mp4"], "video/mp4"),
+             "subtitles": ("clip.sub", b"{1}{25}Hello there\n{26}{50}General Kenobi\n", "text/plain")}
+    response = httpx.post(f"{gateway}/v1/videos", files=files, timeout=30)
+    assert response.status_code == 415, response.text
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_subtitles" and "clip.sub: unknown subtitle format" in error["message"]
     assert_serves(gateway)
 
 
