@@ -54,7 +54,7 @@ def test_every_benchmark_writes_its_report_through_the_stamping_helper(name: str
 # jobs_throughput: measured on the issue-14 branch before it was rebased onto stamping.
 # long_video: measured on the issue-13 branch before it was merged with stamping (its script
 # now writes through write_report); a rerun takes over 30 min of a quiet machine.
-UNSTAMPED = {"audio_throughput", "jobs_throughput", "long_video"}
+UNSTAMPED = {"audio_throughput", "long_video"}
 
 
 @pytest.mark.parametrize("name", bench_scripts())
