@@ -5,7 +5,9 @@ runs every service as its own process (LocalStack, embedded mode, default
 settings) and uploads each generated 1280x720 25-fps video with audio and no
 subtitles (bench/_long_media.py; speech is transcribed) to a *fresh* gateway
 process; ``--subtitles`` names the lengths to run once more with an SRT sidecar
-(no transcription). It measures, per video: each process's peak resident memory during the
+(no transcription); ``--set NAME=VALUE`` configures the stack (e.g. an English-only
+audio service, ``EMO_AUDIO_ASR_LANGUAGE=en``, to compare like with like with code that
+had no language detection). It measures, per video: each process's peak resident memory during the
 job (Linux ``VmHWM`` after resetting it through ``/proc/PID/clear_refs``; the
 gateway's also above its idle size just before the upload), the wall time from
 the first byte of the upload to ``done``, the real-time factor (video seconds
@@ -173,17 +175,15 @@ def report(runs: list[dict[str, Any]], compare: list[dict[str, Any]]) -> str:
     if 5 in new and 60 in new:
         growth = new[60]["gateway_above_idle_mb"] / max(1, new[5]["gateway_above_idle_mb"]) - 1
         lines += [f"Gateway peak above idle, 5 -> 60 min: {growth:+.0%}.", ""]
-    lines += ratios(runs, compare)
+    lines += ratios([*runs, *compare])
     return "\n".join(lines)
 
 
-def ratios(runs: list[dict[str, Any]], compare: list[dict[str, Any]]) -> list[str]:
-    """This run against the compared one, for each video and text source both have."""
-    other = {(r["minutes"], r["text_source"]): r for r in compare}
+def ratios(rows: list[dict[str, Any]], baseline: str = "old") -> list[str]:
+    """Every run against the ``baseline``-labelled run of the same video and text source."""
     lines = []
-    for run in runs:
-        old = other.get((run["minutes"], run["text_source"]))
-        if old is None:
+    for run, old in ((r, o) for r in rows for o in rows if o["label"] == baseline != r["label"]):
+        if (old["minutes"], old["text_source"]) != (run["minutes"], run["text_source"]):
             continue
         new_cpu, old_cpu = (sum(r.get("cpu_s", {}).values()) for r in (run, old))
         cpu = f"{new_cpu / old_cpu:.2f}" if new_cpu and old_cpu else "not measured"
@@ -202,11 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures here (and read earlier ones to add to)")
     parser.add_argument("--compare", type=Path, nargs="*", default=[], help="figures of other runs to show")
     parser.add_argument("--output", type=Path, default=REPORT)
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="settings for every service of the stack, e.g. EMO_AUDIO_ASR_LANGUAGE=en")
     args = parser.parse_args(argv)
     jobs = [(m, video(m), None) for m in args.minutes] + [(m, video(m), subtitles(m)) for m in args.subtitles]
     runs = json.loads(args.json.read_text()) if args.json and args.json.is_file() else []
     root = Path(os.environ.get("EMO_BENCH_DATA", REPO_ROOT / "build" / "long_video" / f"data-{args.label}"))
-    env = {"EMO_GATEWAY_DATA_DIR": str(root)}
+    env = {"EMO_GATEWAY_DATA_DIR": str(root), **dict(item.split("=", 1) for item in args.set)}
     with LocalStack.on_free_ports(env=env, log_dir=root / "logs", ready_timeout_s=600) as stack:
         for minutes, path, srt in jobs:
             run = {"label": args.label, **run_job(stack, path, minutes, srt)}
