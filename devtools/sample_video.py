@@ -165,7 +165,10 @@ def cached(name: str, **options: object) -> Sample:
     """The sample built with ``options`` under build/samples/NAME, built once and reused."""
     folder = REPO_ROOT / "build" / "samples" / name
     marker = folder / "options.json"
-    wanted = json.dumps(options, sort_keys=True)
+    language = str(options.get("language", "en"))
+    script = SCRIPTS[language]  # another voice or rate is another sample (English markers kept as they were)
+    voice = {} if language == "en" else {"voice": script.voice, "speed": script.speed}
+    wanted = json.dumps({**options, **voice}, sort_keys=True)
     if not (marker.is_file() and marker.read_text() == wanted):
         built = build(folder, **options)  # type: ignore[arg-type]
         marker.write_text(wanted)

