@@ -95,7 +95,8 @@ async def run(args: argparse.Namespace) -> str:
         f"Whisper base, CTranslate2 int8 on CPU, {args.threads} threads, beam "
         f"{settings.asr_multilingual_beam_size} (the service's defaults).", "",
         f"{n} sentences, 2 per label, written with a known emotion in English and Dutch "
-        "(bench/_route_sentences.py); the Dutch spoken by espeak-ng with the MBROLA voice `mb-nl2`.", "",
+        "(bench/_route_sentences.py); the Dutch spoken by espeak-ng with the "
+        f"MBROLA voice `{SCRIPTS['nl'].voice}`.", "",
         "## Summary", "",
         "| what is classified | accuracy | weighted F1 |", "|---|---:|---:|",
         f"| English original (the text model's ceiling here) | {scores(truth, english)} |",

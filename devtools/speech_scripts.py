@@ -9,12 +9,15 @@ chosen on, so the reported figures are not tuned on their own sentences.
 translation of it should contain; each entry is a tuple of accepted spellings,
 matched as word prefixes ("love" matches "loved").
 
-Voices: espeak-ng; for Dutch and French it drives MBROLA diphone voices (``mb-nl2``,
-``mb-fr1``, Debian contrib/non-free, ``make espeak``). Measured on the tuning set with
-Whisper base: espeak-ng's own Dutch is detected as Latin, Welsh or Afrikaans (Dutch
-ranks 5th to 23rd, at most 0.04) and its translation holds none of the key words;
-with ``mb-nl2`` Dutch is detected at 0.95 and half the key words are there. French:
-``fr+m1`` 0.33 of the key words, ``mb-fr1`` 0.58 to 0.75.
+Voices: espeak-ng; for Dutch and French it drives MBROLA diphone voices (``mb-nl3``,
+``mb-fr1``, Debian contrib/non-free, ``make espeak``; their licence forbids selling
+them or a product holding them: they synthesise test audio only and never enter an
+image). Measured on the tuning set with Whisper base, beam 5: espeak-ng's own Dutch
+is detected as Latin, Welsh or Afrikaans (Dutch ranks 5th to 23rd, at most 0.04) and
+its translation holds none of the key words; MBROLA Dutch is detected at 0.93-0.97
+with 0.50 (``mb-nl2``, 120-160 wpm) or 0.58 (``mb-nl3``, 120-140 wpm) of the key words
+(``mb-nl1`` lacks diphones espeak-ng asks for). French: ``fr+m1`` 0.33, ``mb-fr1`` 0.58
+(greedy) to 0.75 (beam 5). German keeps espeak-ng's ``de`` (0.50).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ SCRIPTS: dict[str, Script] = {
         "I am furious. This is unacceptable, and I hate it!",
         "I miss her so much. I feel sad and lonely without her.",
     )),
-    "nl": Script("mb-nl2", 140, (
+    "nl": Script("mb-nl3", 140, (
         "Ik ben vandaag zo blij! Dit is geweldig nieuws, en ik hou ervan.",
         "Wauw! Ik kan het niet geloven. Wat een geweldige verrassing!",
         "Ik ben woedend. Dit is onaanvaardbaar, en ik haat het!",
@@ -73,7 +76,7 @@ TUNING_SCRIPTS: dict[str, Script] = {
         "Stop lying! I have had enough and I am angry with you.",
         "My dog died yesterday and I have been crying all day.",
     )),
-    "nl": Script("mb-nl2", 140, (
+    "nl": Script("mb-nl3", 140, (
         "Wat een prachtige dag, ik ben zo gelukkig met jullie allemaal.",
         "Echt waar? Dat had ik nooit verwacht, wat een schok!",
         "Hou op met liegen! Ik ben het zat en ik ben boos op je.",
