@@ -51,7 +51,7 @@ prometheus:
 
 # espeak-ng (Debian's package) speaks the sample video's lines (devtools/sample_video.py);
 # for Dutch and French it drives MBROLA diphone voices (Debian contrib/non-free: mbrola, mbrola-nl3,
-# mbrola-fr1), which Whisper hears far better than espeak-ng's own Dutch and French
+# mbrola-fr1; mbrola-nl2 for bench/dutch_route.py), which Whisper hears far better than espeak-ng's own Dutch and French
 # (docs/audio.md). Those sections are read from a private sources list ($(APT_DIR)), so the
 # machine's apt configuration is left as it is.
 APT_DIR := /tmp/emo-apt-nonfree
@@ -60,11 +60,11 @@ APT_NONFREE := -o Dir::Etc::SourceList=$(APT_DIR)/sources.list -o Dir::Etc::Sour
 espeak:
 	@command -v espeak-ng >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng; }
-	@{ test -d /usr/share/mbrola/nl3 && test -d /usr/share/mbrola/fr1; } || { \
+	@{ test -d /usr/share/mbrola/nl2 && test -d /usr/share/mbrola/nl3 && test -d /usr/share/mbrola/fr1; } || { \
 		mkdir -p $(APT_DIR)/lists/partial && \
 		echo 'deb http://deb.debian.org/debian bookworm main contrib non-free' > $(APT_DIR)/sources.list && \
 		apt-get $(APT_NONFREE) update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get $(APT_NONFREE) install -y -qq --no-install-recommends mbrola mbrola-nl3 mbrola-fr1; }
+		apt-get $(APT_NONFREE) install -y -qq --no-install-recommends mbrola mbrola-nl2 mbrola-nl3 mbrola-fr1; }
 
 # Chromium and its WebDriver (Debian's packages) drive the review page in tests/e2e/test_review_page.py.
 chromium:
