@@ -70,7 +70,8 @@ def mxf_from_sample(
             frames = [f.to_ndarray(format="rgb24") for f in source.decode(video=0)]
         for index in range(count):
             picture = frames[min(len(frames) - 1, int(index / FPS * source_fps))]
-            frame = av.VideoFrame.from_ndarray(cv2.resize(picture, SIZE, interpolation=cv2.INTER_LINEAR), format="rgb24")
+            resized = np.asarray(cv2.resize(picture, SIZE, interpolation=cv2.INTER_LINEAR), np.uint8)
+            frame = av.VideoFrame.from_ndarray(resized, format="rgb24")
             frame = frame.reformat(format="yuv420p")
             frame.pts = index
             out.mux(video.encode(frame))
@@ -84,7 +85,10 @@ def mxf_from_sample(
 
 def moving_face(path: Path, *, seconds: float = 4.0, speed_px_per_field: float = 14.0) -> None:
     """An interlaced clip of a face moving horizontally (fields 1/50 s apart, top field first)."""
-    astronaut = cv2.cvtColor(cv2.imread(str(skimage_image("astronaut.png"))), cv2.COLOR_BGR2RGB)
+    image = cv2.imread(str(skimage_image("astronaut.png")))
+    if image is None:
+        raise FileNotFoundError("scikit-image's astronaut.png does not read")
+    astronaut = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     face = cv2.resize(astronaut[0:300, 90:330], (240, 300), interpolation=cv2.INTER_AREA)
     width, height = SIZE
 
