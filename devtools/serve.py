@@ -155,14 +155,18 @@ class LocalStack:
         self.spawn(name)
         self.wait_ready((name,))
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = 15.0) -> None:
+        """SIGTERM every process, then SIGKILL (and name) those still up ``grace_s`` later, all together."""
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
+        deadline = time.monotonic() + grace_s
+        for name, process in self.processes.items():
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                print(f"{name} did not stop within {grace_s:g} s of SIGTERM: killed (log: {self.log_path(name)})",
+                      file=sys.stderr, flush=True)
                 process.kill()
                 process.wait()
         self.processes.clear()
