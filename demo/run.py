@@ -63,7 +63,10 @@ def hold(stack: LocalStack) -> None:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Both explicitly: a process started in the background may inherit SIGINT ignored, and then
+    # Python would not turn Ctrl-C into KeyboardInterrupt on its own.
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     try:
         while all(process.poll() is None for process in stack.processes.values()):
             time.sleep(0.5)

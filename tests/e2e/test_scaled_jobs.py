@@ -116,10 +116,13 @@ def scaled(postgres_url: str, tmp_path: Path, hooks: SignedHooks) -> Iterator[Lo
         yield stack
 
 
-def running_jobs(url: str) -> dict[int, str]:
-    """Worker process id -> a job it is running now, per the database (``lease_owner`` is host:pid)."""
+def running_jobs(url: str, below: float = 1.0) -> dict[int, str]:
+    """Worker process id -> a job it is running now with progress under ``below``, per the database
+    (``lease_owner`` is host:pid)."""
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT id, lease_owner FROM jobs WHERE status = 'running'").fetchall()
+        rows = conn.execute(
+            "SELECT id, lease_owner FROM jobs WHERE status = 'running' AND progress < %s", (below,)
+        ).fetchall()
     return {int(owner.rsplit(":", 1)[1]): job_id for job_id, owner in rows}
 
 
@@ -145,7 +148,8 @@ def test_ten_jobs_survive_a_killed_worker_and_a_restarted_api(
         submit(index)
     workers = {scaled.processes[name].pid: name for name in ("worker1", "worker2")}
     deadline = time.monotonic() + 120
-    while not (busy := [pid for pid in running_jobs(postgres_url) if pid in workers]):
+    # A job with no shot finished yet, so that it cannot end between this query and the kill.
+    while not (busy := [pid for pid in running_jobs(postgres_url, below=0.5) if pid in workers]):
         assert time.monotonic() < deadline, "no worker ever ran a job"
         time.sleep(0.05)
     scaled.kill(workers[busy[0]])  # SIGKILL mid-job: its lease runs out, the other worker takes the job
