@@ -47,3 +47,21 @@ def video_frames(path: str, limit: int | None = None) -> list[np.ndarray]:
             if limit is not None and len(frames) >= limit:
                 break
     return frames
+
+
+def raw_h264(frames: int, copies: int = 1) -> bytes:
+    """A raw H.264 elementary stream (no container: no declared duration) of 64x48 frames at 25 fps.
+
+    ``copies`` repeats the encoded stream (each copy starts with a key frame), a cheap way
+    to a very long stream.
+    """
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="h264") as container:
+        stream = container.add_stream("libx264", rate=25, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for index in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), index * 9 % 256, np.uint8), format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return buffer.getvalue() * copies

@@ -33,7 +33,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.broadcast import moving_face
-from devtools.media import encode
+from devtools.media import encode, raw_h264
 from devtools.serve import free_port
 from devtools.subtitle_files import stl_bytes
 from emocore.labels import LABELS
@@ -73,24 +73,6 @@ def clip(fmt: str = "mp4", codec: str = "mpeg4", *, size: tuple[int, int] = (64,
                 container.mux(sound.encode(chunk))
             container.mux(sound.encode(None))
     return buffer.getvalue()
-
-
-def raw_h264(frames: int, copies: int = 1) -> bytes:
-    """A raw H.264 elementary stream (no container: no declared duration) of 64x48 frames at 25 fps.
-
-    ``copies`` repeats the bitstream (each copy starts with its parameter sets and a key
-    frame), a cheap way to a very long stream.
-    """
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="h264") as container:
-        stream = container.add_stream("libx264", rate=25, options={"preset": "ultrafast"})
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for index in range(frames):
-            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), index * 9 % 256, np.uint8), format="rgb24")
-            frame.pts = index
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return buffer.getvalue() * copies
 
 
 def huge_declared_avi(width: int = 8000, height: int = 8000) -> bytes:

