@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from emocore import memory
 from emocore.errors import ModelNotReady
 from gateway import readiness
 from gateway.clients import ServiceClients
@@ -43,6 +44,7 @@ class JobEngine:
 
     async def load(self) -> None:
         s = self.settings
+        memory.keep_heap_small()  # a long job's large short-lived buffers go back to the system
         store = open_store(s)
         clients = ServiceClients(self.settings, self.metrics)
         pipeline = Pipeline(self.settings, clients, self.metrics)

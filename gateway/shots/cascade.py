@@ -113,10 +113,9 @@ def gradual_centres(frames: np.ndarray, p: CascadeParams) -> np.ndarray:
     count, half = len(frames), p.half
     if count <= 2 * half:
         return np.zeros(0, int)
-    flat = frames.reshape(count, -1).astype(np.int16)
-    steps = np.concatenate([[0.0], np.abs(np.diff(flat, axis=0)).mean(axis=1)]).cumsum()
+    steps = signal.mean_abs_change(frames, 1).cumsum()
     change = np.zeros(count, np.float32)
-    change[half:-half] = np.abs(flat[2 * half :] - flat[: -2 * half]).mean(axis=1)
+    change[half:-half] = signal.mean_abs_change(frames, 2 * half)[2 * half :]
     path = np.zeros(count, np.float32)
     path[half:-half] = steps[2 * half :] - steps[: -2 * half]
     linearity = change / np.maximum(path, 1e-6)

@@ -19,14 +19,26 @@ def hsv(frames: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(strip, cv2.COLOR_RGB2HSV).reshape(len(frames), -1).astype(np.int16)
 
 
+def mean_abs_change(pixels: np.ndarray, lag: int = 1, dtype: type[np.floating] = np.float64, step: int = 256) -> np.ndarray:
+    """[N] mean absolute difference between frame t and frame t - ``lag`` (0 for t < ``lag``).
+
+    Computed ``step`` frames at a time, so a block of thousands of frames needs no
+    difference arrays of its own size (the gateway's memory stays flat while it detects).
+    """
+    count = len(pixels)
+    flat = pixels.reshape(count, -1)
+    out: np.ndarray = np.zeros(count, dtype)
+    for a in range(lag, count, step):
+        b = min(count, a + step)
+        out[a:b] = np.abs(flat[a:b].astype(np.int16) - flat[a - lag : b - lag]).mean(axis=1, dtype=dtype)
+    return out
+
+
 def hsv_delta(frames: np.ndarray, pixels: np.ndarray | None = None) -> np.ndarray:
     """[N] content_val of each frame against the previous one (0 for frame 0)."""
-    count = len(frames)
-    if count < 2:
-        return np.zeros(count, np.float32)
-    pixels = hsv(frames) if pixels is None else pixels
-    delta = np.abs(np.diff(pixels, axis=0)).mean(axis=1, dtype=np.float32)
-    return np.concatenate([[0.0], delta]).astype(np.float32)
+    if len(frames) < 2:
+        return np.zeros(len(frames), np.float32)
+    return mean_abs_change(hsv(frames) if pixels is None else pixels, 1, np.float32)
 
 
 def local_baseline(values: np.ndarray, radius: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -136,13 +137,15 @@ def test_a_running_job_shows_its_finished_shots_until_it_ends(store_factory: Sto
     store.add_shots("r", [{"index": 0, "end_s": 4.0}], "tok")
     store.add_shots("r", [{"index": 2, "end_s": 12.0}], "someone-else")  # not the lease holder: not written
     store.progress("r", 0.15, "tok", 9.0)
-    job = store.get("r")
-    assert job is not None and job.progress == 0.15
-    assert store.partial_result(job) == {
+    parts = store.status_parts("r")
+    assert parts is not None and parts[0].progress == 0.15 and parts[0].result is None and parts[1] is not None
+    assert json.loads(parts[1]) == {
         "partial": True, "video": {"duration_s": 60.0}, "processed_s": 9.0,
         "shots": [{"index": 0, "end_s": 4.0}, {"index": 1, "end_s": 9.0}],
     }
-    store.finish("r", {"video": {"duration_s": 60.0}, "shots": []}, "tok")
-    done = store.get("r")
-    assert done is not None and store.partial_result(done) is None
+    store.finish("r", {"video": {"duration_s": 60.0}, "shots": [{"index": 0}]}, "tok")
+    done = store.status_parts("r")
+    assert done is not None and done[0].status == "done"
+    assert json.loads(done[1] or "") == {"video": {"duration_s": 60.0}, "shots": [{"index": 0}]}
+    assert store.status_parts("nope") is None
     assert store._rows("SELECT COUNT(*) FROM job_shots")[0][0] == 0  # rows go once the result is whole

@@ -7,6 +7,7 @@ real one), so that success, domain failures, crashes and slow jobs can be chosen
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -64,10 +65,10 @@ def test_a_job_runs_reports_progress_and_stores_its_result(tmp_path: Path) -> No
         report.started({"partial": True, "video": {"duration_s": 8.0, "fps": 25.0, "width": 64, "height": 48}})
         report.shots([ShotResult.model_validate(SHOT)])
         report.progress(0.5, 4.0)
-        running = store_of(report).get(job.id)
-        assert running is not None and running.progress == 0.5
-        partial = store_of(report).partial_result(running)
-        assert partial is not None and partial["partial"] is True and partial["processed_s"] == 4.0
+        parts = store_of(report).status_parts(job.id)
+        assert parts is not None and parts[0].progress == 0.5 and parts[1] is not None
+        partial = json.loads(parts[1])
+        assert partial["partial"] is True and partial["processed_s"] == 4.0
         assert partial["shots"] == [SHOT]
         return {"shots": [{"index": 0}]}
 
