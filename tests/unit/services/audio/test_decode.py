@@ -107,3 +107,21 @@ def test_byte_limit() -> None:
 def test_non_audio_content_types_are_refused(content_type: str | None) -> None:
     with pytest.raises(UnsupportedMediaType):
         dec(encode_audio(tone(440.0, 1.0)), content_type)
+
+
+def test_the_gateways_wav_is_read_directly_with_the_samples_ffmpeg_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.modalities import wav_bytes
+    from services.audio import decode as module
+
+    signal = (np.random.default_rng(0).uniform(-1.0, 1.0, SAMPLE_RATE * 3)).astype(np.float32)
+    data = wav_bytes(signal)
+    direct = dec(data, "audio/wav")
+    monkeypatch.setattr(module, "_plain_wav", lambda _: None)  # the FFmpeg path, for reference
+    ffmpeg = dec(data, "audio/wav")
+    assert np.array_equal(direct.samples, ffmpeg.samples) and direct.duration_s == ffmpeg.duration_s == 3.0
+    assert np.abs(direct.samples - signal).max() < 1e-4
+    monkeypatch.undo()
+    with pytest.raises(PayloadTooLarge, match="3 s long"):
+        dec(data, "audio/wav", max_duration_s=2.0)
+    with pytest.raises(InvalidInput, match="no decodable audio"):
+        dec(wav_bytes(np.zeros(0, np.float32)), "audio/wav")
