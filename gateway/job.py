@@ -7,10 +7,12 @@ any result exists; ``metadata`` is the client's own JSON object, echoed as sent.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+COLUMNS = "id, status, progress, created_at, updated_at, options, webhook_url, error, result, metadata, expires_at"
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 
@@ -58,3 +60,13 @@ class Job:
         if self.result is not None:
             body["result"] = self.result
         return body
+
+
+def from_row(row: tuple[Any, ...]) -> Job:
+    """A ``Job`` from a row of ``SELECT {COLUMNS} FROM jobs``."""
+    return Job(
+        row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7],
+        json.loads(row[8]) if row[8] else None,
+        metadata=json.loads(row[9]) if row[9] else None,
+        expires_at=row[10],
+    )

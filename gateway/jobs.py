@@ -1,6 +1,6 @@
 """The job store: job state, the job queue, idempotency keys and the webhook outbox.
 
-Every SQL statement of the gateway lives here and in ``gateway/outbox.py``, written
+Every SQL statement of the gateway lives here, in ``gateway/outbox.py`` and ``gateway/partials.py``, written
 once for both databases (``?`` placeholders, which the PostgreSQL store spells
 ``%s``); ``gateway/store_sqlite.py`` and ``gateway/store_postgres.py`` only supply
 connections, transactions and the migration lock. ``gateway/store.py`` picks one
@@ -19,11 +19,7 @@ A job that ends gets ``expires_at`` = end + ``retention_s``; the retention sweep
 deletes it after that. Idempotency keys have their own table (primary key on the
 key), so two submits racing with one key cannot both create a job.
 
-While a job runs, its result column holds the partial result's head (``partial:
-true``, video facts; ``processed_s`` has its own column) and each finished shot is
-a row of ``job_shots`` (written as it finishes, under the worker's lease, so nothing
-is rewritten per shot); ``status_parts`` joins them, as text. Ending a job (done, failed,
-cancelled), handing it back and deleting it clear its rows.
+Running jobs' partial results: ``gateway/partials.py``.
 """
 
 from __future__ import annotations
@@ -34,12 +30,12 @@ from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from typing import Any
 
-from gateway.job import Job
+from gateway.job import COLUMNS, Job, from_row
 from gateway.outbox import Outbox, Run
+from gateway.partials import PartialResults
 
 __all__ = ["INTERRUPTED", "Job", "JobStore", "KeyTaken"]
 
-COLUMNS = "id, status, progress, created_at, updated_at, options, webhook_url, error, result, metadata, expires_at"
 ACTIVE_SQL = "('queued', 'running')"
 INTERRUPTED = "interrupted: the gateway stopped while this job was running; upload the video again"
 DEFAULT_RETENTION_S = 7 * 24 * 3600.0
@@ -50,16 +46,7 @@ class KeyTaken(Exception):
     """``create`` found its idempotency key already stored (a concurrent submit won)."""
 
 
-def _job(row: tuple[Any, ...]) -> Job:
-    return Job(
-        row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7],
-        json.loads(row[8]) if row[8] else None,
-        metadata=json.loads(row[9]) if row[9] else None,
-        expires_at=row[10],
-    )
-
-
-class JobStore(Outbox, ABC):
+class JobStore(Outbox, PartialResults, ABC):
     """Portable job state and queue; subclasses supply ``_transaction`` and ``close``."""
 
     #: True when several processes share the store (a job running elsewhere is not ours to fail).
@@ -121,7 +108,7 @@ class JobStore(Outbox, ABC):
 
     def get(self, job_id: str) -> Job | None:
         rows = self._rows(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,))
-        return _job(rows[0]) if rows else None
+        return from_row(rows[0]) if rows else None
 
     def list_jobs(self, status: str | None, limit: int, after: tuple[float, str] | None = None) -> list[Job]:
         """Jobs newest first (``limit`` of them), optionally of one status, older than ``after``."""
@@ -137,7 +124,7 @@ class JobStore(Outbox, ABC):
         rows = self._rows(
             f"SELECT {COLUMNS} FROM jobs {clause}ORDER BY created_at DESC, id DESC LIMIT ?", (*params, limit)
         )
-        return [_job(row) for row in rows]
+        return [from_row(row) for row in rows]
 
     def claim(
         self, owner: str, token: str, lease_s: float, job_id: str | None = None, max_attempts: int = 3
@@ -200,50 +187,6 @@ class JobStore(Outbox, ABC):
             ),
         )
 
-    def partial(self, job_id: str, head: dict[str, Any], token: str | None = None) -> None:
-        """Start a running job's partial result: its head (``shots`` come from ``add_shots``)."""
-        held = "" if token is None else " AND lease_token = ?"
-        with self._transaction() as run:  # a job claimed again starts over: the last attempt's shots go
-            run("DELETE FROM job_shots WHERE job_id = ?", (job_id,))
-            run(
-                f"UPDATE jobs SET result = ?, processed_s = NULL, updated_at = ? WHERE id = ? AND status = 'running'{held}",
-                (json.dumps({**head, "shots": []}), time.time(), job_id, *(() if token is None else (token,))),
-            )
-
-    def add_shots(self, job_id: str, shots: list[dict[str, Any]], token: str | None = None) -> None:
-        """Store finished shots, only while the job runs (under ``token``'s lease): an ended job keeps none."""
-        held = "" if token is None else " AND lease_token = ?"
-        with self._transaction() as run:
-            for shot in shots:
-                run(
-                    "INSERT INTO job_shots (job_id, idx, body) SELECT ?, ?, ? WHERE EXISTS "
-                    f"(SELECT 1 FROM jobs WHERE id = ? AND status = 'running'{held}) "
-                    "ON CONFLICT (job_id, idx) DO UPDATE SET body = excluded.body",
-                    (job_id, shot["index"], json.dumps(shot), job_id, *(() if token is None else (token,))),
-                )
-
-    def status_parts(self, job_id: str) -> tuple[Job, str | None] | None:
-        """The job without its result, and the result as JSON text (None if it has none yet).
-
-        A running job's text is its head with the finished shots spliced in as stored, in
-        order, and ``processed_s``: ``GET`` sends it as it is, so a poll costs no parsing of
-        the shots (a feature film has thousands, and clients poll every second).
-        """
-        with self._transaction() as run:
-            rows = run(f"SELECT {COLUMNS}, processed_s FROM jobs WHERE id = ?", (job_id,)).fetchall()
-            if not rows:
-                return None
-            row = rows[0]
-            running = row[1] == "running" and row[8] is not None
-            shots = run("SELECT body FROM job_shots WHERE job_id = ? ORDER BY idx", (job_id,)).fetchall() if running else []
-        job = _job((*row[:8], None, *row[9:11]))
-        if not running:
-            return job, row[8]
-        head = {**json.loads(row[8]), **({"processed_s": round(row[11], 3)} if row[11] is not None else {})}
-        head.pop("shots", None)
-        text = json.dumps({**head, "shots": []})  # ends with '"shots": []}'
-        return job, text[:-2] + ", ".join(r[0] for r in shots) + "]}"
-
     def _end_in(self, run: Run, job_id: str, status: str, now: float, token: str | None, **fields: Any) -> bool:
         """Within a transaction: the final status and, for a job with a webhook, its event."""
         names = "".join(f", {k} = ?" for k in fields)
@@ -256,7 +199,7 @@ class JobStore(Outbox, ABC):
         if changed:
             run("DELETE FROM job_shots WHERE job_id = ?", (job_id,))  # the partial result's shots
             row = run(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchall()[0]
-            job = _job(row)
+            job = from_row(row)
             if job.webhook_url:
                 self.add_event(run, job, now)
         return changed
