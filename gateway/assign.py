@@ -1,20 +1,27 @@
-"""Assign subtitle or transcript lines to the shots they overlap.
+"""Assign subtitle or transcript lines to the shots they overlap, whole.
 
 ``assign_lines`` over a whole video, ``LineAssigner`` as shots and cues stream in.
 
-A line inside one shot goes to that shot whole. A line that crosses shot boundaries
-is *split*: its words are apportioned to the shots in order, in proportion to the
-time the line overlaps each shot (part of a line past the last shot is ignored, so
-the fractions are over the covered time). A shot whose share rounds to zero words
-gets nothing of that line. A zero-length line goes to the shot containing its start.
+A line goes whole to every shot it overlaps, never cut into fragments: the text
+model reads the sentence, and each shot lists every line spoken over it (dialogue
+runs over reverse shots). Its ``share`` in a shot is the part of its time that
+falls in that shot, over the part that falls in any shot (1 for a line inside one
+shot); the shot's text scores weigh each line by its words times its share
+(``gateway.modalities.text_result``). An overlap shorter than ``MIN_OVERLAP_S``
+(subtitle timing is a frame or two off a cut) does not count, unless the line
+overlaps no shot for longer. A zero-length line goes to the shot containing its
+start; a line outside every shot to none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from gateway.subtitles import Cue
+
+MIN_OVERLAP_S = 0.1
 
 
 class TimeSpan(Protocol):
@@ -25,33 +32,36 @@ class TimeSpan(Protocol):
     def end_s(self) -> float: ...
 
 
-def split_words(text: str, fractions: Sequence[float]) -> list[str]:
-    """Split ``text`` into len(fractions) consecutive parts by word count (fractions sum to 1)."""
-    words = text.split()
-    parts, cumulative, start = [], 0.0, 0
-    for fraction in fractions:
-        cumulative += fraction
-        stop = len(words) if cumulative >= 1 - 1e-9 else round(cumulative * len(words))
-        parts.append(" ".join(words[start:stop]))
-        start = stop
-    return parts
+@dataclass(frozen=True)
+class Line:
+    """A whole line as one shot has it."""
+
+    text: str
+    share: float  # of the line's time (in shots) that falls in this shot, 0 < share <= 1
+    start_s: float
+    end_s: float
+
+    @property
+    def key(self) -> tuple[float, float, str]:
+        """The same for every shot the line overlaps (it is classified once)."""
+        return self.start_s, self.end_s, self.text
 
 
-def assign_lines(cues: Sequence[Cue], shots: Sequence[TimeSpan]) -> list[list[str]]:
-    """The text lines of each shot, in time order.
+def assign_lines(cues: Sequence[Cue], shots: Sequence[TimeSpan]) -> list[list[Line]]:
+    """The whole lines of each shot, in time order, with their shares.
 
     Shots are in time order and do not overlap; cues are taken in start order. One
     merge pass: a shot is skipped for good once a cue starts at or after its end, so
     the cost is O(cues + shots + pieces), never O(cues x shots).
     """
-    lines: list[list[str]] = [[] for _ in shots]
+    lines: list[list[Line]] = [[] for _ in shots]
     first = 0  # the first shot that can still overlap a cue
     for cue in sorted(cues, key=lambda c: c.start_s):  # already sorted: a linear pass
         while first < len(shots) and shots[first].end_s <= cue.start_s:
             first += 1
         if cue.end_s <= cue.start_s:
             if first < len(shots) and shots[first].start_s <= cue.start_s:
-                lines[first].append(cue.text)
+                lines[first].append(Line(cue.text, 1.0, cue.start_s, cue.end_s))
             continue
         overlaps = []
         for i in range(first, len(shots)):
@@ -63,11 +73,10 @@ def assign_lines(cues: Sequence[Cue], shots: Sequence[TimeSpan]) -> list[list[st
                 overlaps.append((i, overlap))
         if not overlaps:
             continue
-        total = sum(o for _, o in overlaps)
-        parts = split_words(cue.text, [o / total for _, o in overlaps])
-        for (i, _), part in zip(overlaps, parts, strict=True):
-            if part:
-                lines[i].append(part)
+        kept = [(i, o) for i, o in overlaps if o >= MIN_OVERLAP_S] or [max(overlaps, key=lambda item: item[1])]
+        total = sum(o for _, o in kept)
+        for i, overlap in kept:
+            lines[i].append(Line(cue.text, overlap / total, cue.start_s, cue.end_s))
     return lines
 
 
@@ -76,7 +85,7 @@ class LineAssigner:
 
     A shot's lines are final once every cue that can overlap it is known (cues are
     known up to ``add_cues``'s ``until_s``) and every shot those cues overlap is
-    known (a split line is apportioned over all of them). The lines each shot gets
+    known (a line's share depends on all of them). The lines each shot gets
     are exactly those ``assign_lines`` gives over the whole video. Cues that end
     before the next shot to resolve are dropped; shots are kept as spans.
     """
@@ -96,12 +105,12 @@ class LineAssigner:
     def add_shots(self, shots: Sequence[TimeSpan]) -> None:
         self.shots.extend(shots)
 
-    def ready(self, *, finished: bool = False) -> list[tuple[int, list[str]]]:
+    def ready(self, *, finished: bool = False) -> list[tuple[int, list[Line]]]:
         """(shot index, lines) of the shots whose lines are now final, in order.
 
         ``finished``: every shot and every cue has been added.
         """
-        out: list[tuple[int, list[str]]] = []
+        out: list[tuple[int, list[Line]]] = []
         shots_until = self.shots[-1].end_s if self.shots else 0.0
         while self.next < self.base + len(self.shots):
             shot = self.shots[self.next - self.base]
@@ -110,7 +119,7 @@ class LineAssigner:
             mine = [cue for cue in self.cues if _touches(cue, shot)]
             if not finished and any(cue.end_s > shots_until for cue in mine):
                 break
-            lines = []
+            lines: list[Line] = []
             for cue in mine:
                 spans = [s for s in self.shots if _touches(cue, s)]
                 part = assign_lines([cue], spans)[spans.index(shot)]

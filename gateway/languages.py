@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.assign import TimeSpan, assign_lines
+from gateway.assign import Line, TimeSpan, assign_lines
 from gateway.subtitles import Cue
 
 ENGLISH = "en"
@@ -45,12 +45,12 @@ class VideoText:
 @dataclass(frozen=True)
 class ShotText:
     language: str | None
-    lines: list[str]  # as the source has them
-    lines_en: list[str] | None  # English lines classified instead (translated text)
+    lines: list[Line]  # as the source has them
+    lines_en: list[Line] | None  # English lines classified instead (translated text)
     reason: str | None  # why the lines are not classified
 
     @property
-    def to_classify(self) -> list[str]:
+    def to_classify(self) -> list[Line]:
         if self.reason is not None:
             return []
         return self.lines_en if self.lines_en is not None else self.lines
@@ -118,11 +118,11 @@ def shot_texts(text: VideoText, shots: Sequence[TimeSpan]) -> list[ShotText]:
     ]
 
 
-def shot_text(lines: list[str], lines_en: list[str] | None, source: str | None, video_language: str | None
+def shot_text(lines: list[Line], lines_en: list[Line] | None, source: str | None, video_language: str | None
               ) -> ShotText:
     """One shot's lines, their language, and the English lines to classify (``lines_en``: its
     translated speech, None when there is no translation) or why none."""
-    language = shot_language(lines, video_language) if source != "asr" else video_language
+    language = shot_language([line.text for line in lines], video_language) if source != "asr" else video_language
     if not lines or language == ENGLISH:
         return ShotText(language if lines else video_language, lines, None, None)
     if lines_en is not None and language == video_language:
@@ -134,9 +134,9 @@ def shot_text(lines: list[str], lines_en: list[str] | None, source: str | None, 
 
 def text_result(base: dict[str, Any], shot: ShotText) -> dict[str, Any]:
     """A shot's text result (gateway/modalities.py) with its language and translation fields."""
-    result = {**base, "language": shot.language, "lines": shot.lines}
+    result = {**base, "language": shot.language, "lines": [line.text for line in shot.lines]}
     if shot.lines_en is not None:
-        result.update(translated=True, lines_en=shot.lines_en)
+        result.update(translated=True, lines_en=[line.text for line in shot.lines_en])
     if shot.reason is not None:
         result.update(label=None, scores=None, reason=shot.reason)
     return result

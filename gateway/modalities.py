@@ -7,9 +7,10 @@
 - Audio: the shot's 16 kHz mono audio as a WAV file; ``speech: false`` answers keep
   ``label``/``scores`` null. No audio track or a shot shorter than the minimum is
   ``speech: false`` with a ``reason`` (not sent).
-- Text: each line is classified on its own (batched across shots); a shot's scores
-  are the mean of its lines' scores weighted by their word counts. No line gives
-  ``label``/``scores`` null.
+- Text: each whole line is classified once (batched across shots); a shot's scores
+  are the mean of its lines' scores weighted by their word counts times the share of
+  each line's time in the shot (``gateway.assign``). No line gives ``label``/``scores``
+  null.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from emocore.aggregation import Rule, aggregate
 from emocore.labels import scores_dict, scores_vector, top_label
+from gateway.assign import Line
 from gateway.clients import ServiceClients
 
 AUDIO_RATE = 16000
@@ -76,15 +78,16 @@ async def audio_result(clients: ServiceClients, audio: np.ndarray) -> dict[str, 
     return result
 
 
-def text_result(source: str | None, lines: list[str], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+def text_result(source: str | None, lines: Sequence[Line], predictions: list[dict[str, Any]]) -> dict[str, Any]:
     """A shot's text result from its lines and their predictions (same order)."""
     if not lines:
         return {"source": source, "lines": [], "label": None, "scores": None}
-    weights = np.array([max(1, len(line.split())) for line in lines], dtype=np.float64)
+    weights = np.array([max(1, len(line.text.split())) * line.share for line in lines], dtype=np.float64)
     vectors = np.stack([scores_vector(p["scores"]) for p in predictions])
     pooled = (weights[:, None] * vectors).sum(axis=0) / weights.sum()
     pooled = pooled / pooled.sum()
-    return {"source": source, "lines": lines, "label": top_label(pooled), "scores": scores_dict(pooled)}
+    texts = [line.text for line in lines]
+    return {"source": source, "lines": texts, "label": top_label(pooled), "scores": scores_dict(pooled)}
 
 
 async def predict_lines(clients: ServiceClients, lines: Sequence[str], *, batch_size: int) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ stream, else the audio, transcribed in chunks of ``transcribe_chunk_s`` as the
 decoder produces it (one chunk at a time, at most ``TRANSCRIBE_QUEUE`` waiting:
 a decoder that runs ahead waits), else none. Shots are added as they close;
 ``ready()`` returns the text results of the shots whose lines are final
-(``gateway.assign.LineAssigner``), classified in batches. A chunk whose
+(``gateway.assign.LineAssigner``: whole lines), each line classified once, in batches. A chunk whose
 transcription failed makes the shots it overlaps ``text: null`` with the reason.
 
 Languages (``gateway/languages.py``): the audio is transcribed with Whisper's English
@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import numpy as np
 
 from emocore.errors import InvalidInput, PayloadTooLarge
 from gateway import modalities
-from gateway.assign import LineAssigner
+from gateway.assign import Line, LineAssigner
 from gateway.clients import ServiceClients
 from gateway.downstream import DownstreamError
 from gateway.embedded_subs import embedded_cues
@@ -50,8 +51,9 @@ class TextStream:
         self.source: TextSource | None = None
         self.assigner = LineAssigner()
         self.assigner_en: LineAssigner | None = None  # English lines, while the speech is translated
-        self.lines: dict[int, list[str]] = {}  # final lines of shots not yet ready
-        self.lines_en: dict[int, list[str]] = {}
+        self.lines: dict[int, list[Line]] = {}  # final lines of shots not yet ready
+        self.lines_en: dict[int, list[Line]] = {}
+        self.scored: dict[tuple[float, float, str], dict[str, Any]] = {}  # predictions of lines that cross a cut
         self.cue_language: str | None = None  # the subtitles' language
         self.heard: list[str] = []  # language of each transcribed chunk with speech
         self.untranslated: list[tuple[float, float]] = []  # spans whose translation failed
@@ -164,26 +166,29 @@ class TextStream:
             return []
         taken = [(i, self.lines.pop(i), self.lines_en.pop(i, None)) for i in indices]  # before any await
         resolved = await asyncio.to_thread(lambda: [(i, self._shot_text(i, a, b)) for i, a, b in taken])  # langid
-        flat = [line for _, text in resolved for line in text.to_classify]
+        fresh = list({line.key: line.text for _, text in resolved for line in text.to_classify
+                      if line.key not in self.scored}.items())
         try:
-            predictions = await modalities.predict_lines(self.clients, flat, batch_size=self.batch_size)
+            predictions = await modalities.predict_lines(self.clients, [t for _, t in fresh], batch_size=self.batch_size)
         except DownstreamError as exc:
             for index in indices:
                 self.shots.pop(index)
             return [(index, None, f"text failed: {exc.reason}") for index in indices]
+        self.scored.update((key, p) for (key, _), p in zip(fresh, predictions, strict=True))
         out: list[TextOutcome] = []
-        cursor = 0
+        done_s = 0.0  # every shot up to here is resolved
         for index, text in resolved:
             shot = self.shots.pop(index)
+            done_s = shot.end_s
             lines = text.to_classify
-            base = modalities.text_result(self.source, lines, predictions[cursor : cursor + len(lines)])
+            base = modalities.text_result(self.source, lines, [self.scored[line.key] for line in lines])
             result = text_result(base, text)
-            cursor += len(lines)
             error = next((why for a, b, why in self.failed if a < shot.end_s and b > shot.start_s), None)
             out.append((index, None, error) if error else (index, TextResult.model_validate(result), None))
+        self.scored = {key: p for key, p in self.scored.items() if key[1] > done_s}  # a line can reach a later shot
         return out
 
-    def _shot_text(self, index: int, lines: list[str], lines_en: list[str] | None) -> ShotText:
+    def _shot_text(self, index: int, lines: list[Line], lines_en: list[Line] | None) -> ShotText:
         """Shot ``index``'s final lines with their language and the English lines to classify."""
         shot = self.shots[index]
         if self.language in (None, ENGLISH) or any(a < shot.end_s and b > shot.start_s for a, b in self.untranslated):

@@ -58,7 +58,7 @@ async def reference(stack: LocalStack, clip: Sample) -> list[dict[str, Any]]:
         await detector.close()
     clients = ServiceClients(settings, GatewayMetrics())
     lines = assign_lines(clip.cues, shots)
-    predictions = await modalities.predict_lines(clients, [x for shot in lines for x in shot], batch_size=64)
+    predictions = await modalities.predict_lines(clients, [x.text for shot in lines for x in shot], batch_size=64)
     out, cursor = [], 0
     try:
         for shot, shot_lines in zip(shots, lines, strict=True):

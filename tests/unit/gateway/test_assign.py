@@ -1,4 +1,4 @@
-"""Assignment of subtitle lines to shots (whole video and streamed), including lines split across cuts."""
+"""Assignment of subtitle lines to shots (whole video and streamed): whole lines, across cuts too."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import overload
 import numpy as np
 import pytest
 
-from gateway.assign import LineAssigner, assign_lines, split_words
+from gateway.assign import Line, LineAssigner, assign_lines
 from gateway.subtitles import Cue
 
 
@@ -23,42 +23,49 @@ class Span:
 SHOTS = [Span(0.0, 4.0), Span(4.0, 10.0), Span(10.0, 12.0)]
 
 
+def texts(per_shot: list[list[Line]]) -> list[list[str]]:
+    return [[line.text for line in lines] for lines in per_shot]
+
+
+def shares(per_shot: list[list[Line]]) -> list[list[float]]:
+    return [[round(line.share, 3) for line in lines] for lines in per_shot]
+
+
 def test_lines_inside_a_shot_go_there_whole() -> None:
     cues = [Cue(0.5, 2.0, "hello there"), Cue(5.0, 6.0, "middle"), Cue(10.5, 11.0, "end")]
-    assert assign_lines(cues, SHOTS) == [["hello there"], ["middle"], ["end"]]
+    lines = assign_lines(cues, SHOTS)
+    assert texts(lines) == [["hello there"], ["middle"], ["end"]] and shares(lines) == [[1.0], [1.0], [1.0]]
 
 
-def test_a_line_across_a_cut_is_split_by_overlap_time() -> None:
-    # 3 s in shot 0, 1 s in shot 1: three quarters of the eight words go to shot 0.
-    cue = Cue(1.0, 5.0, "one two three four five six seven eight")
-    assert assign_lines([cue], SHOTS) == [["one two three four five six"], ["seven eight"], []]
+def test_a_line_across_a_cut_goes_whole_to_both_shots_by_overlap_time() -> None:
+    # 3 s in shot 0, 1 s in shot 1: both shots get the whole sentence, with 3/4 and 1/4 of its weight.
+    line = "one two three four five six seven eight"
+    lines = assign_lines([Cue(1.0, 5.0, line)], SHOTS)
+    assert texts(lines) == [[line], [line], []] and shares(lines) == [[0.75], [0.25], []]
+    assert lines[0][0].key == lines[1][0].key  # one line: classified once
 
 
 def test_a_line_across_three_shots() -> None:
-    cue = Cue(3.0, 11.0, "a b c d e f g h")  # 1 s, 6 s, 1 s
-    assert assign_lines([cue], SHOTS) == [["a"], ["b c d e f g"], ["h"]]
+    lines = assign_lines([Cue(3.0, 11.0, "a b c d e f g h")], SHOTS)  # 1 s, 6 s, 1 s
+    assert texts(lines) == [["a b c d e f g h"]] * 3 and shares(lines) == [[0.125], [0.75], [0.125]]
 
 
-def test_a_tiny_overlap_gets_no_words() -> None:
-    cue = Cue(3.95, 8.0, "short line")  # 0.05 s in shot 0
-    assert assign_lines([cue], SHOTS) == [[], ["short line"], []]
+def test_an_overlap_shorter_than_timing_jitter_does_not_count() -> None:
+    lines = assign_lines([Cue(3.95, 8.0, "short line")], SHOTS)  # 0.05 s in shot 0
+    assert texts(lines) == [[], ["short line"], []] and shares(lines) == [[], [1.0], []]
+    lines = assign_lines([Cue(3.95, 4.02, "blink")], SHOTS)  # shorter than the jitter on both sides: the longer
+    assert texts(lines) == [["blink"], [], []]
 
 
 def test_lines_outside_every_shot_and_zero_length_lines() -> None:
     cues = [Cue(20.0, 21.0, "after the end"), Cue(4.0, 4.0, "instant"), Cue(11.0, 14.0, "runs past the end")]
-    assert assign_lines(cues, SHOTS) == [[], ["instant"], ["runs past the end"]]
+    lines = assign_lines(cues, SHOTS)
+    assert texts(lines) == [[], ["instant"], ["runs past the end"]] and shares(lines) == [[], [1.0], [1.0]]
 
 
 def test_lines_keep_their_time_order_per_shot() -> None:
     cues = [Cue(0.0, 1.0, "first"), Cue(1.0, 2.0, "second")]
-    assert assign_lines(cues, SHOTS)[0] == ["first", "second"]
-
-
-def test_split_words_keeps_every_word_once() -> None:
-    text = "the quick brown fox jumps over the lazy dog"
-    for fractions in ([0.5, 0.5], [0.1, 0.2, 0.7], [1.0], [0.33, 0.33, 0.34]):
-        parts = split_words(text, fractions)
-        assert " ".join(p for p in parts if p).split() == text.split()
+    assert texts(assign_lines(cues, SHOTS))[0] == ["first", "second"]
 
 
 class CountingShots(Sequence[Span]):
@@ -86,7 +93,7 @@ def test_assignment_is_one_merge_pass_not_cues_times_shots() -> None:
     shots = CountingShots([Span(float(i), float(i + 1)) for i in range(2000)])
     cues = [Cue(i + 0.25, i + 0.5, f"line {i}") for i in range(2000)]
     lines = assign_lines(cues, shots)
-    assert lines[7] == ["line 7"] and all(len(per_shot) == 1 for per_shot in lines)
+    assert texts(lines)[7] == ["line 7"] and all(len(per_shot) == 1 for per_shot in lines)
     # A pass over both lists reads each shot a few times; cues x shots would be 4 million.
     assert shots.reads <= 4 * (len(cues) + len(shots))
 

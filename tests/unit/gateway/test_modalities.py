@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from emocore.labels import LABELS
+from gateway.assign import Line
 from gateway.modalities import no_speech, primary_scores, text_result, wav_bytes
 
 
@@ -23,10 +24,19 @@ def test_primary_face_is_the_one_marked_primary() -> None:
 
 
 def test_text_scores_are_weighted_by_words() -> None:
-    lines = ["I hate this so much right now", "ok"]
+    lines = [Line("I hate this so much right now", 1.0, 0.0, 2.0), Line("ok", 1.0, 2.0, 3.0)]
     result = text_result("subtitles", lines, [{"scores": dist("anger")}, {"scores": dist("happiness")}])
-    assert result["label"] == "anger" and result["source"] == "subtitles" and result["lines"] == lines
+    assert result["label"] == "anger" and result["source"] == "subtitles"
+    assert result["lines"] == ["I hate this so much right now", "ok"]
     assert result["scores"]["anger"] == pytest.approx((7 * 0.8 + 1 * 0.2 / 6) / 8, abs=1e-5)
+
+
+def test_a_line_mostly_in_another_shot_weighs_by_its_share_here() -> None:
+    # Seven angry words of which a quarter falls in this shot weigh 1.75 against two happy words inside it.
+    lines = [Line("I hate this so much right now", 0.25, 0.0, 4.0), Line("so happy", 1.0, 4.0, 5.0)]
+    result = text_result("subtitles", lines, [{"scores": dist("anger")}, {"scores": dist("happiness")}])
+    assert result["label"] == "happiness" and result["lines"][0] == "I hate this so much right now"
+    assert result["scores"]["anger"] == pytest.approx((1.75 * 0.8 + 2 * 0.2 / 6) / 3.75, abs=1e-5)
 
 
 def test_no_lines_is_explicitly_nothing() -> None:
