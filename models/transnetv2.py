@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -61,6 +62,7 @@ class Conv3DConfigurable(nn.Module):
 
     def __init__(self, in_filters: int, filters: int, dilation: int) -> None:
         super().__init__()
+        self.dilation = dilation
         self.layers = nn.ModuleList(
             [
                 nn.Conv3d(in_filters, 2 * filters, (1, 3, 3), padding=(0, 1, 1), bias=False),
@@ -73,13 +75,13 @@ class Conv3DConfigurable(nn.Module):
         # The same convolutions as 2D ones: the spatial one over every frame, the temporal one
         # over (time, pixel). ONNX Runtime's CPU kernels for Conv2D are far better tuned than
         # for Conv3D: a window costs ~22% less CPU, with the same outputs.
-        spatial, temporal = self.layers
+        spatial, temporal = (cast(nn.Conv3d, layer).weight for layer in self.layers)
         batch, channels, time, height, width = x.shape
         frames = x.transpose(1, 2).reshape(batch * time, channels, height, width)
-        y = F.conv2d(frames, spatial.weight.squeeze(2), padding=(1, 1))
+        y = F.conv2d(frames, spatial.squeeze(2), padding=(1, 1))
         y = y.reshape(batch, time, y.shape[1], height * width).transpose(1, 2)
-        step = temporal.dilation[0]
-        y = F.conv2d(y, temporal.weight.squeeze(-1), padding=(step, 0), dilation=(step, 1))
+        step = self.dilation
+        y = F.conv2d(y, temporal.squeeze(-1), padding=(step, 0), dilation=(step, 1))
         return y.reshape(batch, y.shape[1], time, height, width)
 
 
