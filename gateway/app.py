@@ -20,12 +20,12 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from emocore.errors import Conflict, NotFound, Unauthorized
+from emocore.errors import Conflict, Unauthorized
 from emocore.service import Route, build_app
 from gateway import listing, schemas, thumbnails, ui
 from gateway.engine import JobEngine
 from gateway.export import result_csv
-from gateway.job import STATUSES
+from gateway.job import STATUSES, find_job
 from gateway.jobs import Job
 from gateway.metrics import GatewayMetrics
 from gateway.results import JobResult
@@ -59,10 +59,7 @@ RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 
 
 def load_job(runner: JobRunner, job_id: str) -> Job:
-    job = runner.store.get(job_id) if len(job_id) == 32 and job_id.isalnum() else None
-    if job is None:
-        raise NotFound(f"no job {job_id[:64]!r}")
-    return job
+    return find_job(job_id, runner.store.get)
 
 
 async def post_video(
@@ -96,10 +93,7 @@ async def list_videos(
 
 async def get_status(job_id: str, runner: RunnerDep) -> Response:
     """The job's status, progress (video time analysed) and result: partial while it runs, whole once done."""
-    parts = runner.store.status_parts(job_id) if len(job_id) == 32 and job_id.isalnum() else None
-    if parts is None:
-        raise NotFound(f"no job {job_id[:64]!r}")
-    job, result = parts
+    job, result = find_job(job_id, runner.store.status_parts)
     body = json.dumps(job.status_body(status_url(job_id)))
     # Stored results were built from the typed models (``JobStatus`` documents them); they are
     # sent as stored text: parsing and validating thousands of shots on every poll would cost

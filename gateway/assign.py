@@ -47,6 +47,11 @@ class Line:
         return self.start_s, self.end_s, self.text
 
 
+def texts(lines: Sequence[Line]) -> list[str]:
+    """The lines' words as the source has them (what results show)."""
+    return [line.text for line in lines]
+
+
 def assign_lines(cues: Sequence[Cue], shots: Sequence[TimeSpan]) -> list[list[Line]]:
     """The whole lines of each shot, in time order, with their shares.
 

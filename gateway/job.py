@@ -8,13 +8,17 @@ any result exists; ``metadata`` is the client's own JSON object, echoed as sent.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from emocore.errors import NotFound
 
 COLUMNS = "id, status, progress, created_at, updated_at, options, webhook_url, error, result, metadata, expires_at"
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
+T = TypeVar("T")
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -70,3 +74,14 @@ def from_row(row: tuple[Any, ...]) -> Job:
         metadata=json.loads(row[9]) if row[9] else None,
         expires_at=row[10],
     )
+
+
+def find_job(job_id: str, lookup: Callable[[str], T | None]) -> T:
+    """``lookup(job_id)`` for an id that can name a job (32 letters and digits); NotFound otherwise.
+
+    Any other id is refused without a query, and what no lookup finds is a 404 naming the id.
+    """
+    found = lookup(job_id) if len(job_id) == 32 and job_id.isalnum() else None
+    if found is None:
+        raise NotFound(f"no job {job_id[:64]!r}")
+    return found

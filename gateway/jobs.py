@@ -1,9 +1,10 @@
 """The job store: job state, the job queue, idempotency keys and the webhook outbox.
 
-Every SQL statement of the gateway lives here, in ``gateway/outbox.py`` and ``gateway/partials.py``, written
-once for both databases (``?`` placeholders, which the PostgreSQL store spells
-``%s``); ``gateway/store_sqlite.py`` and ``gateway/store_postgres.py`` only supply
-connections, transactions and the migration lock. ``gateway/store.py`` picks one
+Every SQL statement of the gateway lives here, in ``gateway/outbox.py`` and
+``gateway/partials.py``, written once for both databases (``?`` placeholders, which
+the PostgreSQL store spells ``%s``); ``gateway/store_sqlite.py`` and
+``gateway/store_postgres.py`` only supply connections, transactions and the
+migration lock. ``gateway/store.py`` picks one
 from ``EMO_GATEWAY_DATABASE_URL``.
 
 The table is the queue. A worker *claims* the oldest queued job (PostgreSQL: ``FOR

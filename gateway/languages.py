@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.assign import Line, TimeSpan, assign_lines
+from gateway.assign import Line, TimeSpan, assign_lines, texts
 from gateway.subtitles import Cue
 
 ENGLISH = "en"
@@ -122,7 +122,7 @@ def shot_text(lines: list[Line], lines_en: list[Line] | None, source: str | None
               ) -> ShotText:
     """One shot's lines, their language, and the English lines to classify (``lines_en``: its
     translated speech, None when there is no translation) or why none."""
-    language = shot_language([line.text for line in lines], video_language) if source != "asr" else video_language
+    language = shot_language(texts(lines), video_language) if source != "asr" else video_language
     if not lines or language == ENGLISH:
         return ShotText(language if lines else video_language, lines, None, None)
     if lines_en is not None and language == video_language:
@@ -134,9 +134,9 @@ def shot_text(lines: list[Line], lines_en: list[Line] | None, source: str | None
 
 def text_result(base: dict[str, Any], shot: ShotText) -> dict[str, Any]:
     """A shot's text result (gateway/modalities.py) with its language and translation fields."""
-    result = {**base, "language": shot.language, "lines": [line.text for line in shot.lines]}
+    result = {**base, "language": shot.language, "lines": texts(shot.lines)}
     if shot.lines_en is not None:
-        result.update(translated=True, lines_en=[line.text for line in shot.lines_en])
+        result.update(translated=True, lines_en=texts(shot.lines_en))
     if shot.reason is not None:
         result.update(label=None, scores=None, reason=shot.reason)
     return result

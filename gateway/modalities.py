@@ -24,7 +24,7 @@ import numpy as np
 
 from emocore.aggregation import Rule, aggregate
 from emocore.labels import scores_dict, scores_vector, top_label
-from gateway.assign import Line
+from gateway.assign import Line, texts
 from gateway.clients import ServiceClients
 
 AUDIO_RATE = 16000
@@ -86,8 +86,7 @@ def text_result(source: str | None, lines: Sequence[Line], predictions: list[dic
     vectors = np.stack([scores_vector(p["scores"]) for p in predictions])
     pooled = (weights[:, None] * vectors).sum(axis=0) / weights.sum()
     pooled = pooled / pooled.sum()
-    texts = [line.text for line in lines]
-    return {"source": source, "lines": texts, "label": top_label(pooled), "scores": scores_dict(pooled)}
+    return {"source": source, "lines": texts(lines), "label": top_label(pooled), "scores": scores_dict(pooled)}
 
 
 async def predict_lines(clients: ServiceClients, lines: Sequence[str], *, batch_size: int) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from emocore.errors import NotFound
 from gateway.decode import SampledFrame
+from gateway.job import find_job
 from gateway.shots import Shot
 
 log = logging.getLogger(__name__)
@@ -123,9 +124,7 @@ router = APIRouter(tags=["videos"])
 async def get_thumbnail(job_id: str, index: Annotated[int, Path(ge=0)], request: Request) -> Response:
     """One frame of shot ``index`` (from its middle), for the review page's timeline."""
     runner = request.app.state.served.runner
-    job = runner.store.get(job_id) if len(job_id) == 32 and job_id.isalnum() else None
-    if job is None:
-        raise NotFound(f"no job {job_id[:64]!r}")
+    job = find_job(job_id, runner.store.get)
     path = thumbnail_path(runner.folder(job_id), index)
     if not path.is_file():
         shots = len((job.result or {}).get("shots", []))

@@ -76,8 +76,6 @@ def decode(data: bytes, content_type: str | None, *, max_bytes: int, max_duratio
     check_content_type(content_type)
     limit = f"the {max_duration_s:g} s limit per request; split it into shorter segments"
     max_samples = int(max_duration_s * SAMPLE_RATE)
-    chunks: list[np.ndarray] = []
-    total = 0
     plain = _plain_wav(data)
     if plain is not None:
         pcm, stated_s = plain
@@ -86,6 +84,8 @@ def decode(data: bytes, content_type: str | None, *, max_bytes: int, max_duratio
         if pcm.size == 0:
             raise InvalidInput("the file holds no decodable audio samples", code="corrupt_audio")
         return DecodedAudio(pcm, pcm.shape[0] / SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    total = 0
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.audio:

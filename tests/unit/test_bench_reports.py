@@ -47,8 +47,6 @@ def test_every_benchmark_writes_its_report_through_the_stamping_helper(name: str
     assert ".write_text(" not in source.replace("config.write_text(", "")  # no unstamped report
 
 
-
-
 @pytest.mark.parametrize("name", bench_scripts())
 def test_every_report_carries_the_commit_and_model_hashes_it_was_measured_on(name: str) -> None:
     text = (REPORTS / f"{name}.md").read_text(encoding="utf-8")
