@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 from dataclasses import asdict, dataclass
 
@@ -33,7 +34,8 @@ from gateway.decode import decode_video
 
 WORK = REPO_ROOT / "build" / "bench-shot-families"
 SOURCE_SPLIT = 2650  # test.mp4 frames before this feed tuning families, the rest held-out ones
-VERSION = 1  # bump when the composition changes (cache key)
+VERSION = 2  # bump when the composition changes (cache key)
+STEP_RATIO = 3.0  # clean ranges also exclude HSV steps this far above their surroundings
 SPEED = 3  # fast-motion pieces play at this many times their speed
 
 
@@ -81,7 +83,7 @@ def pool(split: str, min_frames: int) -> list[Piece]:
     """Clean source ranges this split may use (see the module docstring)."""
     music = sources()[0]
     out = []
-    for r in clean_ranges(min_frames):
+    for r in clean_ranges(min_frames, step_ratio=STEP_RATIO):
         if r.source != music:
             out.append(r)
             continue
@@ -139,7 +141,7 @@ def _compose(family: Family, number: int) -> tuple[np.ndarray, list[Transition],
             marks.append((at, at + len(gains)))
         pieces.append(frames)
         negatives_in_piece.append(marks)
-    joins = [_plan_join(rng, family, len(a), len(b)) for a, b in zip(pieces[:-1], pieces[1:], strict=True)]
+    joins = [_plan_join(rng, family, len(a), len(b)) for a, b in itertools.pairwise(pieces)]
     clip, transitions = join(pieces, joins)
     negatives = []
     for marks, start, how in zip(negatives_in_piece, [0] + [t.first for t in transitions], [None, *joins], strict=True):

@@ -30,7 +30,7 @@ from devtools.video import Transition, compose, read_ranges, write_video
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.decode import decode_video
-from gateway.shots.signal import hsv_delta
+from gateway.shots.signal import hsv_delta, local_baseline
 from gateway.shots.transnet import TransNetV2Detector
 from models.repository import sha256_file
 
@@ -38,6 +38,7 @@ WORK = REPO_ROOT / "build" / "bench-shots"
 SIZE = (160, 90)
 MARGIN = 5
 SUSPECT_PROB, SUSPECT_HSV = 0.3, 40.0
+STEP_MIN = 15.0
 
 
 @dataclass(frozen=True)
@@ -78,14 +79,22 @@ def _probabilities(paths: list[Path]) -> dict[str, np.ndarray]:
     return probs
 
 
-def clean_ranges(min_length: int) -> list[Piece]:
-    """Maximal frame ranges of the sources with no transition inside (see module doc)."""
+def clean_ranges(min_length: int, *, step_ratio: float | None = None) -> list[Piece]:
+    """Maximal frame ranges of the sources with no transition inside (see module doc).
+
+    With ``step_ratio``, a frame is also suspect when its HSV change is at least
+    ``STEP_MIN`` and ``step_ratio`` times the median change around it (+1): a cut
+    between two similar shots, which neither test above catches.
+    """
     paths = sources()
     probs = _probabilities(paths)
     ranges = []
     for path in paths:
         small = decode_video(path, with_audio=False).small_frames
-        suspect = (probs[path.name] > SUSPECT_PROB) | (hsv_delta(small) > SUSPECT_HSV)
+        delta = hsv_delta(small)
+        suspect = (probs[path.name] > SUSPECT_PROB) | (delta > SUSPECT_HSV)
+        if step_ratio is not None:
+            suspect |= (delta >= STEP_MIN) & (delta >= step_ratio * (local_baseline(delta, 8) + 1.0))
         suspect[0] = True  # a cut "before" frame 0: keep a margin from the start too
         blocked = np.convolve(suspect, np.ones(2 * MARGIN + 1), mode="same") > 0
         blocked[-MARGIN:] = True

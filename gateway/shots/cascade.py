@@ -1,14 +1,17 @@
 """Cascade: cheap signals over every frame, TransNetV2 only on short stretches around uncertain candidates.
 
-Stage 1, every frame (vectorised, well under 1 ms a frame):
+Stage 1, every frame (vectorised, about 0.15 ms a frame; ``gateway.shots.gradual``):
 - cut candidates: the HSV change against the previous frame (PySceneDetect's
   content score) is large and stands out from its neighbourhood (ratio to the
-  median of the 16 frames around it);
-- sure cuts: candidates so large and isolated that the model is not needed, and
-  not a flash (the frame two after the change does not return to the one before);
-- gradual candidates: over ``2 * half`` frames the picture changes a lot and almost
-  "in a straight line" (the direct difference between the ends is close to the
-  sum of the frame-to-frame differences, as in a cross-fade), at a local maximum.
+  median of the 16 frames around it), unless the picture returns within a few
+  frames (a flash: no boundary there at all, not even from the model);
+- sure cuts: candidates so large and isolated that the model is not needed;
+- fades through black: a run of black frames between two different pictures is
+  a sure boundary; no other boundary is taken inside it;
+- gradual candidates: over ``2 * half`` and ``2 * long_half`` frames the picture
+  changes a lot and almost "in a straight line" (as in a cross-fade); those whose
+  frames lie on the line between its ends are sure dissolves, those far off it are
+  dropped, the rest are uncertain.
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
 through ``gateway.shots.packing`` (a few frames each, with ``margin`` frames of
 real context, several per 100-frame window). There the model decides with its
@@ -19,12 +22,12 @@ misses many linear dissolves) or a strong cut candidate.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from emocore.inference import InferenceBackend
-from gateway.shots import packing, signal, transnet
+from gateway.shots import gradual, packing, signal, transnet
 from gateway.shots.base import Boundary, check_frames
 
 
@@ -35,10 +38,11 @@ class CascadeParams:
     sure_cut: float = 30.0  # HSV change accepted without the model ...
     sure_ratio: float = 4.0  # ... with this ratio, when not a flash
     radius: int = 8  # neighbourhood of the median
-    half: int = 4  # gradual signal: frames t-half .. t+half
+    half: int = 4  # gradual signal: frames t-half .. t+half (short dissolves) ...
+    long_half: int = 10  # ... and t-long_half .. t+long_half (long ones)
     gradual_change: float = 10.0  # mean absolute RGB difference between those ends ...
     gradual_linearity: float = 0.5  # ... over the sum of the steps between them
-    fade_change: float = 28.0  # sure dissolve: change between frames t-6 and t+6 ...
+    fade_change: float = 28.0  # sure dissolve: change between the frames half+2 before and after ...
     fade_residual: float = 0.4  # ... and the frames between them off a linear blend of the two
     fade_reject: float = 0.45  # not a dissolve: blend residual at least this, or change < 15
     threshold: float = 0.5  # TransNetV2 threshold, elsewhere
@@ -56,72 +60,56 @@ class Candidates:
     gradual: np.ndarray  # centres of uncertain gradual candidates
     fades: list[int]  # centres of sure dissolves, accepted without the model
     delta: np.ndarray  # [N] HSV change per frame
+    black: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black (centre, first, last)
+    quiet: list[tuple[int, int]] = field(default_factory=list)  # spans where the model may not add a boundary
 
 
-def _pair_delta(hsv: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.abs(hsv[a] - hsv[b]).mean(axis=1)
+def _outside(values: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    keep = np.ones(len(values), bool)
+    for a, b in spans:
+        keep &= (values < a) | (values > b)
+    return np.asarray(values)[keep]
+
+
+def _dissolves(frames: np.ndarray, p: CascadeParams, sure_cuts: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """(sure dissolve centres, uncertain gradual centres) from both scales."""
+    sure: list[int] = []
+    unsure: list[int] = []
+    for half in (p.half, p.long_half):
+        centres = gradual.gradual_centres(frames, half, p.gradual_change, p.gradual_linearity)
+        if len(sure_cuts) and len(centres):  # a cut's step also looks like a short "fade": the cut explains it
+            centres = centres[np.abs(centres[:, None] - sure_cuts[None, :]).min(axis=1) > half + 2]
+        for g in centres:
+            if any(abs(int(g) - f) <= 2 * p.half for f in sure):
+                continue
+            verdict = gradual.fade_verdict(frames, int(g), half + 2, p.fade_change, p.fade_residual, p.fade_reject)
+            if verdict is True:
+                sure.append(int(g))
+            elif verdict is None:
+                unsure.append(int(g))
+    unsure = [g for g in unsure if all(abs(g - f) > 2 * p.half for f in sure)]
+    return sorted(sure), np.unique(np.asarray(unsure, int))
 
 
 def find_candidates(frames: np.ndarray, p: CascadeParams) -> Candidates:
     """Stage 1 on every frame."""
-    count = len(frames)
     hsv = signal.hsv(frames)
     delta = signal.hsv_delta(frames, hsv)
     ratio = delta / (signal.local_baseline(delta, p.radius) + 1.0)
     cut = (delta >= p.cut_min) & (ratio >= p.cut_ratio)
     cut[0] = False
     index = np.flatnonzero(cut)
-    before, after = np.maximum(index - 1, 0), np.minimum(index + 2, count - 1)
-    flash = _pair_delta(hsv, before, after) < 0.5 * delta[index]
-    sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio) & ~flash
-    centres = gradual_centres(frames, p)
-    sure_cuts = index[sure]
-    if len(sure_cuts) and len(centres):  # a cut's step also looks like a short "fade": the cut explains it
-        near = np.abs(centres[:, None] - sure_cuts[None, :]).min(axis=1) <= p.half + 2
-        centres = centres[~near]
-    verdicts = [fade_verdict(frames, int(g), p) for g in centres]
-    fades = [int(g) for g, v in zip(centres, verdicts, strict=True) if v is True]
-    gradual = np.asarray([g for g, v in zip(centres, verdicts, strict=True) if v is None], int)
-    return Candidates([int(f) for f in sure_cuts], index[~sure], gradual, fades, delta)
-
-
-def fade_verdict(frames: np.ndarray, centre: int, p: CascadeParams, reach: int = 6) -> bool | None:
-    """True: surely a dissolve; False: surely not; None: ask the model.
-
-    The frames between ``centre - reach`` and ``centre + reach`` are projected on the
-    straight line between those two frames (a cross-fade lies on it); the residual is
-    the largest distance off the line, relative to the distance between the ends.
-    """
-    a, b = max(0, centre - reach), min(len(frames) - 1, centre + reach)
-    span = frames[a : b + 1].reshape(b - a + 1, -1).astype(np.float32)
-    direction = span[-1] - span[0]
-    norm = float(direction @ direction)
-    change = float(np.abs(direction).mean())
-    if change < 15.0 or norm <= 0.0:
-        return False
-    alpha = (span - span[0]) @ direction / norm
-    residual = float(np.linalg.norm(span - span[0] - np.outer(alpha, direction), axis=1).max() / np.sqrt(norm))
-    if residual >= p.fade_reject:
-        return False
-    if residual <= p.fade_residual and change >= p.fade_change:
-        return True
-    return None
-
-
-def gradual_centres(frames: np.ndarray, p: CascadeParams) -> np.ndarray:
-    """Local maxima of (change x linearity) over ``2 * half`` frames where both are high."""
-    count, half = len(frames), p.half
-    if count <= 2 * half:
-        return np.zeros(0, int)
-    steps = signal.mean_abs_change(frames, 1).cumsum()
-    change = np.zeros(count, np.float32)
-    change[half:-half] = signal.mean_abs_change(frames, 2 * half)[2 * half :]
-    path = np.zeros(count, np.float32)
-    path[half:-half] = steps[2 * half :] - steps[: -2 * half]
-    linearity = change / np.maximum(path, 1e-6)
-    score = np.where((change >= p.gradual_change) & (linearity >= p.gradual_linearity), change * linearity, 0.0)
-    peak = np.lib.stride_tricks.sliding_window_view(np.pad(score, half), 2 * half + 1).max(axis=1)
-    return np.flatnonzero((score > 0) & (score >= peak))
+    flash = gradual.flashes(frames, index, delta)
+    quiet = [(int(f) - 1, int(f) + 4) for f in index[flash]]
+    black = gradual.black_fades(frames)
+    quiet += [(first - 2, last + 2) for _, first, last in black]
+    index = _outside(index[~flash], quiet)
+    sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio)
+    fades, centres = _dissolves(frames, p, index[sure])
+    fades = [int(f) for f in _outside(np.asarray(fades, int), quiet)]
+    return Candidates(
+        [int(f) for f in index[sure]], index[~sure], _outside(centres, quiet), fades, delta, black, quiet
+    )
 
 
 def decide(probs: np.ndarray, found: Candidates, p: CascadeParams) -> list[Boundary]:
@@ -140,6 +128,8 @@ def decide(probs: np.ndarray, found: Candidates, p: CascadeParams) -> list[Bound
     cuts = np.union1d(found.cuts, found.sure).astype(int)
     decided = []
     for b in transnet.boundaries(known * (0.5 / threshold), 0.5):
+        if any(a <= b.frame <= z for a, z in found.quiet):
+            continue
         confidence = float(known[max(0, b.first - 1) : b.last + 1].max())
         near = cuts[np.abs(cuts - b.frame) <= 2] if len(cuts) else cuts
         if len(near):
@@ -154,6 +144,7 @@ def decide(probs: np.ndarray, found: Candidates, p: CascadeParams) -> list[Bound
         if not any(abs(b.frame - f) <= 3 for b in decided)
     ]
     sure += [Boundary(g, "gradual", 0.7, g - p.half, g + p.half) for g in found.fades]
+    sure += [Boundary(centre, "gradual", 0.8, first, last) for centre, first, last in found.black]
     return sorted(decided + sure, key=lambda b: b.frame)
 
 

@@ -1,0 +1,103 @@
+"""Classical signals for the cascade's stage 1 beyond the cut candidates: dissolves, fades through black, flashes.
+
+- ``gradual_centres``: over ``2 * half`` frames the picture changes a lot and almost
+  "in a straight line" (the direct difference between the ends is close to the
+  sum of the frame-to-frame differences, as in a cross-fade), at a local maximum
+  (the cascade runs it at two scales, for short and for long dissolves);
+- ``fade_verdict``: whether the frames around such a centre lie on the straight
+  line between its ends (a linear cross-fade does, motion does not);
+- ``black_fades``: fades through black, found as runs of near-black frames entered
+  and left by a gradual ramp, the last frame before and the first after differing
+  (a shot that merely goes dark and comes back is not one);
+- ``flashes``: a violent change that the picture returns from within a few frames
+  (a photographer's flash, an explosion): not a cut.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gateway.shots.signal import hsv, mean_abs_change
+
+BLACK = 12.0  # mean RGB at or below which a frame is black (0..255)
+
+
+def gradual_centres(frames: np.ndarray, half: int, min_change: float, min_linearity: float) -> np.ndarray:
+    """Local maxima of (change x linearity) over ``2 * half`` frames where both are high."""
+    count = len(frames)
+    if count <= 2 * half:
+        return np.zeros(0, int)
+    steps = mean_abs_change(frames, 1).cumsum()
+    change = np.zeros(count, np.float32)
+    change[half:-half] = mean_abs_change(frames, 2 * half)[2 * half :]
+    path = np.zeros(count, np.float32)
+    path[half:-half] = steps[2 * half :] - steps[: -2 * half]
+    linearity = change / np.maximum(path, 1e-6)
+    score = np.where((change >= min_change) & (linearity >= min_linearity), change * linearity, 0.0)
+    peak = np.lib.stride_tricks.sliding_window_view(np.pad(score, half), 2 * half + 1).max(axis=1)
+    return np.flatnonzero((score > 0) & (score >= peak))
+
+
+def fade_verdict(
+    frames: np.ndarray, centre: int, reach: int, sure_change: float, sure_residual: float, reject: float
+) -> bool | None:
+    """True: surely a dissolve; False: surely not; None: ask the model.
+
+    The frames between ``centre - reach`` and ``centre + reach`` are projected on the
+    straight line between those two frames (a cross-fade lies on it); the residual is
+    the largest distance off the line, relative to the distance between the ends.
+    """
+    a, b = max(0, centre - reach), min(len(frames) - 1, centre + reach)
+    span = frames[a : b + 1].reshape(b - a + 1, -1).astype(np.float32)
+    direction = span[-1] - span[0]
+    norm = float(direction @ direction)
+    change = float(np.abs(direction).mean())
+    if change < 15.0 or norm <= 0.0:
+        return False
+    alpha = (span - span[0]) @ direction / norm
+    residual = float(np.linalg.norm(span - span[0] - np.outer(alpha, direction), axis=1).max() / np.sqrt(norm))
+    if residual >= reject:
+        return False
+    if residual <= sure_residual and change >= sure_change:
+        return True
+    return None
+
+
+def black_fades(frames: np.ndarray, reach: int = 24, min_change: float = 20.0) -> list[tuple[int, int, int]]:
+    """(centre, first, last) of each fade through black: a run of black frames, the picture
+    dimming into it and brightening out of it within ``reach`` frames, and the last frame before
+    the fade differing from the first after it by at least ``min_change`` (mean RGB)."""
+    count = len(frames)
+    level = frames.reshape(count, -1).mean(axis=1)
+    dark = np.flatnonzero(level <= BLACK)
+    out: list[tuple[int, int, int]] = []
+    if not len(dark):
+        return out
+    for run in np.split(dark, np.flatnonzero(np.diff(dark) > 1) + 1):
+        first, last = int(run[0]), int(run[-1])
+        while first > 0 and first > run[0] - reach and level[first - 1] > level[first]:
+            first -= 1
+        while last + 1 < count and last < run[-1] + reach and level[last + 1] > level[last]:
+            last += 1
+        if first == 0 or last == count - 1 or min(level[first], level[last]) <= 2 * BLACK:
+            continue  # the video starts or ends in black, or the picture never came out of it
+        before, after = frames[first].astype(np.int16), frames[last].astype(np.int16)
+        if float(np.abs(before - after).mean()) >= min_change:
+            out.append(((int(run[0]) + int(run[-1]) + 1) // 2, first + 1, last - 1))
+    return out
+
+
+def flashes(frames: np.ndarray, at: np.ndarray, delta: np.ndarray, reach: int = 4, back: float = 0.5) -> np.ndarray:
+    """[len(at)] bool: the change into frame ``at`` is a flash, i.e. some frame of the next ``reach``
+    is closer to the frame before ``at`` than ``back`` times that change (HSV, as ``delta``)."""
+    if not len(at):
+        return np.zeros(0, bool)
+    count = len(frames)
+    before = np.maximum(at - 1, 0)
+    closest = np.full(len(at), np.inf, np.float32)
+    for step in range(1, reach + 1):
+        later = np.minimum(at + step, count - 1)
+        pixels = hsv(np.concatenate([frames[before], frames[later]]))
+        distance = np.abs(pixels[: len(at)] - pixels[len(at) :]).mean(axis=1)
+        closest = np.minimum(closest, np.where(at + step < count, distance, np.inf))
+    return closest < back * delta[at]

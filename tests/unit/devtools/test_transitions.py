@@ -1,0 +1,52 @@
+"""Composed clips put every transition where they say, with the frames a viewer would see there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from devtools.transitions import Join, flash, join
+from devtools.video import Transition
+
+
+def _piece(value: int, count: int) -> np.ndarray:
+    return np.full((count, 4, 6, 3), value, np.uint8)
+
+
+def test_cut_dissolve_and_fade_land_where_recorded() -> None:
+    pieces = [_piece(200, 20), _piece(100, 20), _piece(50, 20), _piece(150, 20)]
+    clip, transitions = join(pieces, [Join("cut"), Join("dissolve", 5), Join("fade", 4, 2)])
+    assert transitions == [
+        Transition("cut", 20, 20),
+        Transition("gradual", 35, 39),
+        Transition("gradual", 51, 60),
+    ]
+    assert len(clip) == 80 - 5 + 2  # a dissolve overlaps its pieces, a fade plays them in turn, black adds
+    values = clip[:, 0, 0, 0].astype(int)
+    assert values[19] == 200 and values[20] == 100 and values[34] == 100 and values[40] == 50
+    assert list(values[35:40]) == sorted(values[35:40], reverse=True)  # 100 -> 50, strictly between
+    assert 50 < values[35] < 100 and 50 < values[39] < 100
+    assert list(values[55:57]) == [0, 0]  # the black frames
+    assert 0 < values[51] < 50 and 0 < values[60] < 150 and values[61] == 150
+
+
+def test_flash_brightens_only_the_chosen_frames() -> None:
+    frames = _piece(100, 10)
+    lit = flash(frames, 3, [0.8, 0.4])
+    assert list(lit[:, 0, 0, 0]) == [100] * 3 + [224, 162] + [100] * 5
+    assert (frames == 100).all()  # the input is untouched
+
+
+@pytest.mark.parametrize(
+    "how, error",
+    [(Join("dissolve", 10), "does not fit"), (Join("fade", 12), "does not fit")],
+)
+def test_transition_longer_than_a_piece_is_refused(how: Join, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        join([_piece(10, 10), _piece(20, 30)], [how])
+
+
+@pytest.mark.parametrize("kind, frames, black", [("wipe", 3, 0), ("cut", 3, 0), ("dissolve", 0, 0), ("dissolve", 4, 2)])
+def test_inconsistent_join_is_refused(kind: str, frames: int, black: int) -> None:
+    with pytest.raises(ValueError):
+        Join(kind, frames, black)
