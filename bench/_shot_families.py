@@ -23,6 +23,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -78,12 +79,11 @@ FAMILIES = (
 )
 
 
-@functools.lru_cache(maxsize=8)
-def pool(split: str, min_frames: int) -> list[Piece]:
-    """Clean source ranges this split may use (see the module docstring)."""
-    music = sources()[0]
+def split_ranges(ranges: list[Piece], split: str, music: Path, min_frames: int) -> list[Piece]:
+    """The part of each range that ``split`` may use: ``music``'s frames before ``SOURCE_SPLIT``
+    for tuning, from it on for held-out; other sources whole. Parts under ``min_frames`` go."""
     out = []
-    for r in clean_ranges(min_frames, step_ratio=STEP_RATIO):
+    for r in ranges:
         if r.source != music:
             out.append(r)
             continue
@@ -92,6 +92,12 @@ def pool(split: str, min_frames: int) -> list[Piece]:
         if hi - lo >= min_frames:
             out.append(Piece(r.source, lo, hi - lo))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def pool(split: str, min_frames: int) -> list[Piece]:
+    """Clean source ranges this split may use (see the module docstring)."""
+    return split_ranges(clean_ranges(min_frames, step_ratio=STEP_RATIO), split, sources()[0], min_frames)
 
 
 def _plan_join(rng: np.random.Generator, family: Family, a: int, b: int) -> Join:

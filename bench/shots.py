@@ -194,8 +194,8 @@ def report(
         "includes its cheap first stage. TransNetV2 and the cascade share one ONNX Runtime session. "
         "The cores are shared with other work, so wall times drift between runs; the model windows "
         "column (100-frame windows run by TransNetV2) is the load-independent cost.",
-        "- The cascade's thresholds were chosen on videos composed with seed 7; this table is seed "
-        f"{seed}.",
+        "- The cascade's settings were chosen on the tuning families of `python -m bench.shot_families` "
+        f"(bench/reports/shot_families.md), not on these videos (seed {seed}).",
         "- Pieces were checked free of transitions with TransNetV2 (probability <= 0.3) and the content "
         "score (<= 40), so false alarms that TransNetV2 itself would raise above 0.3 are excluded by "
         "construction: its precision of 1.0 here is optimistic. Shots are short (music-video pace, "

@@ -35,8 +35,8 @@ from gateway.shots.base import Boundary, check_frames
 class CascadeParams:
     cut_min: float = 12.0  # HSV change for a cut candidate ...
     cut_ratio: float = 2.5  # ... and its ratio to the neighbourhood median (+1)
-    sure_cut: float = 30.0  # HSV change accepted without the model ...
-    sure_ratio: float = 4.0  # ... with this ratio, when not a flash
+    sure_cut: float = 20.0  # HSV change accepted without the model ...
+    sure_ratio: float = 5.0  # ... with this ratio, when not a flash
     radius: int = 8  # neighbourhood of the median
     half: int = 4  # gradual signal: frames t-half .. t+half (short dissolves) ...
     long_half: int = 10  # ... and t-long_half .. t+long_half (long ones)
@@ -44,12 +44,12 @@ class CascadeParams:
     gradual_linearity: float = 0.5  # ... over the sum of the steps between them
     fade_change: float = 28.0  # sure dissolve: change between the frames half+2 before and after ...
     fade_residual: float = 0.4  # ... and the frames between them off a linear blend of the two
-    fade_reject: float = 0.45  # not a dissolve: blend residual at least this, or change < 15
+    fade_reject: float = 0.5  # not a dissolve: blend residual at least this, or change < 15
     threshold: float = 0.5  # TransNetV2 threshold, elsewhere
-    gradual_threshold: float = 0.2  # ... near gradual candidates
+    gradual_threshold: float = 0.1  # ... near gradual candidates
     cut_threshold: float = 0.15  # ... at cut candidates
-    margin: int = 16  # real context on each side of what the model reads
-    gradual_read: int = 5  # frames read on each side of a gradual candidate's centre
+    margin: int = 12  # real context on each side of what the model reads
+    gradual_read: int = 3  # frames read on each side of a gradual candidate's centre
     batch_size: int = 4
 
 

@@ -1,0 +1,56 @@
+"""The generalisation benchmark keeps held-out footage out of tuning and scores what a user would notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bench._shot_families import FAMILIES, SOURCE_SPLIT, FamilyVideo, split_ranges
+from bench._shots_data import Piece
+from bench.shot_families import FamilyResult, lookalike_alarms, verdict
+from devtools.video import Transition
+
+MUSIC, OTHER = Path("test.mp4"), Path("bikes.mp4")
+
+
+def test_tuning_and_held_out_never_share_a_frame_of_the_music_video() -> None:
+    ranges = [Piece(MUSIC, 100, 200), Piece(MUSIC, SOURCE_SPLIT - 50, 120), Piece(MUSIC, 4000, 90), Piece(OTHER, 0, 80)]
+    tuning = split_ranges(ranges, "tuning", MUSIC, 30)
+    held = split_ranges(ranges, "held-out", MUSIC, 30)
+    assert all(r.start + r.length <= SOURCE_SPLIT for r in tuning if r.source == MUSIC)
+    assert all(r.start >= SOURCE_SPLIT for r in held if r.source == MUSIC)
+    assert Piece(MUSIC, SOURCE_SPLIT - 50, 50) in tuning and Piece(MUSIC, SOURCE_SPLIT, 70) in held
+    assert Piece(OTHER, 0, 80) in tuning and Piece(OTHER, 0, 80) in held
+    assert split_ranges([Piece(MUSIC, SOURCE_SPLIT - 10, 40)], "tuning", MUSIC, 30) == []  # too short a part
+
+
+def test_families_cover_sizes_kinds_and_both_splits() -> None:
+    sizes = {f.size for f in FAMILIES}
+    assert (160, 90) in sizes and (1280, 720) in sizes
+    assert {f.split for f in FAMILIES} == {"tuning", "held-out"}
+    assert min(f.dissolve[0] for f in FAMILIES) <= 4 and max(f.dissolve[1] for f in FAMILIES) >= 40
+    assert len({f.seed for f in FAMILIES}) == len(FAMILIES)
+
+
+def _video(transitions: list[Transition], negatives: list[tuple[int, int]]) -> FamilyVideo:
+    return FamilyVideo("f", "f-0", np.zeros((200, 27, 48, 3), np.uint8), 25.0, transitions, negatives)
+
+
+def test_a_false_boundary_on_a_flash_counts_as_a_look_alike_alarm() -> None:
+    video = _video([Transition("cut", 50, 50), Transition("gradual", 100, 110)], [(70, 72), (150, 190)])
+    predicted = [(50, "cut"), (71, "cut"), (105, "gradual"), (130, "cut"), (160, "cut")]
+    assert lookalike_alarms(predicted, video) == 2  # 71 and 160; 130 is false but on nothing
+
+
+def test_verdict_names_each_missed_target() -> None:
+    result = FamilyResult(FAMILIES[-1])
+    full, cascade = result.tallies["transnetv2"], result.tallies["cascade"]
+    full.tp, full.fn, full.cpu = 9, 1, 10.0
+    cascade.tp, cascade.fp, cascade.fn, cascade.cpu = 9, 1, 1, 4.0
+    cascade.found["gradual"], cascade.total["gradual"] = 2, 4
+    misses = verdict(result)
+    assert [m.split()[0] for m in misses] == ["F1", "precision", "speed", "gradual"]
+    cascade.fp, cascade.cpu, cascade.found["gradual"] = 0, 1.0, 3
+    full.fn = 2
+    assert verdict(result) == []
