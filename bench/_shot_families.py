@@ -43,7 +43,7 @@ SPEED = 3  # fast-motion pieces play at this many times their speed
 @dataclass(frozen=True)
 class Family:
     name: str
-    split: str  # "tuning" or "held-out"
+    split: str  # "tuning", "held-out" or "training" (training.shots.gradual's videos)
     size: tuple[int, int]
     seed: int
     videos: int = 2
@@ -70,6 +70,8 @@ FAMILIES = (
     Family("tune-160-mixed", "tuning", (160, 90), 11),
     Family("tune-480-long-dissolves", "tuning", (480, 270), 12, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
     Family("tune-320-dense", "tuning", (320, 180), 13, shots=18, lengths=(14, 40), dissolve=(4, 10), fade=(3, 5)),
+    Family("tune-640-lookalikes", "tuning", (640, 360), 14, flashes=0.5, fast=0.4),
+    Family("tune-240-long-dissolves", "tuning", (240, 136), 15, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
     Family("held-160-mixed", "held-out", (160, 90), 21),
     Family("held-640-mixed", "held-out", (640, 360), 22),
     Family("held-1280-mixed", "held-out", (1280, 720), 23, videos=1, shots=16),
@@ -81,13 +83,16 @@ FAMILIES = (
 
 def split_ranges(ranges: list[Piece], split: str, music: Path, min_frames: int) -> list[Piece]:
     """The part of each range that ``split`` may use: ``music``'s frames before ``SOURCE_SPLIT``
-    for tuning, from it on for held-out; other sources whole. Parts under ``min_frames`` go."""
+    for tuning and training, from it on for held-out; other sources whole, except in training
+    (the learned gradual scorer never sees a frame a held-out family uses). Parts under
+    ``min_frames`` go."""
     out = []
     for r in ranges:
         if r.source != music:
-            out.append(r)
+            if split != "training":
+                out.append(r)
             continue
-        lo, hi = (r.start, min(r.start + r.length, SOURCE_SPLIT)) if split == "tuning" else (
+        lo, hi = (r.start, min(r.start + r.length, SOURCE_SPLIT)) if split != "held-out" else (
             max(r.start, SOURCE_SPLIT), r.start + r.length)
         if hi - lo >= min_frames:
             out.append(Piece(r.source, lo, hi - lo))

@@ -74,8 +74,12 @@ class ShotDetector(Protocol):
 
     name: str
 
-    async def detect(self, frames: np.ndarray, fps: float) -> list[Boundary]:
-        """Boundaries sorted by frame; CPU-heavy work runs off the event loop."""
+    async def detect(self, frames: np.ndarray, fps: float, keep: tuple[int, int] | None = None) -> list[Boundary]:
+        """Boundaries sorted by frame; CPU-heavy work runs off the event loop.
+
+        ``keep``: only boundaries in frames ``[keep[0], keep[1])`` are wanted (the rest of
+        ``frames`` is context); a detector may skip work that can only find others.
+        """
         ...
 
     async def close(self) -> None:

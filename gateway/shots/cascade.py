@@ -8,15 +8,16 @@ Stage 1, every frame (vectorised, about 0.15 ms a frame; ``gateway.shots.gradual
 - sure cuts: candidates so large and isolated that the model is not needed;
 - fades through black: a run of black frames between two different pictures is
   a sure boundary; no other boundary is taken inside it;
-- gradual candidates: over ``2 * half`` and ``2 * long_half`` frames the picture
-  changes a lot and almost "in a straight line" (as in a cross-fade); those whose
-  frames lie on the line between its ends are sure dissolves, those far off it are
-  dropped, the rest are uncertain.
+- gradual candidates: spans of frames that the learned scorer
+  (``gateway.shots.gradual_scorer``: a small MLP over multi-scale change, blend,
+  histogram and contrast features of every frame) finds inside a dissolve or fade;
+  confident ones are sure boundaries, the rest are uncertain; spans at a cut
+  candidate are the cut's.
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
 through ``gateway.shots.packing`` (a few frames each, with ``margin`` frames of
 real context, several per 100-frame window). There the model decides with its
-usual threshold, lowered where stage 1 saw a gradual change (TransNetV2 at 0.5
-misses many linear dissolves) or a strong cut candidate.
+usual threshold, lowered inside uncertain gradual spans (TransNetV2 at 0.5
+misses many dissolves) and at cut candidates.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 from emocore.inference import InferenceBackend
 from gateway.shots import gradual, packing, signal, transnet
 from gateway.shots.base import Boundary, check_frames
+from gateway.shots.gradual_scorer import GradualScorer, Span, default_scorer, spans
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,15 @@ class CascadeParams:
     sure_cut: float = 20.0  # HSV change accepted without the model ...
     sure_ratio: float = 5.0  # ... with this ratio, when not a flash
     radius: int = 8  # neighbourhood of the median
-    half: int = 4  # gradual signal: frames t-half .. t+half (short dissolves) ...
-    long_half: int = 10  # ... and t-long_half .. t+long_half (long ones)
-    gradual_change: float = 10.0  # mean absolute RGB difference between those ends ...
-    gradual_linearity: float = 0.5  # ... over the sum of the steps between them
-    fade_change: float = 28.0  # sure dissolve: change between the frames half+2 before and after ...
-    fade_residual: float = 0.4  # ... and the frames between them off a linear blend of the two
-    fade_reject: float = 0.5  # not a dissolve: blend residual at least this, or change < 15
+    gradual_min: float = 0.5  # scorer probability a gradual candidate reaches ...
+    gradual_low: float = 0.15  # ... the span around it stays above ...
+    gradual_sure: float = 0.95  # ... and one accepted without the model reaches ...
+    sure_frames: int = 4  # ... with at least this many frames at gradual_min or above
     threshold: float = 0.5  # TransNetV2 threshold, elsewhere
     gradual_threshold: float = 0.1  # ... near gradual candidates
     cut_threshold: float = 0.15  # ... at cut candidates
     margin: int = 12  # real context on each side of what the model reads
-    gradual_read: int = 3  # frames read on each side of a gradual candidate's centre
+    gradual_read: int = 3  # frames read on each side of a gradual candidate's peak
     batch_size: int = 4
 
 
@@ -57,8 +56,8 @@ class CascadeParams:
 class Candidates:
     sure: list[int]  # first frames of new shots, accepted without the model
     cuts: np.ndarray  # uncertain cut candidates (first frame of the new shot)
-    gradual: np.ndarray  # centres of uncertain gradual candidates
-    fades: list[int]  # centres of sure dissolves, accepted without the model
+    gradual: list[Span]  # uncertain gradual candidates
+    fades: list[Span]  # sure dissolves and fades, accepted without the model
     delta: np.ndarray  # [N] HSV change per frame
     black: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black (centre, first, last)
     quiet: list[tuple[int, int]] = field(default_factory=list)  # spans where the model may not add a boundary
@@ -71,27 +70,22 @@ def _outside(values: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
     return np.asarray(values)[keep]
 
 
-def _dissolves(frames: np.ndarray, p: CascadeParams, sure_cuts: np.ndarray) -> tuple[list[int], np.ndarray]:
-    """(sure dissolve centres, uncertain gradual centres) from both scales."""
-    sure: list[int] = []
-    unsure: list[int] = []
-    for half in (p.half, p.long_half):
-        centres = gradual.gradual_centres(frames, half, p.gradual_change, p.gradual_linearity)
-        if len(sure_cuts) and len(centres):  # a cut's step also looks like a short "fade": the cut explains it
-            centres = centres[np.abs(centres[:, None] - sure_cuts[None, :]).min(axis=1) > half + 2]
-        for g in centres:
-            if any(abs(int(g) - f) <= 2 * p.half for f in sure):
-                continue
-            verdict = gradual.fade_verdict(frames, int(g), half + 2, p.fade_change, p.fade_residual, p.fade_reject)
-            if verdict is True:
-                sure.append(int(g))
-            elif verdict is None:
-                unsure.append(int(g))
-    unsure = [g for g in unsure if all(abs(g - f) > 2 * p.half for f in sure)]
-    return sorted(sure), np.unique(np.asarray(unsure, int))
+def _gradual(probs: np.ndarray, p: CascadeParams, cuts: np.ndarray, quiet: list[tuple[int, int]]) -> list[Span]:
+    """The scorer's spans, except those at a cut candidate (the cut explains the change) or in a quiet span."""
+    out = []
+    for span in spans(probs, p.gradual_min, p.gradual_low):
+        if len(cuts) and np.any((cuts >= span.first - 3) & (cuts <= span.last + 3)) and span.last - span.first < 6:
+            continue
+        if not any(a <= span.peak <= z for a, z in quiet):
+            out.append(span)
+    return out
 
 
-def find_candidates(frames: np.ndarray, p: CascadeParams) -> Candidates:
+def _sure(span: Span, p: CascadeParams) -> bool:
+    return span.score >= p.gradual_sure and span.core >= p.sure_frames
+
+
+def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None) -> Candidates:
     """Stage 1 on every frame."""
     hsv = signal.hsv(frames)
     delta = signal.hsv_delta(frames, hsv)
@@ -105,10 +99,11 @@ def find_candidates(frames: np.ndarray, p: CascadeParams) -> Candidates:
     quiet += [(first - 2, last + 2) for _, first, last in black]
     index = _outside(index[~flash], quiet)
     sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio)
-    fades, centres = _dissolves(frames, p, index[sure])
-    fades = [int(f) for f in _outside(np.asarray(fades, int), quiet)]
+    probs = (scorer or default_scorer()).probabilities(frames)
+    found = _gradual(probs, p, index, quiet)
     return Candidates(
-        [int(f) for f in index[sure]], index[~sure], _outside(centres, quiet), fades, delta, black, quiet
+        [int(f) for f in index[sure]], index[~sure], [g for g in found if not _sure(g, p)],
+        [g for g in found if _sure(g, p)], delta, black, quiet,
     )
 
 
@@ -120,8 +115,8 @@ def decide(probs: np.ndarray, found: Candidates, p: CascadeParams) -> list[Bound
     gradual.
     """
     threshold = np.full(len(probs), p.threshold, np.float32)
-    for centre in found.gradual:
-        threshold[max(0, centre - 2 * p.half) : centre + 2 * p.half + 1] = p.gradual_threshold
+    for span in found.gradual:
+        threshold[span.first : span.last + 1] = p.gradual_threshold
     peaks = np.maximum(found.cuts - 1, 0)
     threshold[peaks] = np.minimum(threshold[peaks], p.cut_threshold)
     known = np.nan_to_num(probs, nan=0.0)
@@ -134,7 +129,7 @@ def decide(probs: np.ndarray, found: Candidates, p: CascadeParams) -> list[Bound
         near = cuts[np.abs(cuts - b.frame) <= 2] if len(cuts) else cuts
         if len(near):
             decided.append(Boundary.cut(int(near[np.argmin(np.abs(near - b.frame))]), confidence))
-        elif len(found.gradual) and np.abs(found.gradual - b.frame).min() <= 2 * p.half:
+        elif any(g.first - 2 <= b.frame <= g.last + 2 for g in found.gradual):
             decided.append(Boundary(b.frame, "gradual", confidence, min(b.first, b.frame), max(b.last, b.frame)))
         else:
             decided.append(Boundary(b.frame, b.kind, confidence, b.first, b.last))
@@ -143,15 +138,25 @@ def decide(probs: np.ndarray, found: Candidates, p: CascadeParams) -> list[Bound
         for f in found.sure
         if not any(abs(b.frame - f) <= 3 for b in decided)
     ]
-    sure += [Boundary(g, "gradual", 0.7, g - p.half, g + p.half) for g in found.fades]
+    sure += [
+        Boundary(g.peak, "gradual", g.score, g.first, g.last)
+        for g in found.fades
+        if not any(g.first - 2 <= b.frame <= g.last + 2 for b in decided)
+    ]
     sure += [Boundary(centre, "gradual", 0.8, first, last) for centre, first, last in found.black]
     return sorted(decided + sure, key=lambda b: b.frame)
 
 
-def reads(found: Candidates, p: CascadeParams) -> list[tuple[int, int]]:
-    """Frame ranges the model must read: around each uncertain cut and gradual candidate."""
-    out = [(int(c) - 3, int(c) + 2) for c in found.cuts]
-    out += [(int(g) - p.gradual_read, int(g) + p.gradual_read + 1) for g in found.gradual]
+def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = None) -> list[tuple[int, int]]:
+    """Frame ranges the model must read: around each uncertain cut and gradual candidate that can
+    give a boundary in ``keep`` (the frames whose boundaries are wanted; all when None)."""
+    lo, hi = keep if keep is not None else (-(2**31), 2**31)
+    out = [(int(c) - 3, int(c) + 2) for c in found.cuts if lo - 3 <= c < hi + 3]
+    out += [
+        (g.peak - p.gradual_read, g.peak + p.gradual_read + 1)
+        for g in found.gradual
+        if g.last >= lo - 3 and g.first < hi + 3
+    ]
     return out
 
 
@@ -160,17 +165,20 @@ class CascadeDetector:
 
     name = "cascade"
 
-    def __init__(self, backend: InferenceBackend, params: CascadeParams | None = None) -> None:
+    def __init__(
+        self, backend: InferenceBackend, params: CascadeParams | None = None, scorer: GradualScorer | None = None
+    ) -> None:
         self.backend = backend
         self.params = params or CascadeParams()
+        self.scorer = scorer or default_scorer()
         self.last_windows = 0  # windows sent to the model for the last video (benchmarks)
 
-    async def detect(self, frames: np.ndarray, fps: float) -> list[Boundary]:
+    async def detect(self, frames: np.ndarray, fps: float, keep: tuple[int, int] | None = None) -> list[Boundary]:
         check_frames(frames)
         p = self.params
-        found = await asyncio.to_thread(find_candidates, frames, p)
+        found = await asyncio.to_thread(find_candidates, frames, p, self.scorer)
         probs, self.last_windows = await packing.predict_reads(
-            self.backend, frames, reads(found, p), margin=p.margin, batch_size=p.batch_size
+            self.backend, frames, reads(found, p, keep), margin=p.margin, batch_size=p.batch_size
         )
         return decide(probs, found, p)
 

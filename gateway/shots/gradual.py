@@ -1,11 +1,7 @@
-"""Classical signals for the cascade's stage 1 beyond the cut candidates: dissolves, fades through black, flashes.
+"""Classical signals for the cascade's stage 1 beyond the cut candidates: fades through black, flashes.
 
-- ``gradual_centres``: over ``2 * half`` frames the picture changes a lot and almost
-  "in a straight line" (the direct difference between the ends is close to the
-  sum of the frame-to-frame differences, as in a cross-fade), at a local maximum
-  (the cascade runs it at two scales, for short and for long dissolves);
-- ``fade_verdict``: whether the frames around such a centre lie on the straight
-  line between its ends (a linear cross-fade does, motion does not);
+(Dissolves are the learned scorer's: ``gateway.shots.gradual_scorer``.)
+
 - ``black_fades``: fades through black, found as runs of near-black frames entered
   and left by a gradual ramp, the last frame before and the first after differing
   (a shot that merely goes dark and comes back is not one);
@@ -17,50 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gateway.shots.signal import hsv, mean_abs_change
+from gateway.shots.signal import hsv
 
 BLACK = 12.0  # mean RGB at or below which a frame is black (0..255)
-
-
-def gradual_centres(frames: np.ndarray, half: int, min_change: float, min_linearity: float) -> np.ndarray:
-    """Local maxima of (change x linearity) over ``2 * half`` frames where both are high."""
-    count = len(frames)
-    if count <= 2 * half:
-        return np.zeros(0, int)
-    steps = mean_abs_change(frames, 1).cumsum()
-    change = np.zeros(count, np.float32)
-    change[half:-half] = mean_abs_change(frames, 2 * half)[2 * half :]
-    path = np.zeros(count, np.float32)
-    path[half:-half] = steps[2 * half :] - steps[: -2 * half]
-    linearity = change / np.maximum(path, 1e-6)
-    score = np.where((change >= min_change) & (linearity >= min_linearity), change * linearity, 0.0)
-    peak = np.lib.stride_tricks.sliding_window_view(np.pad(score, half), 2 * half + 1).max(axis=1)
-    return np.flatnonzero((score > 0) & (score >= peak))
-
-
-def fade_verdict(
-    frames: np.ndarray, centre: int, reach: int, sure_change: float, sure_residual: float, reject: float
-) -> bool | None:
-    """True: surely a dissolve; False: surely not; None: ask the model.
-
-    The frames between ``centre - reach`` and ``centre + reach`` are projected on the
-    straight line between those two frames (a cross-fade lies on it); the residual is
-    the largest distance off the line, relative to the distance between the ends.
-    """
-    a, b = max(0, centre - reach), min(len(frames) - 1, centre + reach)
-    span = frames[a : b + 1].reshape(b - a + 1, -1).astype(np.float32)
-    direction = span[-1] - span[0]
-    norm = float(direction @ direction)
-    change = float(np.abs(direction).mean())
-    if change < 15.0 or norm <= 0.0:
-        return False
-    alpha = (span - span[0]) @ direction / norm
-    residual = float(np.linalg.norm(span - span[0] - np.outer(alpha, direction), axis=1).max() / np.sqrt(norm))
-    if residual >= reject:
-        return False
-    if residual <= sure_residual and change >= sure_change:
-        return True
-    return None
 
 
 def black_fades(frames: np.ndarray, reach: int = 24, min_change: float = 20.0) -> list[tuple[int, int, int]]:

@@ -51,7 +51,7 @@ class SceneDetectDetector:
         scores = hsv_delta(frames)
         return [Boundary.cut(f, float(min(1.0, scores[f] / (2 * CONTENT_THRESHOLD)))) for f in cuts]
 
-    async def detect(self, frames: np.ndarray, fps: float) -> list[Boundary]:
+    async def detect(self, frames: np.ndarray, fps: float, keep: tuple[int, int] | None = None) -> list[Boundary]:
         return await asyncio.to_thread(self._detect, frames, fps)
 
     async def close(self) -> None:

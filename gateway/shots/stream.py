@@ -5,7 +5,9 @@
 the boundaries that fall inside the block: TransNetV2's 100-frame windows and
 the cascade's candidates (found, read by the model and decided) never look
 further than that context, so a boundary is final once the block that holds it
-has been run. Blocks sit at fixed frame positions, so what is found does not
+has been run. The detector is told which frames are the block (``keep``), so the
+cascade does not have the model read candidates in the context, which the
+neighbouring block reads anyway. Blocks sit at fixed frame positions, so what is found does not
 depend on how the frames were pushed. It holds at most ``block + 2 * context``
 frames (48x27 RGB, 3.9 kB each: 12 MB for the default 3000 + 2x100).
 
@@ -64,7 +66,7 @@ class BoundaryStream:
         lo = max(self.offset, start - self.context)
         hi = min(self.received, stop + self.context)
         window = self.frames[lo - self.offset : hi - self.offset]
-        bounds = await self.detector.detect(window, self.fps) if len(window) > 1 else []
+        bounds = await self.detector.detect(window, self.fps, (start - lo, stop - lo)) if len(window) > 1 else []
         kept = [
             replace(b, frame=b.frame + lo, first=b.first + lo, last=b.last + lo)
             for b in bounds

@@ -98,7 +98,7 @@ class TransNetV2Detector:
         predictions = await predict_windows(self.backend, frames, starts, batch_size=self.batch_size)
         return trusted(predictions, starts, len(frames))
 
-    async def detect(self, frames: np.ndarray, fps: float) -> list[Boundary]:
+    async def detect(self, frames: np.ndarray, fps: float, keep: tuple[int, int] | None = None) -> list[Boundary]:
         return boundaries(await self.probabilities(frames), self.threshold)
 
     async def close(self) -> None:

