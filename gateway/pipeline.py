@@ -32,7 +32,7 @@ class Pipeline:
         self.clients = clients
         self.metrics = metrics
         self.shot_settings = settings.shots
-        self.detector_name = settings.shots.detector_name(settings.triton_url)
+        self.detector_name = settings.shots.detector_name()
         self._detector: ShotDetector | None = None
 
     def detector(self) -> ShotDetector:

@@ -51,7 +51,7 @@ def detect(
     running event loop.
     """
     settings = settings or ShotSettings()
-    chosen = name or settings.detector_name(service.triton_url if service else None)
+    chosen = name or settings.detector_name()
 
     async def run() -> list[Shot]:
         detector = create_detector(chosen, service=service, settings=settings)

@@ -1,8 +1,9 @@
-"""Detectors by name, and the default: full TransNetV2 on Triton, the cascade on CPU.
+"""Detectors by name, and the default: the cascade, on Triton (GPU nodes) and on CPU alike.
 
-With a Triton URL (GPU nodes) TransNetV2 over every frame is cheap and the most
-accurate single model, so it is the default; without one (embedded, a laptop's
-CPU) the cascade gives the same accuracy at a fraction of the model time.
+The cascade finds more transitions than full TransNetV2 (its learned stage 1
+catches dissolves the model misses; bench/reports/shot_families.md) with a
+fraction of the model windows, so it is the default with or without Triton;
+``transnetv2`` (every frame through the model) stays available by name.
 
 Model-based detectors run on the backend that the caller's ``ServiceSettings``
 (the gateway's) describe: Triton URL, timeout, retries, ONNX Runtime threads and
@@ -61,8 +62,6 @@ def create_detector(
 
 
 def default_detector(service: ServiceSettings, settings: ShotSettings | None = None) -> ShotDetector:
-    """The detector ``settings`` ask for, else the default for ``service``'s backend."""
+    """The detector ``settings`` ask for, else the default, on ``service``'s backend."""
     settings = settings or ShotSettings()
-    return create_detector(
-        settings.detector_name(service.triton_url), service=service, settings=settings
-    )
+    return create_detector(settings.detector_name(), service=service, settings=settings)

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from emocore.settings import REPO_ROOT
 from gateway.shots.gradual_features import frame_features
 
-WEIGHTS = REPO_ROOT / "models" / "artifacts" / "gradual" / "scorer.npz"
+WEIGHTS = Path(__file__).with_suffix(".npz")  # next to this module: the gateway image copies gateway/
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 class ShotSettings(BaseModel):
     """Which detector, its thresholds and the shot length limits (docs/shots.md)."""
 
-    detector: str | None = None  # None: "transnetv2" with a Triton URL, else "cascade"
+    detector: str | None = None  # None: "cascade" (on Triton too: more accurate than full TransNetV2)
     min_shot_s: float = 0.5  # shorter shots are merged into a neighbour
     max_shot_s: float = 120.0  # longer shots (static takes) are split evenly
     transnet_threshold: float = 0.5  # full TransNetV2
@@ -20,6 +20,6 @@ class ShotSettings(BaseModel):
     # four, and four hold ~4x the activations (~750 MB peak for TransNetV2 in ONNX Runtime).
     batch_size: int = 1
 
-    def detector_name(self, triton_url: str | None) -> str:
-        """The configured detector, else "transnetv2" when Triton serves the model, else "cascade"."""
-        return self.detector or ("transnetv2" if triton_url else "cascade")
+    def detector_name(self) -> str:
+        """The configured detector, else "cascade"."""
+        return self.detector or "cascade"

@@ -1,6 +1,6 @@
 """Train the cascade's gradual-transition scorer on composed videos of training footage only.
 
-    python -m training.shots.gradual [--out models/artifacts/gradual/scorer.npz]
+    python -m training.shots.gradual [--out gateway/shots/gradual_scorer.npz]
 
 Videos are composed like the benchmark's families (bench/_shot_families.py: clean
 ranges of real footage joined by hard cuts, dissolves of 4-40 frames and fades
@@ -27,10 +27,10 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from bench._shot_families import Family, FamilyVideo, family_videos
-from emocore.settings import REPO_ROOT
 from gateway.shots.gradual_features import frame_features
+from gateway.shots.gradual_scorer import WEIGHTS
 
-OUT = REPO_ROOT / "models" / "artifacts" / "gradual" / "scorer.npz"
+OUT = WEIGHTS
 SEED = 7
 HIDDEN = 32
 FAMILIES = (  # sizes, spacings and transition mixes of every benchmark family, other seeds

@@ -142,7 +142,7 @@ def test_the_gateway_settings_choose_the_shot_detector_from_the_environment(
     assert Pipeline(settings, ServiceClients(settings, GatewayMetrics()), GatewayMetrics()).detector_name == "adaptive"
     monkeypatch.setenv("EMO_GATEWAY_TRITON_URL", "triton:8000")
     monkeypatch.delenv("EMO_GATEWAY_SHOTS__DETECTOR")
-    assert GatewaySettings().shots.detector_name(GatewaySettings().triton_url) == "transnetv2"
+    assert GatewaySettings().shots.detector_name() == "cascade"
 
 
 def test_the_model_repository_setting_reaches_the_shot_detector(tmp_path: Path, clip: Sample) -> None:

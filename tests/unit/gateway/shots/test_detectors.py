@@ -113,10 +113,10 @@ def test_transnetv2_outputs_probabilities_and_a_static_clip_has_no_cut(decoded: 
     assert probs.shape == (100,) and np.all((probs >= 0) & (probs <= 1)) and probs.max() < 0.1
 
 
-def test_default_detector_is_cascade_on_cpu_and_transnetv2_with_triton() -> None:
+def test_default_detector_is_the_cascade_on_cpu_and_with_triton() -> None:
     assert isinstance(default_detector(GatewaySettings()), CascadeDetector)
     on_triton = GatewaySettings(triton_url="triton:8000")
-    assert isinstance(default_detector(on_triton), TransNetV2Detector)
+    assert isinstance(default_detector(on_triton), CascadeDetector)
     chosen = default_detector(on_triton, settings=ShotSettings(detector="content"))
     assert chosen.name == "content"
     with pytest.raises(ValueError, match="unknown shot detector"):
