@@ -39,7 +39,11 @@ class GradualScorer:
         """[N] float32 probability that each frame of ``frames`` ([N, 27, 48, 3]) is inside a gradual transition."""
         if len(frames) == 0:
             return np.zeros(0, np.float32)
-        hidden = np.maximum(((frame_features(frames) - self.mean) / self.scale) @ self.w1 + self.b1, 0.0)
+        return self.score(frame_features(frames))
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """[N] float32 probabilities of [N, F] feature rows (the MLP's forward pass)."""
+        hidden = np.maximum(((features - self.mean) / self.scale) @ self.w1 + self.b1, 0.0)
         logits = hidden @ self.w2 + self.b2
         return (1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))).astype(np.float32)
 

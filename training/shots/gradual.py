@@ -33,13 +33,14 @@ from gateway.shots.gradual_scorer import WEIGHTS
 OUT = WEIGHTS
 SEED = 7
 HIDDEN = 32
-FAMILIES = (  # sizes, spacings and transition mixes of every benchmark family, other seeds
-    Family("train-160-mixed", "training", (160, 90), 101, videos=10),
-    Family("train-320-mixed", "training", (320, 180), 102, videos=10),
-    Family("train-480-long", "training", (480, 270), 103, videos=10, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
-    Family("train-320-dense", "training", (320, 180), 104, videos=10, shots=18, lengths=(14, 40),
+FAMILIES = (  # the sizes, spacings and transition mixes of the benchmark's families, other seeds
+    Family("train-160-mixed", "training", (160, 90), 101, videos=14),
+    Family("train-320-mixed", "training", (320, 180), 102, videos=14),
+    Family("train-480-long", "training", (480, 270), 103, videos=14, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
+    Family("train-640-long", "training", (640, 360), 107, videos=10, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
+    Family("train-320-dense", "training", (320, 180), 104, videos=14, shots=18, lengths=(14, 40),
            dissolve=(4, 10), fade=(3, 5)),
-    Family("train-320-lookalikes", "training", (320, 180), 105, videos=10, flashes=0.5, fast=0.4),
+    Family("train-320-lookalikes", "training", (320, 180), 105, videos=14, flashes=0.5, fast=0.4),
     Family("train-640-cuts", "training", (640, 360), 106, videos=6, mix=(0.8, 0.15, 0.05), flashes=0.4, fast=0.4),
 )
 KEPT_ASIDE = 1  # last video of each family: validation only

@@ -25,6 +25,14 @@ def test_tuning_and_held_out_never_share_a_frame_of_the_music_video() -> None:
     assert split_ranges([Piece(MUSIC, SOURCE_SPLIT - 10, 40)], "tuning", MUSIC, 30) == []  # too short a part
 
 
+def test_training_footage_is_only_music_video_frames_no_held_out_family_uses() -> None:
+    ranges = [Piece(MUSIC, 100, 200), Piece(MUSIC, SOURCE_SPLIT - 50, 120), Piece(MUSIC, 4000, 90), Piece(OTHER, 0, 80)]
+    training = split_ranges(ranges, "training", MUSIC, 30)
+    assert training == [Piece(MUSIC, 100, 200), Piece(MUSIC, SOURCE_SPLIT - 50, 50)]
+    held = [r for f in FAMILIES if f.split == "held-out" for r in split_ranges(ranges, f.split, MUSIC, 30)]
+    assert not {r.source for r in training} & {r.source for r in held if r.source != MUSIC}
+
+
 def test_families_cover_sizes_kinds_and_both_splits() -> None:
     sizes = {f.size for f in FAMILIES}
     assert (160, 90) in sizes and (1280, 720) in sizes

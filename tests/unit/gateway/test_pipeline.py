@@ -146,8 +146,9 @@ def test_the_gateway_settings_choose_the_shot_detector_from_the_environment(
 
 
 def test_the_model_repository_setting_reaches_the_shot_detector(tmp_path: Path, clip: Sample) -> None:
-    empty = tmp_path / "no_models"
-    settings = GatewaySettings(data_dir=tmp_path, model_repository=empty, inference_threads=1, **URLS)
+    empty = tmp_path / "no_models"  # TransNetV2 over every frame: the cascade may need no model read on this clip
+    settings = GatewaySettings(data_dir=tmp_path, model_repository=empty, inference_threads=1,
+                               shots=ShotSettings(detector="transnetv2"), **URLS)
     with pytest.raises(ModelNotReady, match=re.escape(f"not found at {empty}")):
         run_job(settings, job_folder(tmp_path, clip, subtitles=False), live=False)
 
@@ -156,7 +157,7 @@ def test_the_triton_retries_setting_reaches_the_shot_detector(
     tmp_path: Path, clip: Sample, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = GatewaySettings(data_dir=tmp_path, triton_url="127.0.0.1:9", triton_retries=2,
-                               triton_timeout_s=2.0, **URLS)
+                               triton_timeout_s=2.0, shots=ShotSettings(detector="transnetv2"), **URLS)
     with pytest.raises(BackendUnavailable, match=re.escape("unavailable for model 'transnetv2'")):
         run_job(settings, job_folder(tmp_path, clip, subtitles=False), live=False)
     assert "triton at 127.0.0.1:9 failed for transnetv2 after 3 attempts" in caplog.text  # the log has the details
