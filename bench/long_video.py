@@ -161,7 +161,7 @@ def table(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def report(runs: list[dict[str, Any]], compare: list[dict[str, Any]]) -> str:
+def report(runs: list[dict[str, Any]], compare: list[dict[str, Any]], baselines: tuple[str, ...] = ("old",)) -> str:
     new = {run["minutes"]: run for run in runs if run["text_source"] != "subtitles"}
     lines = [
         "# Feature-length videos: memory, speed, first shot", "",
@@ -175,7 +175,8 @@ def report(runs: list[dict[str, Any]], compare: list[dict[str, Any]]) -> str:
     if 5 in new and 60 in new:
         growth = new[60]["gateway_above_idle_mb"] / max(1, new[5]["gateway_above_idle_mb"]) - 1
         lines += [f"Gateway peak above idle, 5 -> 60 min: {growth:+.0%}.", ""]
-    lines += ratios([*runs, *compare])
+    for baseline in baselines:
+        lines += ratios([*runs, *compare], baseline)
     return "\n".join(lines)
 
 
@@ -191,7 +192,7 @@ def ratios(rows: list[dict[str, Any]], baseline: str = "old") -> list[str]:
             f"- {run['minutes']:g} min, {run['text_source']}: real-time factor {run['rtf']}x ({run['label']}) "
             f"against {old['rtf']}x ({old['label']}), ratio {run['rtf'] / old['rtf']:.2f}; CPU s ratio {cpu}."
         )
-    return ["Side by side:", "", *lines, ""] if lines else []
+    return [f"Side by side with {baseline}:", "", *lines, ""] if lines else []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="new")
     parser.add_argument("--json", type=Path, help="write the figures here (and read earlier ones to add to)")
     parser.add_argument("--compare", type=Path, nargs="*", default=[], help="figures of other runs to show")
+    parser.add_argument("--baseline", nargs="*", default=["old"], help="labels of the runs to compare against")
     parser.add_argument("--output", type=Path, default=REPORT)
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
                         help="settings for every service of the stack, e.g. EMO_AUDIO_ASR_LANGUAGE=en")
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 with open(args.json, "w") as handle:
                     json.dump(runs, handle, indent=1)
     compare = [run for path in args.compare for run in json.loads(path.read_text())]
-    text = report(runs, compare)
+    text = report(runs, compare, tuple(args.baseline))
     write_report(args.output, text, "bench.long_video")  # stamped: commit, command, model hashes
     print(args.output.read_text())
     return 0
