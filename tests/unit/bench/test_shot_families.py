@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._shot_families import FAMILIES, SOURCE_SPLIT, FamilyVideo, split_ranges
-from bench._shots_data import Piece
 from bench.shot_families import FamilyResult, lookalike_alarms, verdict
+from devtools.shot_families import FAMILIES, SOURCE_SPLIT, FamilyVideo, split_ranges
+from devtools.shots_data import Piece
 from devtools.video import Transition
 
 MUSIC, OTHER = Path("test.mp4"), Path("bikes.mp4")

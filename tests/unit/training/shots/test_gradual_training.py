@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
-from bench._shot_families import FamilyVideo
+from devtools.shot_families import FamilyVideo
 from devtools.video import Transition
 from gateway.shots.gradual_scorer import GradualScorer
 from training.shots.gradual import labels, save

