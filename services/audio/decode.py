@@ -61,7 +61,7 @@ def _plain_wav(data: bytes) -> tuple[np.ndarray, float] | None:
                 return None
             declared = handle.getnframes() / SAMPLE_RATE
             pcm = handle.readframes(handle.getnframes())
-    except (wave.Error, EOFError):
+    except (wave.Error, EOFError, RuntimeError, ValueError):  # damaged chunks: the wave module raises all four
         return None
     samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], "<i2").astype(np.float32) / 32768.0
     return samples, declared

@@ -87,3 +87,10 @@ def test_audio_decoder_on_random_bytes(data: bytes) -> None:
 @given(damaged(WAV))
 def test_audio_decoder_on_damaged_wav(data: bytes) -> None:
     audio(data)
+
+
+def test_a_wav_chunk_that_claims_more_bytes_than_the_file_is_a_400_not_a_crash() -> None:
+    # The wave module raises a bare RuntimeError when a chunk's size runs past the end.
+    bad = WAV[:12] + b"LIST" + (10**6).to_bytes(4, "little") + WAV[12:]
+    with pytest.raises(InvalidInput, match="cannot decode the audio"):
+        decode(bad, "audio/wav", max_bytes=1 << 20, max_duration_s=5.0)
