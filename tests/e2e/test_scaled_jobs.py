@@ -116,13 +116,12 @@ def scaled(postgres_url: str, tmp_path: Path, hooks: SignedHooks) -> Iterator[Lo
         yield stack
 
 
-def running_jobs(url: str, below: float = 1.0) -> dict[int, str]:
+def running_jobs(conn: psycopg.Connection[Any], below: float = 1.0) -> dict[int, str]:
     """Worker process id -> a job it is running now with progress under ``below``, per the database
     (``lease_owner`` is host:pid)."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT id, lease_owner FROM jobs WHERE status = 'running' AND progress < %s", (below,)
-        ).fetchall()
+    rows = conn.execute(
+        "SELECT id, lease_owner FROM jobs WHERE status = 'running' AND progress < %s", (below,)
+    ).fetchall()
     return {int(owner.rsplit(":", 1)[1]): job_id for job_id, owner in rows}
 
 
@@ -144,19 +143,23 @@ def test_ten_jobs_survive_a_killed_worker_and_a_restarted_api(
         assert response.status_code == 202, response.text
         ids.append(response.json()["id"])
 
-    for index in range(5):
-        submit(index)
     workers = {scaled.processes[name].pid: name for name in ("worker1", "worker2")}
     deadline = time.monotonic() + 120
-    # A job with no shot finished yet, so that it cannot end between this query and the kill.
-    while not (busy := [pid for pid in running_jobs(postgres_url, below=0.5) if pid in workers]):
-        assert time.monotonic() < deadline, "no worker ever ran a job"
-        time.sleep(0.05)
-    scaled.kill(workers[busy[0]])  # SIGKILL mid-job: its lease runs out, the other worker takes the job
-    killed_job = running_jobs(postgres_url).get(busy[0])
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        # Jobs go in one by one (up to five) while the database is polled on one connection: a job on a
+        # 2-s clip can be over in a fraction of a second. The kill needs a job with no shot finished
+        # yet, so that it cannot end between this query and the kill.
+        while not (busy := [pid for pid in running_jobs(conn, below=0.5) if pid in workers]):
+            assert time.monotonic() < deadline, "no worker ever ran a job"
+            if len(ids) < 5:
+                submit(len(ids))
+            else:
+                time.sleep(0.01)
+        scaled.kill(workers[busy[0]])  # SIGKILL mid-job: its lease runs out, the other worker takes the job
+        killed_job = running_jobs(conn).get(busy[0])
     assert killed_job is not None, "the worker's job ended just before the kill; nothing was interrupted"
     scaled.restart("gateway")  # an API process rolled while jobs run
-    for index in range(5, JOBS):
+    for index in range(len(ids), JOBS):
         submit(index)
 
     statuses: dict[str, dict[str, Any]] = {}
