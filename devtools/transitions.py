@@ -7,6 +7,7 @@ truth a detector is scored against):
 - ``Join("dissolve", n)``: an ``n``-frame linear cross-fade (``devtools.video.dissolve``);
 - ``Join("fade", n, black)``: the outgoing piece fades to black over ``n`` frames,
   ``black`` frames of black follow, then the incoming one fades in over ``n`` frames.
+``compose`` is ``join`` with cuts and dissolves given as dissolve lengths (0 = cut).
 ``flash`` brightens a few frames of one piece (a photographer's flash, an explosion):
 the picture changes violently but the shot goes on, so it is *not* a transition.
 Fast motion needs no helper: a piece read at several times its speed.
@@ -76,6 +77,12 @@ def join(pieces: Sequence[np.ndarray], joins: Sequence[Join]) -> tuple[np.ndarra
         transitions.append(Transition("gradual", first, first + len(middle) - 1))
         length += len(middle) - n + len(piece) - n
     return np.concatenate(out), transitions
+
+
+def compose(pieces: Sequence[np.ndarray], dissolves: Sequence[int]) -> tuple[np.ndarray, list[Transition]]:
+    """``join`` with hard cuts and linear dissolves only: ``dissolves[i]`` frames between piece i and
+    i+1 (0 = cut)."""
+    return join(pieces, [Join("dissolve", n) if n else Join("cut") for n in dissolves])
 
 
 def flash(frames: np.ndarray, at: int, gains: Sequence[float]) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Real video files made for tests and benchmarks: composed clips with known transitions, broken files.
 
-Composition takes pieces of real footage (the sample clips that registry packages
-ship, see ``devtools.samples``), joins them by hard cuts or linear dissolves and
-records where every transition lands, so detectors can be scored frame-exactly.
+Pieces of real footage (the sample clips that registry packages ship, see
+``devtools.samples``) are read here; ``devtools.transitions`` joins them and records
+where every transition lands, so detectors can be scored frame-exactly.
 Writers use PyAV (libx264 + AAC), so the files go through the same decoder as
 uploads do.
 """
@@ -66,32 +66,6 @@ def dissolve(outgoing: np.ndarray, incoming: np.ndarray) -> np.ndarray:
     alpha = (np.arange(1, length + 1, dtype=np.float32) / (length + 1)).reshape(-1, 1, 1, 1)
     mixed = (1.0 - alpha) * outgoing.astype(np.float32) + alpha * incoming.astype(np.float32)
     return np.rint(mixed).astype(np.uint8)
-
-
-def compose(pieces: Sequence[np.ndarray], dissolves: Sequence[int]) -> tuple[np.ndarray, list[Transition]]:
-    """Join pieces in order; ``dissolves[i]`` frames of cross-fade between piece i and i+1 (0 = cut).
-
-    A dissolve of L frames replaces the last L frames of the outgoing piece and the
-    first L of the incoming one by their blend, so the clip is shorter by L frames.
-    """
-    if len(dissolves) != len(pieces) - 1:
-        raise ValueError("one transition between each pair of pieces")
-    out = [pieces[0]]
-    transitions = []
-    length = len(pieces[0])
-    for piece, fade in zip(pieces[1:], dissolves, strict=True):
-        if fade:
-            tail = out[-1]
-            out[-1] = tail[: len(tail) - fade]
-            out.append(dissolve(tail[len(tail) - fade :], piece[:fade]))
-            out.append(piece[fade:])
-            transitions.append(Transition("gradual", length - fade, length - 1))
-            length += len(piece) - fade
-        else:
-            out.append(piece)
-            transitions.append(Transition("cut", length, length))
-            length += len(piece)
-    return np.concatenate(out), transitions
 
 
 def write_video(

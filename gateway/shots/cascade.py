@@ -93,7 +93,7 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     cut = (delta >= p.cut_min) & (ratio >= p.cut_ratio)
     cut[0] = False
     index = np.flatnonzero(cut)
-    flash = gradual.flashes(frames, index, delta)
+    flash = gradual.flashes(hsv, index, delta)
     quiet = [(int(f) - 1, int(f) + 4) for f in index[flash]]
     black = gradual.black_fades(frames)
     quiet += [(first - 2, last + 2) for _, first, last in black]

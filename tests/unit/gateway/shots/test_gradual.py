@@ -78,8 +78,8 @@ def test_a_shot_that_goes_dark_and_comes_back_is_no_fade(pieces: list[np.ndarray
 def test_a_flash_is_told_from_a_cut(pieces: list[np.ndarray]) -> None:
     lit = flash(pieces[1], 30, [0.85, 0.5])
     cut, _ = join(pieces[:2], [Join("cut")])
-    assert flashes(lit, np.array([30]), signal.hsv_delta(lit)).tolist() == [True]
-    assert flashes(cut, np.array([60]), signal.hsv_delta(cut)).tolist() == [False]
+    assert flashes(signal.hsv(lit), np.array([30]), signal.hsv_delta(lit)).tolist() == [True]
+    assert flashes(signal.hsv(cut), np.array([60]), signal.hsv_delta(cut)).tolist() == [False]
 
 
 def test_cascade_stage_one_keeps_flashes_and_black_out_of_its_candidates(pieces: list[np.ndarray]) -> None:
