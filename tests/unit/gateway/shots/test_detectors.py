@@ -103,7 +103,7 @@ def test_model_detectors_find_every_transition_and_nothing_else(decoded: Decoded
 def test_cascade_sends_fewer_frames_to_the_model(decoded: DecodedVideo) -> None:
     detector = CascadeDetector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2))
     asyncio.run(detector.detect(decoded.small_frames, decoded.info.fps))
-    assert detector.last_windows < len(range(-25, len(decoded.small_frames) - 25, 50))
+    assert 0 < detector.last_frames_read < 100 * len(range(-25, len(decoded.small_frames) - 25, 50))
 
 
 @pytest.mark.slow
@@ -112,6 +112,27 @@ def test_transnetv2_outputs_probabilities_and_a_static_clip_has_no_cut(decoded: 
     detector = TransNetV2Detector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2))
     probs = asyncio.run(detector.probabilities(still))
     assert probs.shape == (100,) and np.all((probs >= 0) & (probs <= 1)) and probs.max() < 0.1
+
+
+@pytest.mark.slow
+def test_transnetv2_reads_a_window_of_any_length_like_a_full_one(decoded: DecodedVideo) -> None:
+    """The cascade's part-filled windows: the served model's time axis is variable, and frames
+    away from a short window's end get what a 100-frame window gives them (the cut at CUTS[0])."""
+    full = decoded.small_frames[None, 20:120]
+    backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2)
+
+    async def both() -> tuple[np.ndarray, np.ndarray]:
+        try:
+            long = await backend.infer("transnetv2", {"frames": full}, ["single_frame"])
+            short = await backend.infer("transnetv2", {"frames": full[:, :70]}, ["single_frame"])
+        finally:
+            await backend.close()
+        return long["single_frame"][0, :, 0], short["single_frame"][0, :, 0]
+
+    long, short = asyncio.run(both())
+    assert short.shape == (70,)
+    np.testing.assert_allclose(short[:50], long[:50], atol=0.02)
+    assert short[CUTS[0] - 1 - 20] > 0.5  # TransNetV2 marks the last frame before the cut
 
 
 def test_default_detector_is_the_cascade_on_cpu_and_with_triton() -> None:

@@ -1,4 +1,4 @@
-"""gateway.shots.packing: segments with context, packed into 100-frame windows, read back in place."""
+"""gateway.shots.packing: segments with context, packed into windows of at most 100 frames, read back in place."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from gateway.shots.packing import pack, predict_reads, segments
+from gateway.shots.packing import QUANTUM, pack, predict_reads, segments
 from gateway.shots.transnet import WINDOW
 
 
@@ -17,12 +17,11 @@ class FrameEcho:
     name = "echo"
 
     def __init__(self) -> None:
-        self.calls = 0
+        self.shapes: list[tuple[int, ...]] = []
 
     async def infer(self, model: str, inputs: dict[str, np.ndarray], outputs: list[str]) -> dict[str, np.ndarray]:
-        self.calls += 1
         frames = inputs["frames"]
-        assert frames.shape[1:] == (WINDOW, 27, 48, 3)
+        self.shapes.append(frames.shape)
         tags = frames[:, :, 0, 0, 0].astype(np.float32) + 256.0 * frames[:, :, 0, 1, 0]
         return {"single_frame": tags[..., None]}
 
@@ -44,13 +43,27 @@ def tagged(count: int) -> np.ndarray:
 def test_reads_come_back_at_their_own_frames_and_nothing_else() -> None:
     frames = tagged(1000)
     reads = [(100, 105), (400, 411), (404, 420), (990, 1000), (0, 3)]
-    probs, windows = asyncio.run(predict_reads(FrameEcho(), frames, reads, margin=16))
+    model = FrameEcho()
+    probs, sent = asyncio.run(predict_reads(model, frames, reads, margin=16))
     wanted = np.zeros(1000, bool)
     for a, b in reads:
         wanted[a:b] = True
     np.testing.assert_array_equal(probs[wanted], np.flatnonzero(wanted))
     assert np.isnan(probs[~wanted]).all()
-    assert windows == 2  # segments of 35, 37, 52 and 42 frames: 52 + 42 and 37 + 35
+    # segments of 35, 37, 52 and 42 frames: windows of 52 + 42 and 37 + 35, sent as 100 and 80 frames
+    assert model.shapes == [(1, WINDOW, 27, 48, 3), (1, 80, 27, 48, 3)]
+    assert sent == 180
+
+
+def test_windows_of_one_length_share_a_request_and_no_window_is_padded_past_a_quantum() -> None:
+    frames = tagged(3000)
+    reads = [(i * 150, i * 150 + 5) for i in range(1, 19)]  # 18 segments of 33 frames: 6 windows of 99
+    reads.append((2900, 2905))  # and one more, alone in a window of 33
+    model = FrameEcho()
+    probs, sent = asyncio.run(predict_reads(model, frames, reads, margin=14, batch_size=4))
+    assert model.shapes == [(4, WINDOW, 27, 48, 3), (2, WINDOW, 27, 48, 3), (1, 40, 27, 48, 3)]
+    assert sent == 6 * WINDOW + 40 and 40 % QUANTUM == 0
+    np.testing.assert_array_equal(probs[2900:2905], np.arange(2900, 2905))
 
 
 def test_segments_merge_close_reads_and_keep_the_margin() -> None:
