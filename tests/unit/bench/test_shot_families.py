@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from bench.shot_families import FamilyResult, lookalike_alarms, verdict
-from devtools.shot_families import FAMILIES, SOURCE_SPLIT, FamilyVideo, split_ranges
+from devtools.shot_families import (
+    FAMILIES,
+    SOURCE_SPLIT,
+    FamilyVideo,
+    gradual_lookalikes,
+    split_ranges,
+)
 from devtools.shots_data import Piece
 from devtools.video import Transition
 
@@ -39,6 +45,21 @@ def test_families_cover_sizes_kinds_and_both_splits() -> None:
     assert {f.split for f in FAMILIES} == {"tuning", "held-out"}
     assert min(f.dissolve[0] for f in FAMILIES) <= 4 and max(f.dissolve[1] for f in FAMILIES) >= 40
     assert len({f.seed for f in FAMILIES}) == len(FAMILIES)
+    for split in ("tuning", "held-out"):  # gradual look-alikes (camera moves, light changes) on both sides
+        assert any(f.moves and f.light for f in FAMILIES if f.split == split)
+
+
+def test_families_without_camera_or_light_look_alikes_draw_no_random_numbers_for_them() -> None:
+    """So adding those look-alikes left every earlier family's videos as they were."""
+    rng = np.random.default_rng(3)
+    frames = np.zeros((60, 27, 48, 3), np.uint8)
+    marks: list[tuple[int, int]] = []
+    assert gradual_lookalikes(rng, FAMILIES[0], frames, marks) is frames and marks == []
+    assert rng.random() == np.random.default_rng(3).random()
+    camera = next(f for f in FAMILIES if f.moves)
+    while not marks:
+        gradual_lookalikes(rng, camera, frames, marks)
+    assert all(0 <= a <= b < 60 for a, b in marks)
 
 
 def _video(transitions: list[Transition], negatives: list[tuple[int, int]]) -> FamilyVideo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devtools.transitions import Join, flash, join
+from devtools.transitions import Join, camera_move, flash, join, light_change
 from devtools.video import Transition
 
 
@@ -50,3 +50,31 @@ def test_transition_longer_than_a_piece_is_refused(how: Join, error: str) -> Non
 def test_inconsistent_join_is_refused(kind: str, frames: int, black: int) -> None:
     with pytest.raises(ValueError):
         Join(kind, frames, black)
+
+
+def _scene(count: int) -> np.ndarray:
+    """A still picture with detail everywhere (a horizontal and a vertical ramp)."""
+    y, x = np.mgrid[0:36, 0:64]
+    image = np.stack([x * 4, y * 7, (x + y) * 2], axis=-1).astype(np.uint8)
+    return np.repeat(image[None], count, axis=0)
+
+
+def test_camera_move_zooms_in_steadily_then_holds_the_view() -> None:
+    frames = _scene(40)
+    moved = camera_move(frames, 10, 12, zoom=0.6, shift=(0.5, -0.5))
+    np.testing.assert_array_equal(moved[:10], frames[:10])
+    changes = np.abs(np.diff(moved.astype(int), axis=0)).mean(axis=(1, 2, 3))
+    assert (changes[9:21] > 0).all()  # every frame of the move differs from the one before ...
+    assert changes[9:21].max() < 4 * changes[9:21].min()  # ... by a steady amount, no jump
+    assert (moved[22:] == moved[21]).all()  # then the view holds
+    assert abs(int(moved[21, :, :, 0].max()) - int(moved[21, :, :, 0].min())) < 0.7 * 63 * 4  # zoomed in
+
+
+def test_light_change_reaches_its_gain_and_keeps_it() -> None:
+    frames = _piece(100, 30)
+    dimmed = light_change(frames, 5, 10, 0.5)
+    values = dimmed[:, 0, 0, 0].astype(int)
+    assert list(values[:5]) == [100] * 5
+    assert list(values[5:15]) == sorted(values[5:15], reverse=True) and values[5] < 100
+    assert list(values[14:]) == [50] * 16
+    assert light_change(frames, 0, 4, 3.0).max() == 255  # brighter clips at white
