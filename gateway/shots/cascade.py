@@ -14,10 +14,10 @@ Stage 1, every frame (vectorised, about 0.2 ms a frame; ``gateway.shots.gradual`
   confident ones are sure boundaries, the rest are uncertain; spans at a cut
   candidate are the cut's.
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
-through ``gateway.shots.packing`` (a few frames each, with ``margin`` frames of
-real context, several per window of at most 100 frames). There the model decides with its
-usual threshold, lowered inside uncertain gradual spans (TransNetV2 at 0.5
-misses many dissolves) and at cut candidates.
+through ``gateway.shots.packing`` (a few frames around a cut, a gradual candidate's
+whole span; each with ``margin`` frames of real context, several per window of at
+most 100 frames). There the model decides with its usual threshold, lowered inside
+uncertain gradual spans (TransNetV2 at 0.5 misses many dissolves) and at cut candidates.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class CascadeParams:
     gradual_threshold: float = 0.1  # ... near gradual candidates
     cut_threshold: float = 0.15  # ... at cut candidates
     margin: int = 12  # real context on each side of what the model reads
-    gradual_read: int = 3  # frames read on each side of a gradual candidate's peak
+    gradual_read: int = 3  # frames read at least on each side of a gradual candidate's peak (and its whole span)
     batch_size: int = 4
 
 
@@ -152,8 +152,8 @@ def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = No
     give a boundary in ``keep`` (the frames whose boundaries are wanted; all when None)."""
     lo, hi = keep if keep is not None else (-(2**31), 2**31)
     out = [(int(c) - 3, int(c) + 2) for c in found.cuts if lo - 3 <= c < hi + 3]
-    out += [
-        (g.peak - p.gradual_read, g.peak + p.gradual_read + 1)
+    out += [  # the whole span, so the model sees both shots around a long dissolve
+        (min(g.first, g.peak - p.gradual_read), max(g.last + 1, g.peak + p.gradual_read + 1))
         for g in found.gradual
         if g.last >= lo - 3 and g.first < hi + 3
     ]

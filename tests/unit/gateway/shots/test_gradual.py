@@ -97,7 +97,9 @@ def test_the_cascade_reads_only_candidates_that_can_end_in_the_kept_frames() -> 
     p = CascadeParams()
     found = Candidates(
         sure=[], cuts=np.array([10, 500, 995]), fades=[], delta=np.zeros(1100, np.float32),
-        gradual=[Span(200, 210, 205, 0.7, 3), Span(880, 905, 899, 0.6, 2), Span(990, 1000, 995, 0.6, 2)],
+        gradual=[Span(200, 210, 205, 0.7, 3), Span(880, 905, 899, 0.6, 2), Span(990, 1000, 995, 0.6, 2),
+                 Span(300, 302, 301, 0.7, 2)],
     )
-    assert reads(found, p, keep=(100, 900)) == [(497, 502), (202, 209), (896, 903)]
-    assert len(reads(found, p)) == 6
+    # a gradual span is read whole, and at least 3 frames on each side of its peak
+    assert reads(found, p, keep=(100, 900)) == [(497, 502), (200, 211), (880, 906), (298, 305)]
+    assert len(reads(found, p)) == 7
