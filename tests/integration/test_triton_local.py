@@ -82,6 +82,20 @@ def server(triton_env: None, repository: Path) -> Iterator[TritonProcess]:
         yield process
 
 
+def _burst(server: TritonProcess, model: str, requests: list[np.ndarray]) -> list[np.ndarray]:
+    """``probs`` for each of ``requests``, all sent at once (so the dynamic batcher may merge them)."""
+
+    async def send() -> list[np.ndarray]:
+        backend = TritonBackend(server.http_url, timeout_s=10, retries=0)
+        try:
+            results = await asyncio.gather(*(backend.infer(model, {"logits": x}, ["probs"]) for x in requests))
+        finally:
+            await backend.close()
+        return [r["probs"] for r in results]
+
+    return asyncio.run(send())
+
+
 def _logits(batch: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).normal(scale=3.0, size=(batch, 7)).astype(np.float32)
 
@@ -123,18 +137,8 @@ def test_a_variable_axis_takes_requests_of_different_lengths_at_once(server: Tri
     rng = np.random.default_rng(5)
     requests = [rng.normal(size=(2, length, 7)).astype(np.float32) for length in (100, 40, 100, 70)]
 
-    async def burst() -> list[np.ndarray]:
-        backend = TritonBackend(server.http_url, timeout_s=10, retries=0)
-        try:
-            results = await asyncio.gather(
-                *(backend.infer(SEQUENCE.name, {"logits": x}, ["probs"]) for x in requests)
-            )
-        finally:
-            await backend.close()
-        return [r["probs"] for r in results]
-
     embedded = EmbeddedBackend(repository)
-    for sent, got in zip(requests, asyncio.run(burst()), strict=True):
+    for sent, got in zip(requests, _burst(server, SEQUENCE.name, requests), strict=True):
         assert got.shape == sent.shape
         expected = embedded.infer_sync(SEQUENCE.name, {"logits": sent}, ["probs"])["probs"]
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
@@ -187,18 +191,8 @@ def test_dynamic_batching_merges_concurrent_requests(
 ) -> None:
     requests = [_logits(1, seed) for seed in range(24)]
 
-    async def burst() -> list[np.ndarray]:
-        backend = TritonBackend(server.http_url, timeout_s=10, retries=0)
-        try:
-            results = await asyncio.gather(
-                *(backend.infer(SPEC.name, {"logits": x}, ["probs"]) for x in requests)
-            )
-        finally:
-            await backend.close()
-        return [r["probs"] for r in results]
-
     before = _metrics(server)
-    answers = asyncio.run(burst())
+    answers = _burst(server, SPEC.name, requests)
     after = _metrics(server)
     expected = EmbeddedBackend(repository).infer_sync(
         SPEC.name, {"logits": np.concatenate(requests)}, ["probs"]
