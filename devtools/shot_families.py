@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from devtools.shots_data import Piece, clean_ranges, sources
+from devtools.shots_data import Piece, clean_ranges, read_pieces, sources
 from devtools.transitions import Join, camera_move, flash, join, light_change
-from devtools.video import Transition, read_ranges, write_video
+from devtools.video import Transition, write_video
 from emocore.settings import REPO_ROOT
 from gateway.decode import decode_video
 
@@ -66,7 +66,7 @@ class FamilyVideo:
     frames: np.ndarray  # [N, 27, 48, 3] as the gateway decodes it
     fps: float
     transitions: list[Transition]
-    negatives: list[tuple[int, int]]  # frame ranges of flashes and fast motion (not transitions)
+    negatives: list[tuple[int, int]]  # frame ranges of look-alikes: flashes, fast motion, camera moves, light changes
 
 
 FAMILIES = (
@@ -162,10 +162,7 @@ def _compose(family: Family, number: int) -> tuple[np.ndarray, list[Transition],
         fast = bool(rng.random() < family.fast) and r.length >= family.lengths[0] * SPEED
         span = min(r.length, length * (SPEED if fast else 1))
         plans.append((Piece(r.source, r.start + int(rng.integers(0, r.length - span + 1)), span), fast))
-    raw: dict[Piece, np.ndarray] = {}
-    for source in {p.source for p, _ in plans}:
-        mine = [p for p, _ in plans if p.source == source]
-        raw.update(zip(mine, read_ranges(source, [(p.start, p.length) for p in mine], family.size), strict=True))
+    raw = read_pieces([p for p, _ in plans], family.size)
     pieces, negatives_in_piece = [], []
     for piece, fast in plans:
         frames = raw[piece][::SPEED] if fast else raw[piece]

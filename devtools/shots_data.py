@@ -31,7 +31,7 @@ from devtools.video import Transition, read_ranges, write_video
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.decode import decode_video
-from gateway.shots.signal import hsv_delta, local_baseline
+from gateway.shots.signal import hsv_delta, local_baseline, runs
 from gateway.shots.transnet import TransNetV2Detector
 from models.repository import sha256_file
 
@@ -100,7 +100,7 @@ def clean_ranges(min_length: int, *, step_ratio: float | None = None) -> list[Pi
         blocked = np.convolve(suspect, np.ones(2 * MARGIN + 1), mode="same") > 0
         blocked[-MARGIN:] = True
         free = np.flatnonzero(~blocked)
-        for run in np.split(free, np.flatnonzero(np.diff(free) > 1) + 1):
+        for run in runs(free):
             if len(run) >= min_length:
                 ranges.append(Piece(path, int(run[0]), len(run)))
     return ranges
@@ -144,7 +144,7 @@ def compose_videos(
         fades = [int(rng.integers(8, 21)) if rng.random() < dissolve_share else 0 for _ in chosen[1:]]
         fades = [min(f, a.length // 3, b.length // 3) for f, a, b in zip(fades, pieces[:-1], pieces[1:], strict=True)]
         plans.append((pieces, fades))
-    frames = _read_all([piece for pieces, _ in plans for piece in pieces])
+    frames = read_pieces([piece for pieces, _ in plans for piece in pieces], SIZE)
     videos = []
     for number, (pieces, fades) in enumerate(plans):
         clip, transitions = compose([frames[p] for p in pieces], fades)
@@ -153,11 +153,11 @@ def compose_videos(
     return videos
 
 
-def _read_all(pieces: list[Piece]) -> dict[Piece, np.ndarray]:
-    """Every piece's frames, decoding each source once."""
+def read_pieces(pieces: list[Piece], size: tuple[int, int]) -> dict[Piece, np.ndarray]:
+    """Every piece's frames at ``size``, decoding each source once."""
     out: dict[Piece, np.ndarray] = {}
     for source in {p.source for p in pieces}:
         mine = [p for p in pieces if p.source == source]
-        for piece, frames in zip(mine, read_ranges(source, [(p.start, p.length) for p in mine], SIZE), strict=True):
+        for piece, frames in zip(mine, read_ranges(source, [(p.start, p.length) for p in mine], size), strict=True):
             out[piece] = frames
     return out

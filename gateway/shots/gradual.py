@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gateway.shots.signal import runs
+
 BLACK = 12.0  # mean RGB at or below which a frame is black (0..255)
 
 
@@ -24,9 +26,7 @@ def black_fades(frames: np.ndarray, reach: int = 24, min_change: float = 20.0) -
     level = frames.reshape(count, -1).mean(axis=1)
     dark = np.flatnonzero(level <= BLACK)
     out: list[tuple[int, int, int]] = []
-    if not len(dark):
-        return out
-    for run in np.split(dark, np.flatnonzero(np.diff(dark) > 1) + 1):
+    for run in runs(dark):
         first, last = int(run[0]), int(run[-1])
         while first > 0 and first > run[0] - reach and level[first - 1] > level[first]:
             first -= 1

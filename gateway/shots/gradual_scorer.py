@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from gateway.shots.gradual_features import frame_features
+from gateway.shots.signal import runs
 
 WEIGHTS = Path(__file__).with_suffix(".npz")  # next to this module: the gateway image copies gateway/
 
@@ -69,9 +70,7 @@ def spans(probs: np.ndarray, threshold: float, low: float, min_core: int = 2) ->
     a lone frame is noise)."""
     above = np.flatnonzero(probs >= low)
     out: list[Span] = []
-    if not len(above):
-        return out
-    for run in np.split(above, np.flatnonzero(np.diff(above) > 1) + 1):
+    for run in runs(above):
         peak = int(run[np.argmax(probs[run])])
         core = int((probs[run] >= threshold).sum())
         if core >= min_core:

@@ -4,7 +4,8 @@
   mean absolute difference of hue, saturation and value between a frame and the one
   before, averaged over the three channels (0..255);
 - ``local_baseline``: a running median of a signal around each frame, excluding
-  the frame itself, for adaptive (ratio-to-neighbourhood) thresholds.
+  the frame itself, for adaptive (ratio-to-neighbourhood) thresholds;
+- ``runs``: frame indices split into runs of consecutive frames (spans above a threshold).
 """
 
 from __future__ import annotations
@@ -46,3 +47,10 @@ def local_baseline(values: np.ndarray, radius: int) -> np.ndarray:
     padded = np.pad(values, radius, mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * radius + 1)
     return np.median(np.delete(windows, radius, axis=1), axis=1).astype(np.float32)
+
+
+def runs(index: np.ndarray) -> list[np.ndarray]:
+    """Sorted frame indices split into runs of consecutive frames ([] for none)."""
+    if not len(index):
+        return []
+    return np.split(index, np.flatnonzero(np.diff(index) > 1) + 1)

@@ -22,6 +22,7 @@ import numpy as np
 
 from emocore.inference import InferenceBackend
 from gateway.shots.base import Boundary, check_frames
+from gateway.shots.signal import runs
 
 MODEL = "transnetv2"
 WINDOW, CONTEXT, STRIDE = 100, 25, 50
@@ -65,10 +66,8 @@ def boundaries(probs: np.ndarray, threshold: float = 0.5, *, extent: float = 0.0
     """Boundaries from per-frame probabilities (NaN = not evaluated, treated as 0)."""
     values = np.nan_to_num(probs, nan=0.0)
     above = np.flatnonzero(values > threshold)
-    if not len(above):
-        return []
     found = []
-    for run in np.split(above, np.flatnonzero(np.diff(above) > 1) + 1):
+    for run in runs(above):
         peak = int(run[np.argmax(values[run])])
         first, last = int(run[0]), int(run[-1])
         while first > 0 and values[first - 1] > extent:
