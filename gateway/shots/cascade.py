@@ -1,10 +1,13 @@
 """Cascade: cheap signals over every frame, TransNetV2 only on short stretches around uncertain candidates.
 
 Stage 1, every frame (vectorised, about 0.06 ms of CPU a frame; ``gateway.shots.gradual``, ``gradual_scorer``):
+- flashes: a large change that the picture returns from within a few frames is a
+  flash (``gateway.shots.flashes``), painted out before anything else reads the
+  frames (the model included), so it is neither a boundary nor a veto on a
+  dissolve it falls in;
 - cut candidates: the HSV change against the previous frame (PySceneDetect's
   content score) is large and stands out from its neighbourhood (ratio to the
-  median of the 16 frames around it), unless the picture returns within a few
-  frames (a flash: no boundary there at all, not even from the model);
+  median of the 16 frames around it);
 - sure cuts: candidates so large and isolated that the model is not needed;
 - fades through black: a run of black frames between two different pictures is
   a sure boundary; no other boundary is taken inside it;
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emocore.inference import InferenceBackend
-from gateway.shots import gradual, packing, signal, transnet
+from gateway.shots import flashes, gradual, packing, signal, transnet
 from gateway.shots.base import Boundary, check_frames
 from gateway.shots.gradual_scorer import GradualScorer, Span, default_scorer, spans
 
@@ -59,8 +62,9 @@ class Candidates:
     gradual: list[Span]  # uncertain gradual candidates
     fades: list[Span]  # sure dissolves and fades, accepted without the model
     delta: np.ndarray  # [N] HSV change per frame
+    frames: np.ndarray  # the video with its flashes painted out: what the scorer read and the model must read
     black: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black (centre, first, last)
-    quiet: list[tuple[int, int]] = field(default_factory=list)  # spans where the model may not add a boundary
+    quiet: list[tuple[int, int]] = field(default_factory=list)  # fades through black: no other boundary inside
 
 
 def _outside(values: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
@@ -85,25 +89,32 @@ def _sure(span: Span, p: CascadeParams) -> bool:
     return span.score >= p.gradual_sure and span.core >= p.sure_frames
 
 
-def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None) -> Candidates:
-    """Stage 1 on every frame."""
+def _changes(frames: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """HSV pixels, HSV change, its ratio to the neighbourhood, and the cut candidates (frame indices)."""
     hsv = signal.hsv(frames)
     delta = signal.hsv_delta(frames, hsv)
     ratio = delta / (signal.local_baseline(delta, p.radius) + 1.0)
     cut = (delta >= p.cut_min) & (ratio >= p.cut_ratio)
     cut[0] = False
-    index = np.flatnonzero(cut)
-    flash = gradual.flashes(hsv, index, delta)
-    quiet = [(int(f) - 1, int(f) + 4) for f in index[flash]]
+    return hsv, delta, ratio, np.flatnonzero(cut)
+
+
+def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None) -> Candidates:
+    """Stage 1 on every frame (after painting out flashes)."""
+    hsv, delta, ratio, index = _changes(frames, p)
+    ends = flashes.returns(hsv, index, delta)
+    if ends.any():
+        frames = flashes.painted_out(frames, index[ends > 0], ends[ends > 0])
+        _, delta, ratio, index = _changes(frames, p)
     black = gradual.black_fades(frames)
-    quiet += [(first - 2, last + 2) for _, first, last in black]
-    index = _outside(index[~flash], quiet)
+    quiet = [(first - 2, last + 2) for _, first, last in black]
+    index = _outside(index, quiet)
     sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio)
     probs = (scorer or default_scorer()).probabilities(frames)
     found = _gradual(probs, p, index, quiet)
     return Candidates(
         [int(f) for f in index[sure]], index[~sure], [g for g in found if not _sure(g, p)],
-        [g for g in found if _sure(g, p)], delta, black, quiet,
+        [g for g in found if _sure(g, p)], delta, frames, black, quiet,
     )
 
 
@@ -178,7 +189,7 @@ class CascadeDetector:
         p = self.params
         found = await asyncio.to_thread(find_candidates, frames, p, self.scorer)
         probs, self.last_frames_read = await packing.predict_reads(
-            self.backend, frames, reads(found, p, keep), margin=p.margin, batch_size=p.batch_size
+            self.backend, found.frames, reads(found, p, keep), margin=p.margin, batch_size=p.batch_size
         )
         return decide(probs, found, p)
 

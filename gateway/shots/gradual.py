@@ -1,12 +1,8 @@
-"""Classical signals for the cascade's stage 1 beyond the cut candidates: fades through black, flashes.
+"""Fades through black for the cascade's stage 1: runs of near-black frames entered and left by a
+gradual ramp, the last frame before and the first after differing (a shot that merely goes dark
+and comes back is not one).
 
-(Dissolves are the learned scorer's: ``gateway.shots.gradual_scorer``.)
-
-- ``black_fades``: fades through black, found as runs of near-black frames entered
-  and left by a gradual ramp, the last frame before and the first after differing
-  (a shot that merely goes dark and comes back is not one);
-- ``flashes``: a violent change that the picture returns from within a few frames
-  (a photographer's flash, an explosion): not a cut.
+(Dissolves are the learned scorer's, ``gateway.shots.gradual_scorer``; flashes ``gateway.shots.flashes``.)
 """
 
 from __future__ import annotations
@@ -39,17 +35,3 @@ def black_fades(frames: np.ndarray, reach: int = 24, min_change: float = 20.0) -
             out.append(((int(run[0]) + int(run[-1]) + 1) // 2, first + 1, last - 1))
     return out
 
-
-def flashes(pixels: np.ndarray, at: np.ndarray, delta: np.ndarray, reach: int = 4, back: float = 0.5) -> np.ndarray:
-    """[len(at)] bool: the change into frame ``at`` is a flash, i.e. some frame of the next ``reach``
-    is closer to the frame before ``at`` than ``back`` times that change. ``pixels``: the frames'
-    HSV (``signal.hsv``, which stage 1 has computed already for ``delta``)."""
-    if not len(at):
-        return np.zeros(0, bool)
-    count = len(pixels)
-    before = pixels[np.maximum(at - 1, 0)]
-    closest = np.full(len(at), np.inf, np.float32)
-    for step in range(1, reach + 1):
-        distance = np.abs(before - pixels[np.minimum(at + step, count - 1)]).mean(axis=1)
-        closest = np.minimum(closest, np.where(at + step < count, distance, np.inf))
-    return closest < back * delta[at]

@@ -18,7 +18,8 @@ from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
 from gateway.shots import signal
 from gateway.shots.cascade import Candidates, CascadeDetector, CascadeParams, find_candidates, reads
-from gateway.shots.gradual import black_fades, flashes
+from gateway.shots.flashes import painted_out, returns
+from gateway.shots.gradual import black_fades
 from gateway.shots.gradual_scorer import Span, default_scorer, spans
 
 SIZE = (48, 27)
@@ -75,11 +76,26 @@ def test_a_shot_that_goes_dark_and_comes_back_is_no_fade(pieces: list[np.ndarray
     assert black_fades(np.zeros((20, 27, 48, 3), np.uint8)) == []  # black from start to end
 
 
-def test_a_flash_is_told_from_a_cut(pieces: list[np.ndarray]) -> None:
+def test_a_flash_is_told_from_a_cut_and_painted_out(pieces: list[np.ndarray]) -> None:
     lit = flash(pieces[1], 30, [0.85, 0.5])
     cut, _ = join(pieces[:2], [Join("cut")])
-    assert flashes(signal.hsv(lit), np.array([30]), signal.hsv_delta(lit)).tolist() == [True]
-    assert flashes(signal.hsv(cut), np.array([60]), signal.hsv_delta(cut)).tolist() == [False]
+    assert returns(signal.hsv(lit), np.array([30]), signal.hsv_delta(lit)).tolist() == [32]
+    assert returns(signal.hsv(cut), np.array([60]), signal.hsv_delta(cut)).tolist() == [0]
+    clean = painted_out(lit, np.array([30]), np.array([32]))
+    assert signal.hsv_delta(clean)[29:34].max() < 0.3 * signal.hsv_delta(lit)[30]
+    assert np.array_equal(clean[:30], lit[:30]) and np.array_equal(clean[32:], lit[32:])
+    assert painted_out(lit, np.zeros(0, int), np.zeros(0, int)) is lit
+
+
+@pytest.mark.parametrize("offset", [3, 8])
+def test_a_flash_inside_a_dissolve_does_not_hide_it(pieces: list[np.ndarray], offset: int) -> None:
+    frames, transitions = join(pieces[:2], [Join("dissolve", 16)])
+    dissolve = transitions[0]
+    lit = flash(frames, dissolve.first + offset, [0.85, 0.5])
+    cascade = CascadeDetector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=1))
+    found = asyncio.run(cascade.detect(lit, 25.0))
+    assert [b.kind for b in found] == ["gradual"]
+    assert dissolve.first - 2 <= found[0].frame <= dissolve.last + 2
 
 
 def test_cascade_stage_one_keeps_flashes_and_black_out_of_its_candidates(pieces: list[np.ndarray]) -> None:
@@ -97,6 +113,7 @@ def test_the_cascade_reads_only_candidates_that_can_end_in_the_kept_frames() -> 
     p = CascadeParams()
     found = Candidates(
         sure=[], cuts=np.array([10, 500, 995]), fades=[], delta=np.zeros(1100, np.float32),
+        frames=np.zeros((1100, 27, 48, 3), np.uint8),
         gradual=[Span(200, 210, 205, 0.7, 3), Span(880, 905, 899, 0.6, 2), Span(990, 1000, 995, 0.6, 2),
                  Span(300, 302, 301, 0.7, 2)],
     )
