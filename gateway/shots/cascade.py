@@ -99,13 +99,20 @@ def _changes(frames: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, np.ndarr
     return hsv, delta, ratio, np.flatnonzero(cut)
 
 
-def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None) -> Candidates:
-    """Stage 1 on every frame (after painting out flashes)."""
+def without_flashes(frames: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``frames`` with every flash among the cut candidates painted out, and ``_changes`` of the result."""
     hsv, delta, ratio, index = _changes(frames, p)
     ends = flashes.returns(hsv, index, delta)
-    if ends.any():
-        frames = flashes.painted_out(frames, index[ends > 0], ends[ends > 0])
-        _, delta, ratio, index = _changes(frames, p)
+    if not ends.any():
+        return frames, delta, ratio, index
+    frames = flashes.painted_out(frames, index[ends > 0], ends[ends > 0])
+    _, delta, ratio, index = _changes(frames, p)
+    return frames, delta, ratio, index
+
+
+def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None) -> Candidates:
+    """Stage 1 on every frame (after painting out flashes)."""
+    frames, delta, ratio, index = without_flashes(frames, p)
     black = gradual.black_fades(frames)
     quiet = [(first - 2, last + 2) for _, first, last in black]
     index = _outside(index, quiet)

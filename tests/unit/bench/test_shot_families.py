@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.shot_families import FamilyResult, lookalike_alarms, verdict
+from bench.shot_families import FamilyResult, lookalike_alarms, report, verdict
 from devtools.shot_families import (
     FAMILIES,
     SOURCE_SPLIT,
@@ -83,3 +83,18 @@ def test_verdict_names_each_missed_target() -> None:
     cascade.fp, cascade.cpu, cascade.found["gradual"] = 0, 1.0, 3
     full.fn = 2
     assert verdict(result) == []
+
+
+def test_the_report_pools_each_held_out_draw_on_its_own() -> None:
+    results = []
+    for family in (FAMILIES[0], next(f for f in FAMILIES if f.name.startswith("held-")),
+                   next(f for f in FAMILIES if f.name.startswith("held2-"))):
+        result = FamilyResult(family, frames=100)
+        for tally in result.tallies.values():
+            tally.tp, tally.cpu = 3, 1.0
+        results.append(result)
+    results[2].tallies["cascade"].fp = 1  # draw 2 alone has a false boundary
+    rows = {line.split("|")[1].strip(): line for line in report(results).splitlines() if line.startswith("| **")}
+    assert list(rows) == ["**all tuning**", "**held-out draw 1**", "**held-out draw 2**", "**all held-out**"]
+    assert "1.000 / 1.000 / 1.000" in rows["**held-out draw 1**"].split("|")[9]
+    assert "0.750 / 1.000" in rows["**held-out draw 2**"].split("|")[9]
