@@ -1,5 +1,6 @@
 """Flashes: a violent change that the picture comes back from within a few frames (a photographer's
-flash, an explosion, a strobe), found and painted out before any shot detector reads the frames.
+flash, an explosion, a strobe), found and painted out before the cascade's stage 1 and its model read
+the frames.
 
 A flash is not a cut, and it must not hide what happens under it either: a flash that falls inside
 a dissolve used to silence the whole dissolve. So the cascade finds each flash (``returns``) and

@@ -34,4 +34,3 @@ def black_fades(frames: np.ndarray, reach: int = 24, min_change: float = 20.0) -
         if float(np.abs(before - after).mean()) >= min_change:
             out.append(((int(run[0]) + int(run[-1]) + 1) // 2, first + 1, last - 1))
     return out
-
