@@ -37,6 +37,7 @@ from gateway.decode import decode_video
 WORK = REPO_ROOT / "build" / "bench-shot-families"
 SOURCE_SPLIT = 2650  # test.mp4 frames before this feed tuning families, the rest held-out ones
 VERSION = 2  # bump when the composition changes (cache key)
+CAMERA_VERSION = 2  # bump when camera moves change (cache key of the families that have them); 2: bars stay put
 STEP_RATIO = 3.0  # clean ranges also exclude HSV steps this far above their surroundings
 SPEED = 3  # fast-motion pieces play at this many times their speed
 
@@ -199,6 +200,8 @@ def _key(family: Family) -> str:
     for name in ("moves", "light"):  # added later: left out when 0, so earlier families keep their caches
         if not fields[name]:
             del fields[name]
+    if family.moves:
+        fields["camera"] = CAMERA_VERSION
     text = json.dumps([VERSION, fields, SOURCE_SPLIT], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 

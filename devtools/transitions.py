@@ -11,7 +11,7 @@ truth a detector is scored against):
 ``flash`` brightens a few frames of one piece (a photographer's flash, an explosion):
 the picture changes violently but the shot goes on, so it is *not* a transition.
 ``camera_move`` zooms and pans over some frames (the picture slides and scales
-steadily, as a dissolve changes it steadily) and ``light_change`` dims or brightens
+steadily, as a dissolve changes it steadily; letterbox bars stay put) and ``light_change`` dims or brightens
 the picture over some frames (as a fade to a colour would): both are look-alikes
 of gradual transitions inside one shot. Fast motion needs no helper: a piece read at
 several times its speed.
@@ -99,11 +99,23 @@ def flash(frames: np.ndarray, at: int, gains: Sequence[float]) -> np.ndarray:
     return out
 
 
+def picture_box(frames: np.ndarray, black: float = 24.0) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right), exclusive ends: the part of the frame that is ever brighter than
+    ``black`` in ``frames`` ([N, H, W, 3]); letterbox or pillarbox bars around it are left out."""
+    bright = frames.max(axis=(0, 3)) > black  # [H, W]
+    rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
+    if not len(rows):
+        return 0, frames.shape[1], 0, frames.shape[2]
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
 def camera_move(frames: np.ndarray, at: int, count: int, zoom: float, shift: tuple[float, float]) -> np.ndarray:
     """A copy of ``frames`` seen through a camera that, over frames ``at .. at+count-1``, zooms in
-    to ``zoom`` (0..1: the share of the frame still in view) and pans by ``shift`` (x, y, as shares
-    of the room left to move, -1..1), then holds that view to the end of the piece."""
-    height, width = frames.shape[1:3]
+    to ``zoom`` (0..1: the share of the picture still in view) and pans by ``shift`` (x, y, as shares
+    of the room left to move, -1..1), then holds that view to the end of the piece. Only the picture
+    moves: letterbox or pillarbox bars (``picture_box``), added after the camera, stay where they are."""
+    top, bottom, left, right = picture_box(frames)
+    height, width = bottom - top, right - left
     out = frames.copy()
     for index in range(at, len(frames)):
         progress = min(1.0, (index - at + 1) / count)
@@ -113,8 +125,9 @@ def camera_move(frames: np.ndarray, at: int, count: int, zoom: float, shift: tup
         y = (height - view_h) / 2 * (1.0 + shift[1] * progress)
         # crop and rescale in one affine warp: sub-pixel steps move the picture smoothly
         matrix = np.array([[1 / scale, 0, -x / scale], [0, 1 / scale, -y / scale]], np.float32)
-        out[index] = cv2.warpAffine(frames[index], matrix, (width, height), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)
+        picture = np.ascontiguousarray(frames[index, top:bottom, left:right])
+        out[index, top:bottom, left:right] = cv2.warpAffine(
+            picture, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devtools.transitions import Join, camera_move, flash, join, light_change
+from devtools.transitions import Join, camera_move, flash, join, light_change, picture_box
 from devtools.video import Transition
 
 
@@ -68,6 +68,15 @@ def test_camera_move_zooms_in_steadily_then_holds_the_view() -> None:
     assert changes[9:21].max() < 4 * changes[9:21].min()  # ... by a steady amount, no jump
     assert (moved[22:] == moved[21]).all()  # then the view holds
     assert abs(int(moved[21, :, :, 0].max()) - int(moved[21, :, :, 0].min())) < 0.7 * 63 * 4  # zoomed in
+
+
+def test_camera_move_leaves_letterbox_bars_where_they_are() -> None:
+    frames = np.zeros((30, 36, 80, 3), np.uint8)
+    frames[:, :, 8:72] = _scene(30)  # a 64-wide picture between black bars, as a 4:3 video shown at 16:9
+    assert picture_box(frames) == (0, 36, 8, 72)
+    moved = camera_move(frames, 5, 10, zoom=0.6, shift=(1.0, 0.0))
+    assert not moved[:, :, :8].any() and not moved[:, :, 72:].any()  # the bars neither move nor brighten
+    assert (moved[20, :, 8:72] != frames[20, :, 8:72]).any()  # the picture between them did move
 
 
 def test_light_change_reaches_its_gain_and_keeps_it() -> None:
