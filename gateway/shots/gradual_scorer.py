@@ -1,9 +1,10 @@
 """The learned gradual-transition scorer: per-frame probability of being inside a dissolve or fade, and its spans.
 
-A one-hidden-layer MLP over ``gateway.shots.gradual_features`` (trained by
-``python -m training.shots.gradual``; data, licence and figures in
-models/cards/gradual_scorer.md), evaluated in numpy: a few thousand multiply-adds a frame,
-so the cascade can afford it on every frame. ``spans`` turns the probabilities
+The average of a few one-hidden-layer MLPs over ``gateway.shots.gradual_features``, fitted
+alike but from different seeds (one MLP's verdicts move with its seed; their average is
+steadier), trained by ``python -m training.shots.gradual`` (data, licence and figures in
+models/cards/gradual_scorer.md) and evaluated in numpy: about ten thousand multiply-adds a
+frame, so the cascade can afford it on every frame. ``spans`` turns the probabilities
 into candidate transitions: runs of frames above a low threshold that reach a
 higher one, each with its peak.
 """
@@ -24,17 +25,17 @@ WEIGHTS = Path(__file__).with_suffix(".npz")  # next to this module: the gateway
 
 @dataclass(frozen=True)
 class GradualScorer:
-    mean: np.ndarray
-    scale: np.ndarray
-    w1: np.ndarray
-    b1: np.ndarray
-    w2: np.ndarray
-    b2: float
+    mean: np.ndarray  # [F] standardisation shared by the members
+    scale: np.ndarray  # [F]
+    w1: np.ndarray  # [M, F, H] hidden layer of each of M members
+    b1: np.ndarray  # [M, H]
+    w2: np.ndarray  # [M, H] output layer
+    b2: np.ndarray  # [M]
 
     @classmethod
     def load(cls, path: Path = WEIGHTS) -> GradualScorer:
         with np.load(path) as stored:
-            return cls(stored["mean"], stored["scale"], stored["w1"], stored["b1"], stored["w2"], float(stored["b2"]))
+            return cls(*(stored[name] for name in ("mean", "scale", "w1", "b1", "w2", "b2")))
 
     def probabilities(self, frames: np.ndarray) -> np.ndarray:
         """[N] float32 probability that each frame of ``frames`` ([N, 27, 48, 3]) is inside a gradual transition."""
@@ -43,10 +44,11 @@ class GradualScorer:
         return self.score(frame_features(frames))
 
     def score(self, features: np.ndarray) -> np.ndarray:
-        """[N] float32 probabilities of [N, F] feature rows (the MLP's forward pass)."""
-        hidden = np.maximum(((features - self.mean) / self.scale) @ self.w1 + self.b1, 0.0)
-        logits = hidden @ self.w2 + self.b2
-        return (1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))).astype(np.float32)
+        """[N] float32 probabilities of [N, F] feature rows: the members' forward passes, averaged."""
+        standard = (features - self.mean) / self.scale
+        hidden = np.maximum(np.einsum("nf,mfh->mnh", standard, self.w1) + self.b1[:, None, :], 0.0)
+        logits = np.einsum("mnh,mh->mn", hidden, self.w2) + self.b2[:, None]
+        return (1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))).mean(axis=0).astype(np.float32)
 
 
 @lru_cache(maxsize=1)

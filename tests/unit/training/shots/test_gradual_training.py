@@ -24,12 +24,16 @@ def test_labels_mark_gradual_frames_ignore_the_edges_and_cuts() -> None:
     assert y[:8].tolist() == [0] * 8 and y[28:].tolist() == [0] * 12
 
 
-def test_saved_weights_give_the_fitted_models_probabilities(tmp_path: Path) -> None:
+def test_saved_weights_give_the_average_of_the_fitted_models_probabilities(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 5)).astype(np.float32)
     y = (x[:, 0] + x[:, 1] > 0).astype(int)
     scaler = StandardScaler().fit(x)
-    model = MLPClassifier((8,), max_iter=3000, random_state=0).fit(scaler.transform(x), y)
-    save(tmp_path / "s.npz", scaler, model)
+    models = [MLPClassifier((8,), max_iter=3000, random_state=seed).fit(scaler.transform(x), y) for seed in (0, 1)]
+    save(tmp_path / "s.npz", scaler, models)
     served = GradualScorer.load(tmp_path / "s.npz").score(x)
-    np.testing.assert_allclose(served, model.predict_proba(scaler.transform(x))[:, 1], atol=1e-5)
+    each = [m.predict_proba(scaler.transform(x))[:, 1] for m in models]
+    assert np.abs(each[0] - each[1]).max() > 0.01  # the seeds do give different members
+    np.testing.assert_allclose(served, np.mean(each, axis=0), atol=1e-5)
+    save(tmp_path / "one.npz", scaler, models[:1])
+    np.testing.assert_allclose(GradualScorer.load(tmp_path / "one.npz").score(x), each[0], atol=1e-5)
