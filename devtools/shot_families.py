@@ -84,8 +84,8 @@ FAMILIES = (
     Family("held-320-dense", "held-out", (320, 180), 25, shots=18, lengths=(14, 40), dissolve=(4, 10), fade=(3, 5)),
     Family("held-480-lookalikes", "held-out", (480, 270), 26, flashes=0.5, fast=0.4),
     Family("held-640-camera", "held-out", (640, 360), 27, flashes=0.1, fast=0.1, moves=0.5, light=0.4),
-    # a second held-out draw (2026-11-29): the same kinds of family, other seeds, more videos; first run
-    # once, on settings already chosen, after draw 1 had been reported four times
+    # a second held-out draw (2026-11-29): the same kinds of family, other seeds, more videos, added after
+    # draw 1 had been reported four times and first run on settings already chosen (docs/shots.md: every run)
     Family("held2-160-mixed", "held-out", (160, 90), 31, videos=3),
     Family("held2-640-mixed", "held-out", (640, 360), 32, videos=3),
     Family("held2-1280-mixed", "held-out", (1280, 720), 33, videos=2, shots=16),
