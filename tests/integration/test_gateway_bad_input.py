@@ -380,9 +380,10 @@ def test_non_utf8_subtitles_and_cues_past_the_end_are_accepted(
     data = srt.encode("cp1252") if b"\x00" not in subtitles else srt.encode("utf-16")
     body = finished(gateway_with_text, post(gateway_with_text, ("clip.mp4", media["mp4"], "video/mp4"), data, wait="true"))
     assert body["text_source"] == "subtitles" and body["video"]["duration_s"] == pytest.approx(1.0, abs=0.11)
-    # The accented words arrive as written (not mojibake), and the cue an hour past the end is dropped.
+    # The accented words arrive as written (not mojibake) in every shot the cue overlaps (the clip's
+    # steady brightness ramp may be cut as a gradual transition), and the cue an hour past the end is dropped.
     lines = [line for shot in body["shots"] if shot["text"] for line in shot["text"]["lines"]]
-    assert lines == [text]
+    assert lines and set(lines) == {text}
     assert text in ("caf\xe9 cr\xe8me br\xfbl\xe9e", "caf\xe9 au lait")
     assert "long after the end" not in str(body)
     # Each shot's text is judged: a label, or (the words read as French, which no text model
