@@ -101,12 +101,13 @@ def test_partial_results_while_running_and_the_same_result_as_a_whole_video_run(
     assert partials, "no finished shot was visible before the job ended"
     for seen in partials:
         assert seen["result"]["partial"] is True and 0 < seen["progress"] < 1
-        assert 0 < len(seen["result"]["shots"]) < 12
+        assert 0 < len(seen["result"]["shots"]) <= 12  # all of them for a moment before the job ends
         assert seen["result"]["processed_s"] <= clip.duration_s
         assert seen["result"]["video"]["width"] == 352
         for shot in seen["result"]["shots"]:  # a shot shown early is final: it does not change
             assert shot == result["shots"][shot["index"]]
-    assert len({len(seen["result"]["shots"]) for seen in partials}) > 1  # shots kept coming in
+    counts = {len(seen["result"]["shots"]) for seen in partials}
+    assert min(counts) < 12 and len(counts) > 1  # shots were visible early and kept coming in
 
     expected = asyncio.run(reference(small_window, clip))
     assert [(s["start_frame"], s["end_frame"]) for s in result["shots"]] == [
