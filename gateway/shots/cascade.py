@@ -89,24 +89,30 @@ def _sure(span: Span, p: CascadeParams) -> bool:
     return span.score >= p.gradual_sure and span.core >= p.sure_frames
 
 
-def _changes(frames: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """HSV pixels, HSV change, its ratio to the neighbourhood, and the cut candidates (frame indices)."""
-    hsv = signal.hsv(frames)
-    delta = signal.hsv_delta(frames, hsv)
+def _cuts(delta: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, np.ndarray]:
+    """The HSV change's ratio to its neighbourhood, and the cut candidates (frame indices)."""
     ratio = delta / (signal.local_baseline(delta, p.radius) + 1.0)
     cut = (delta >= p.cut_min) & (ratio >= p.cut_ratio)
     cut[0] = False
-    return hsv, delta, ratio, np.flatnonzero(cut)
+    return ratio, np.flatnonzero(cut)
 
 
 def without_flashes(frames: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``frames`` with every flash among the cut candidates painted out, and ``_changes`` of the result."""
-    hsv, delta, ratio, index = _changes(frames, p)
+    """``frames`` with every flash among the cut candidates painted out; the HSV change of the result,
+    its ratio to the neighbourhood and the cut candidates. Only the painted frames are converted again."""
+    hsv = signal.hsv(frames)
+    delta = signal.hsv_delta(frames, hsv)
+    ratio, index = _cuts(delta, p)
     ends = flashes.returns(hsv, index, delta)
     if not ends.any():
         return frames, delta, ratio, index
-    frames = flashes.painted_out(frames, index[ends > 0], ends[ends > 0])
-    _, delta, ratio, index = _changes(frames, p)
+    starts, ends = index[ends > 0], ends[ends > 0]
+    frames = flashes.painted_out(frames, starts, ends)
+    painted = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
+    hsv[painted] = signal.hsv(frames[painted])
+    changed = np.union1d(painted, painted + 1)  # a painted frame's change, and the next frame's
+    delta[changed] = signal.change_at(hsv, changed)
+    ratio, index = _cuts(delta, p)
     return frames, delta, ratio, index
 
 

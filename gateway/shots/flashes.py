@@ -25,7 +25,7 @@ def returns(pixels: np.ndarray, at: np.ndarray, delta: np.ndarray, reach: int = 
     if not len(at):
         return np.zeros(0, np.int64)
     before = pixels[np.maximum(at - 1, 0)]
-    distance = np.full((reach, len(at)), np.inf, np.float32)
+    distance = np.empty((reach, len(at)), np.float32)
     for step in range(1, reach + 1):
         inside = at + step < count
         gap = np.abs(before - pixels[np.minimum(at + step, count - 1)]).mean(axis=1)

@@ -2,7 +2,7 @@
 
 - ``hsv`` / ``hsv_delta``: PySceneDetect's ``content_val`` with default weights: the
   mean absolute difference of hue, saturation and value between a frame and the one
-  before, averaged over the three channels (0..255);
+  before, averaged over the three channels (0..255); ``change_at`` recomputes it for a few frames;
 - ``local_baseline``: a running median of a signal around each frame, excluding
   the frame itself, for adaptive (ratio-to-neighbourhood) thresholds;
 - ``runs``: frame indices split into runs of consecutive frames (spans above a threshold).
@@ -33,6 +33,13 @@ def mean_abs_change(pixels: np.ndarray, lag: int = 1, dtype: type[np.floating] =
         b = min(count, a + step)
         out[a:b] = np.abs(flat[a:b].astype(np.int16) - flat[a - lag : b - lag]).mean(axis=1, dtype=dtype)
     return out
+
+
+def change_at(pixels: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """[len(at)] float32 mean absolute difference between frames ``at`` and ``at - 1`` (all >= 1),
+    the same figures ``mean_abs_change`` gives them: to update a few frames' change in place."""
+    flat = pixels.reshape(len(pixels), -1)
+    return np.abs(flat[at].astype(np.int16) - flat[at - 1]).mean(axis=1, dtype=np.float32)
 
 
 def hsv_delta(frames: np.ndarray, pixels: np.ndarray | None = None) -> np.ndarray:

@@ -96,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(train)} training videos, {len(x)} frames ({int(y.sum())} inside gradual transitions); "
           f"{len(aside)} kept aside, {len(x_aside)} frames", flush=True)
     scaler = StandardScaler().fit(x)
+    standard = scaler.transform(x)
     models = [
-        MLPClassifier((HIDDEN,), alpha=1e-3, max_iter=300, early_stopping=True, random_state=seed).fit(
-            scaler.transform(x), y)
+        MLPClassifier((HIDDEN,), alpha=1e-3, max_iter=300, early_stopping=True, random_state=seed).fit(standard, y)
         for seed in SEEDS
     ]
     save(args.out, scaler, models)

@@ -17,7 +17,14 @@ from devtools.video import read_frames
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
 from gateway.shots import signal
-from gateway.shots.cascade import Candidates, CascadeDetector, CascadeParams, find_candidates, reads
+from gateway.shots.cascade import (
+    Candidates,
+    CascadeDetector,
+    CascadeParams,
+    find_candidates,
+    reads,
+    without_flashes,
+)
 from gateway.shots.flashes import painted_out, returns
 from gateway.shots.gradual import black_fades
 from gateway.shots.gradual_scorer import Span, default_scorer, spans
@@ -85,6 +92,11 @@ def test_a_flash_is_told_from_a_cut_and_painted_out(pieces: list[np.ndarray]) ->
     assert signal.hsv_delta(clean)[29:34].max() < 0.3 * signal.hsv_delta(lit)[30]
     assert np.array_equal(clean[:30], lit[:30]) and np.array_equal(clean[32:], lit[32:])
     assert painted_out(lit, np.zeros(0, int), np.zeros(0, int)) is lit
+    # stage 1 converts only the painted frames again: the same change as recomputing the whole video
+    frames, delta, _, candidates = without_flashes(lit, CascadeParams())
+    np.testing.assert_array_equal(frames, clean)
+    np.testing.assert_array_equal(delta, signal.hsv_delta(clean))
+    assert not [c for c in candidates.tolist() if 29 <= c <= 33]
 
 
 @pytest.mark.parametrize("offset", [3, 8])
