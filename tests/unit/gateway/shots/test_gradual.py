@@ -21,6 +21,7 @@ from gateway.shots.cascade import (
     Candidates,
     CascadeDetector,
     CascadeParams,
+    decide,
     find_candidates,
     reads,
     without_flashes,
@@ -132,3 +133,21 @@ def test_the_cascade_reads_only_candidates_that_can_end_in_the_kept_frames() -> 
     # a gradual span is read whole, and at least 3 frames on each side of its peak
     assert reads(found, p, keep=(100, 900)) == [(497, 502), (200, 211), (880, 906), (298, 305)]
     assert len(reads(found, p)) == 7
+
+
+def test_inside_an_uncertain_dissolve_the_gradual_head_decides_not_single_frame() -> None:
+    """TransNetV2's single_frame at 0.3 (a dissolve it is unsure of) makes no boundary there on its
+    own; the gradual head sure of the same frames does, and the head unsure keeps it out."""
+    count = 200
+    found = Candidates(
+        sure=[], cuts=np.array([], int), fades=[], delta=np.zeros(count, np.float32),
+        frames=np.zeros((count, 27, 48, 3), np.uint8), gradual=[Span(90, 105, 97, 0.8, 5)],
+    )
+    single = np.full(count, np.nan, np.float32)
+    single[80:116] = 0.3
+    head = np.full(count, np.nan, np.float32)
+    head[80:116] = 0.05
+    assert decide(single, head, found, CascadeParams()) == []
+    head[92:103] = 0.9
+    (boundary,) = decide(single, head, found, CascadeParams())
+    assert boundary.kind == "gradual" and 92 <= boundary.frame <= 103

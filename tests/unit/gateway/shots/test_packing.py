@@ -12,7 +12,8 @@ from gateway.shots.transnet import WINDOW
 
 
 class FrameEcho:
-    """A stand-in model whose 'probability' for each window position is the frame's own tag."""
+    """A stand-in model whose 'probability' for each window position is the frame's own tag (plus
+    1000 times the output's position in the request)."""
 
     name = "echo"
 
@@ -23,7 +24,7 @@ class FrameEcho:
         frames = inputs["frames"]
         self.shapes.append(frames.shape)
         tags = frames[:, :, 0, 0, 0].astype(np.float32) + 256.0 * frames[:, :, 0, 1, 0]
-        return {"single_frame": tags[..., None]}
+        return {name: tags[..., None] + 1000.0 * i for i, name in enumerate(outputs)}
 
     async def is_ready(self, model: str) -> bool:
         return True
@@ -44,7 +45,8 @@ def test_reads_come_back_at_their_own_frames_and_nothing_else() -> None:
     frames = tagged(1000)
     reads = [(100, 105), (400, 411), (404, 420), (990, 1000), (0, 3)]
     model = FrameEcho()
-    probs, sent = asyncio.run(predict_reads(model, frames, reads, margin=16))
+    found, sent = asyncio.run(predict_reads(model, frames, reads, margin=16))
+    probs = found["single_frame"]
     wanted = np.zeros(1000, bool)
     for a, b in reads:
         wanted[a:b] = True
@@ -55,12 +57,23 @@ def test_reads_come_back_at_their_own_frames_and_nothing_else() -> None:
     assert sent == 180
 
 
+def test_every_output_asked_for_comes_back_at_the_frames_read() -> None:
+    frames = tagged(500)
+    reads = [(100, 105), (300, 320)]
+    probs, _ = asyncio.run(predict_reads(FrameEcho(), frames, reads, margin=12, outputs=("single_frame", "gradual")))
+    for name, offset in (("single_frame", 0.0), ("gradual", 1000.0)):
+        np.testing.assert_array_equal(probs[name][100:105], np.arange(100, 105) + offset)
+        np.testing.assert_array_equal(probs[name][300:320], np.arange(300, 320) + offset)
+        assert np.isnan(probs[name][:100]).all() and np.isnan(probs[name][105:300]).all()
+
+
 def test_windows_of_one_length_share_a_request_and_no_window_is_padded_past_a_quantum() -> None:
     frames = tagged(3000)
     reads = [(i * 150, i * 150 + 5) for i in range(1, 19)]  # 18 segments of 33 frames: 6 windows of 99
     reads.append((2900, 2905))  # and one more, alone in a window of 33
     model = FrameEcho()
-    probs, sent = asyncio.run(predict_reads(model, frames, reads, margin=14, batch_size=4))
+    found, sent = asyncio.run(predict_reads(model, frames, reads, margin=14, batch_size=4))
+    probs = found["single_frame"]
     assert model.shapes == [(4, WINDOW, 27, 48, 3), (2, WINDOW, 27, 48, 3), (1, 40, 27, 48, 3)]
     assert sent == 6 * WINDOW + 40 and 40 % QUANTUM == 0
     np.testing.assert_array_equal(probs[2900:2905], np.arange(2900, 2905))
