@@ -2,8 +2,9 @@
 
 The network (Souček & Lokoč 2020) is re-declared here with the same parameter
 names as the package's ``TransNetV2`` module so its ``state_dict`` loads
-strictly; the package module itself is never imported (its dependencies are not
-installed). Three export-friendly rewrites, numerically identical to the original:
+strictly (every parameter but our head's, which it lacks); the package module
+itself is never imported (its dependencies are not installed). Three
+export-friendly rewrites, numerically identical to the original:
 - each (2+1)D convolution runs as two 2D ones (frames folded into the batch for
   the spatial one, pixels into the width for the temporal one), which ONNX
   Runtime runs faster on CPU than its 3D convolutions;
