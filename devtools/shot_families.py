@@ -70,6 +70,23 @@ class FamilyVideo:
     negatives: list[tuple[int, int]]  # frame ranges of look-alikes: flashes, fast motion, camera moves, light changes
 
 
+def _draw(prefix: str, seed: int) -> tuple[Family, ...]:
+    """A later held-out draw: draw 1's seven kinds of family, seeds ``seed`` to ``seed + 6``, 3 videos each
+    (2 at 1280x720)."""
+    return (
+        Family(f"{prefix}-160-mixed", "held-out", (160, 90), seed, videos=3),
+        Family(f"{prefix}-640-mixed", "held-out", (640, 360), seed + 1, videos=3),
+        Family(f"{prefix}-1280-mixed", "held-out", (1280, 720), seed + 2, videos=2, shots=16),
+        Family(f"{prefix}-640-long-dissolves", "held-out", (640, 360), seed + 3, videos=3, mix=(0.3, 0.5, 0.2),
+               lengths=(30, 130)),
+        Family(f"{prefix}-320-dense", "held-out", (320, 180), seed + 4, videos=3, shots=18, lengths=(14, 40),
+               dissolve=(4, 10), fade=(3, 5)),
+        Family(f"{prefix}-480-lookalikes", "held-out", (480, 270), seed + 5, videos=3, flashes=0.5, fast=0.4),
+        Family(f"{prefix}-640-camera", "held-out", (640, 360), seed + 6, videos=3, flashes=0.1, fast=0.1, moves=0.5,
+               light=0.4),
+    )
+
+
 FAMILIES = (
     Family("tune-160-mixed", "tuning", (160, 90), 11),
     Family("tune-480-long-dissolves", "tuning", (480, 270), 12, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
@@ -86,24 +103,10 @@ FAMILIES = (
     Family("held-640-camera", "held-out", (640, 360), 27, flashes=0.1, fast=0.1, moves=0.5, light=0.4),
     # a second held-out draw (2026-11-29): the same kinds of family, other seeds, more videos, added after
     # draw 1 had been reported four times and first run on settings already chosen (docs/shots.md: every run)
-    Family("held2-160-mixed", "held-out", (160, 90), 31, videos=3),
-    Family("held2-640-mixed", "held-out", (640, 360), 32, videos=3),
-    Family("held2-1280-mixed", "held-out", (1280, 720), 33, videos=2, shots=16),
-    Family("held2-640-long-dissolves", "held-out", (640, 360), 34, videos=3, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
-    Family("held2-320-dense", "held-out", (320, 180), 35, videos=3, shots=18, lengths=(14, 40), dissolve=(4, 10),
-           fade=(3, 5)),
-    Family("held2-480-lookalikes", "held-out", (480, 270), 36, videos=3, flashes=0.5, fast=0.4),
-    Family("held2-640-camera", "held-out", (640, 360), 37, videos=3, flashes=0.1, fast=0.1, moves=0.5, light=0.4),
+    *_draw("held2", 31),
     # a third draw (2026-11-29, committed with TransNetV2's gradual head, before any held-out run of it):
     # draws 1 and 2 had been run seven and three times, so this one is the head's first unseen measure
-    Family("held3-160-mixed", "held-out", (160, 90), 41, videos=3),
-    Family("held3-640-mixed", "held-out", (640, 360), 42, videos=3),
-    Family("held3-1280-mixed", "held-out", (1280, 720), 43, videos=2, shots=16),
-    Family("held3-640-long-dissolves", "held-out", (640, 360), 44, videos=3, mix=(0.3, 0.5, 0.2), lengths=(30, 130)),
-    Family("held3-320-dense", "held-out", (320, 180), 45, videos=3, shots=18, lengths=(14, 40), dissolve=(4, 10),
-           fade=(3, 5)),
-    Family("held3-480-lookalikes", "held-out", (480, 270), 46, videos=3, flashes=0.5, fast=0.4),
-    Family("held3-640-camera", "held-out", (640, 360), 47, videos=3, flashes=0.1, fast=0.1, moves=0.5, light=0.4),
+    *_draw("held3", 41),
 )
 
 
