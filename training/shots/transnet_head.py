@@ -3,8 +3,9 @@
     python -m training.shots.transnet_head [--out models/artifacts/transnetv2/gradual_head.npz]
 
 The videos are the gradual scorer's (``training.shots.gradual``: composed from the
-music video's frames before ``SOURCE_SPLIT`` only, so no frame of a tuning or
-held-out family is trained on), the last of each family kept aside. Each video is
+music video's frames before ``SOURCE_SPLIT`` only, so no frame of a held-out
+family is trained on; tuning families compose other pieces of that part), the last
+of each family kept aside. Each video is
 read the way the cascade reads it in stage 2 (``gateway.shots.packing``: stretches
 with 12 frames of context packed into windows), the stretches being what stage 1
 would send plus every transition, every look-alike and three random ones, each
