@@ -14,8 +14,9 @@ Stage 1, every frame (vectorised, about 0.06 ms of CPU a frame; ``gateway.shots.
 - gradual candidates: spans of frames that the learned scorer
   (``gateway.shots.gradual_scorer``: a small MLP over multi-scale change, blend,
   histogram and contrast features of every frame) finds inside a dissolve or fade;
-  confident ones are sure boundaries, the rest are uncertain; spans at a cut
-  candidate are the cut's.
+  confident ones are sure boundaries, unless their ends hold the same colours
+  (``gateway.shots.chroma``: a camera move or light change does, a dissolve to
+  another shot seldom), the rest are uncertain; spans at a cut candidate are the cut's.
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
 through ``gateway.shots.packing`` (a few frames around a cut, a gradual candidate's
 whole span; each with ``margin`` frames of real context, several per window of at
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emocore.inference import InferenceBackend
-from gateway.shots import flashes, gradual, packing, signal, transnet
+from gateway.shots import chroma, flashes, gradual, packing, signal, transnet
 from gateway.shots.base import Boundary, check_frames
 from gateway.shots.gradual_scorer import GradualScorer, Span, default_scorer, spans
 
@@ -48,7 +49,8 @@ class CascadeParams:
     gradual_min: float = 0.65  # scorer probability a gradual candidate reaches ...
     gradual_low: float = 0.15  # ... the span around it stays above ...
     gradual_sure: float = 0.99  # ... and one accepted without the model reaches ...
-    sure_frames: int = 4  # ... with at least this many frames at gradual_min or above
+    sure_frames: int = 4  # ... with at least this many frames at gradual_min or above ...
+    sure_chroma: float = 0.03  # ... and this much chromaticity change between the frames around it
     threshold: float = 0.5  # TransNetV2 threshold (single_frame), elsewhere ...
     cut_threshold: float = 0.15  # ... at cut candidates
     gradual_threshold: float = 0.5  # the gradual head's threshold, inside uncertain gradual candidates
@@ -87,8 +89,12 @@ def _gradual(probs: np.ndarray, p: CascadeParams, cuts: np.ndarray, quiet: list[
     return out
 
 
-def _sure(span: Span, p: CascadeParams) -> bool:
-    return span.score >= p.gradual_sure and span.core >= p.sure_frames
+def _sure(span: Span, frames: np.ndarray, p: CascadeParams) -> bool:
+    """Confident enough to take without the model, and a change of colours (not one scene moving or relit)."""
+    if span.score < p.gradual_sure or span.core < p.sure_frames:
+        return False
+    before, after = frames[max(0, span.first - 3)], frames[min(len(frames) - 1, span.last + 3)]
+    return chroma.change(before, after) >= p.sure_chroma
 
 
 def _cuts(delta: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, np.ndarray]:
@@ -127,9 +133,10 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio)
     probs = (scorer or default_scorer()).probabilities(frames)
     found = _gradual(probs, p, index, quiet)
+    taken = [_sure(g, frames, p) for g in found]
     return Candidates(
-        [int(f) for f in index[sure]], index[~sure], [g for g in found if not _sure(g, p)],
-        [g for g in found if _sure(g, p)], delta, frames, black, quiet,
+        [int(f) for f in index[sure]], index[~sure], [g for g, t in zip(found, taken, strict=True) if not t],
+        [g for g, t in zip(found, taken, strict=True) if t], delta, frames, black, quiet,
     )
 
 
