@@ -205,10 +205,14 @@ class TransNetV2(nn.Module):
         x = torch.cat([self.color_hist_layer(frames), self.frame_sim_layer(features), x], 2)
         return F.relu(self.fc1(x))
 
+    def heads(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(single_frame, many_hot, gradual) probabilities [B,T,1] from ``hidden``'s activations."""
+        layers = (self.cls_layer1, self.cls_layer2, self.gradual_layer)
+        single, many, gradual = (torch.sigmoid(layer(hidden)) for layer in layers)
+        return single, many, gradual
+
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x = self.hidden(frames)
-        return (torch.sigmoid(self.cls_layer1(x)), torch.sigmoid(self.cls_layer2(x)),
-                torch.sigmoid(self.gradual_layer(x)))
+        return self.heads(self.hidden(frames))
 
 
 def load_network(head: Path | None = HEAD) -> TransNetV2:
@@ -221,9 +225,10 @@ def load_network(head: Path | None = HEAD) -> TransNetV2:
     if unexpected or set(missing) != {"gradual_layer.weight", "gradual_layer.bias"}:
         raise RuntimeError(f"transnetv2 weights do not fit the network: missing {missing}, unexpected {unexpected}")
     with torch.no_grad():
-        net.gradual_layer.weight.zero_()
-        net.gradual_layer.bias.zero_()
-        if head is not None:
+        if head is None:
+            net.gradual_layer.weight.zero_()
+            net.gradual_layer.bias.zero_()
+        else:
             with np.load(head) as stored:
                 net.gradual_layer.weight.copy_(torch.from_numpy(stored["weight"]).view(1, -1))
                 net.gradual_layer.bias.copy_(torch.from_numpy(stored["bias"]).view(1))

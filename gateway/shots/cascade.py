@@ -132,11 +132,12 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     index = _outside(index, quiet)
     sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio)
     probs = (scorer or default_scorer()).probabilities(frames)
-    found = _gradual(probs, p, index, quiet)
-    taken = [_sure(g, frames, p) for g in found]
+    taken: list[Span] = []
+    uncertain: list[Span] = []
+    for span in _gradual(probs, p, index, quiet):
+        (taken if _sure(span, frames, p) else uncertain).append(span)
     return Candidates(
-        [int(f) for f in index[sure]], index[~sure], [g for g, t in zip(found, taken, strict=True) if not t],
-        [g for g, t in zip(found, taken, strict=True) if t], delta, frames, black, quiet,
+        [int(f) for f in index[sure]], index[~sure], uncertain, taken, delta, frames, black, quiet,
     )
 
 

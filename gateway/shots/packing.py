@@ -133,8 +133,9 @@ async def predict_reads(
         batch = frames[np.stack([indices(w, count) for w in group])]
         result = await backend.infer(MODEL, {"frames": batch}, list(outputs))
         sent += batch.shape[0] * batch.shape[1]
-        for name in outputs:
-            for row, window in zip(result[name].reshape(batch.shape[:2]), group, strict=True):
-                for at, a, b in placements(window):
-                    probs[name][a:b] = row[at : at + b - a]
+        rows = {name: result[name].reshape(batch.shape[:2]) for name in outputs}
+        for row, window in enumerate(group):
+            for at, a, b in placements(window):
+                for name in outputs:
+                    probs[name][a:b] = rows[name][row, at : at + b - a]
     return probs, sent

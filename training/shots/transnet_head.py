@@ -72,7 +72,7 @@ def hidden_states(
         batch = torch.from_numpy(frames[np.stack([packing.indices(w, count) for w in group])])
         with torch.no_grad():
             h = net.hidden(batch)
-            own = torch.cat([torch.sigmoid(net.cls_layer1(h)), torch.sigmoid(net.cls_layer2(h))], 2)
+            own = torch.cat(net.heads(h)[:2], 2)
         for row, window in enumerate(group):
             for at, a, b in packing.placements(window):
                 hidden.append(h[row, at : at + b - a].numpy())
@@ -81,9 +81,10 @@ def hidden_states(
     return np.concatenate(hidden), np.concatenate(heads), np.concatenate(where)
 
 
-def dataset(videos: list[tuple[int, FamilyVideo]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def dataset(
+    net: TransNetV2, videos: list[tuple[int, FamilyVideo]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(hidden, labels, sample weights, TransNetV2's own heads) of the labelled frames read."""
-    net = load_network(head=None)
     params = CascadeParams()
     xs, ys, ws, owns = [], [], [], []
     for number, video in videos:
@@ -111,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         for index, video in enumerate(videos):
             (aside if index >= len(videos) - KEPT_ASIDE else train).append((number, video))
             number += 1
-    x, y, w, _ = dataset(train)
-    x_aside, y_aside, _, own_aside = dataset(aside)
+    net = load_network(head=None)
+    x, y, w, _ = dataset(net, train)
+    x_aside, y_aside, _, own_aside = dataset(net, aside)
     print(f"{len(train)} training videos, {len(x)} frames read ({int(y.sum())} inside gradual transitions); "
           f"{len(aside)} kept aside, {len(x_aside)} frames", flush=True)
     model = LogisticRegression(C=C, max_iter=3000).fit(x, y, sample_weight=w)
