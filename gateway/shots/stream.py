@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from gateway.shots.base import FRAME_SHAPE, Boundary, Shot, ShotDetector
-from gateway.shots.timeline import ShotTimeline
+from gateway.shots.timeline import MAX_SHOT_S, MIN_SHOT_S, ShotTimeline
 
 
 class BoundaryStream:
@@ -88,8 +88,8 @@ class ShotStream:
         *,
         block: int = 3000,
         context: int = 100,
-        min_shot_s: float = 0.5,
-        max_shot_s: float = 120.0,
+        min_shot_s: float = MIN_SHOT_S,
+        max_shot_s: float = MAX_SHOT_S,
     ) -> None:
         self.boundaries = BoundaryStream(detector, fps, block=block, context=context)
         self.timeline = ShotTimeline(fps, min_shot_s=min_shot_s, max_shot_s=max_shot_s)

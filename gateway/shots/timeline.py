@@ -22,6 +22,9 @@ import numpy as np
 
 from gateway.shots.base import Boundary, Shot, Transition
 
+MIN_SHOT_S = 0.4  # default minimum: 0.5 merged real shots of 10-12 frames (quick cutting, dense dissolves)
+MAX_SHOT_S = 120.0  # default maximum
+
 
 def _merge_short(bounds: list[Boundary], count: int, min_frames: int) -> list[Boundary]:
     bounds = list(bounds)
@@ -56,8 +59,8 @@ def build_shots(
     fps: float,
     *,
     timestamps: np.ndarray | None = None,
-    min_shot_s: float = 0.5,
-    max_shot_s: float = 120.0,
+    min_shot_s: float = MIN_SHOT_S,
+    max_shot_s: float = MAX_SHOT_S,
 ) -> list[Shot]:
     """Shots covering frames 0..count-1 from sorted, de-duplicated boundaries."""
     if count <= 0:
@@ -91,7 +94,7 @@ class ShotTimeline:
     (8 bytes a frame) and the boundaries after the last stable one.
     """
 
-    def __init__(self, fps: float, *, min_shot_s: float = 0.5, max_shot_s: float = 120.0) -> None:
+    def __init__(self, fps: float, *, min_shot_s: float = MIN_SHOT_S, max_shot_s: float = MAX_SHOT_S) -> None:
         self.fps = fps
         self.min_frames = max(1, round(min_shot_s * fps))
         self.max_frames = max(1, math.floor(max_shot_s * fps))

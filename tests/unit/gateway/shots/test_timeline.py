@@ -49,6 +49,15 @@ def test_short_shots_are_merged(bounds: list[Boundary], expected: list[tuple[int
     assert spans(build_shots(bounds, 100, FPS, min_shot_s=0.5)) == expected
 
 
+def test_quick_cutting_keeps_its_short_shots_by_default() -> None:
+    # two cuts 11 frames apart (0.44 s at 25 fps: a quick cut in a music video, the shot between two
+    # dense dissolves) are two boundaries; a double detection 7 frames apart (0.28 s) is one
+    quick = [Boundary.cut(100, 0.9), Boundary.cut(111, 0.8)]
+    assert spans(build_shots(quick, 200, FPS)) == [(0, 99, "start"), (100, 110, "cut"), (111, 199, "cut")]
+    double = [Boundary.cut(100, 0.9), Boundary.cut(107, 0.4)]
+    assert spans(build_shots(double, 200, FPS)) == [(0, 99, "start"), (100, 199, "cut")]
+
+
 def test_long_takes_are_split_evenly() -> None:
     shots = build_shots([Boundary.cut(100, 0.9)], 1100, FPS, max_shot_s=10.0)  # 250 frames at most
     assert spans(shots) == [
