@@ -50,10 +50,12 @@ class CascadeParams:
     gradual_low: float = 0.15  # ... the span around it stays above ...
     gradual_sure: float = 0.99  # ... and one accepted without the model reaches ...
     sure_frames: int = 4  # ... with at least this many frames at gradual_min or above ...
-    sure_chroma: float = 0.03  # ... and this much chromaticity change between the frames around it
+    sure_chroma: float = 0.1  # ... and this much chromaticity change between the frames around it
     threshold: float = 0.5  # TransNetV2 threshold (single_frame), elsewhere ...
     cut_threshold: float = 0.15  # ... at cut candidates
-    gradual_threshold: float = 0.5  # the gradual head's threshold, inside uncertain gradual candidates
+    gradual_threshold: float = 0.5  # the gradual head's threshold, inside uncertain gradual candidates, ...
+    head_sure: float = 0.95  # ... where the head must reach this somewhere ...
+    head_mean: float = 0.6  # ... or this on average over the candidate
     margin: int = 12  # real context on each side of what the model reads
     gradual_read: int = 3  # frames read at least on each side of a gradual candidate's peak (and its whole span)
     batch_size: int = 4
@@ -141,6 +143,11 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     )
 
 
+def _convinced(head: np.ndarray, p: CascadeParams) -> bool:
+    """Whether the gradual head's values over an uncertain candidate may give a boundary."""
+    return bool(head.max() >= p.head_sure or head.mean() >= p.head_mean)
+
+
 def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: CascadeParams) -> list[Boundary]:
     """The model's boundaries, plus the sure cuts and dissolves: ``single`` (its ``single_frame``)
     decides with per-frame thresholds, except inside uncertain gradual candidates, where ``gradual``
@@ -153,8 +160,9 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
     threshold = np.full(len(single), p.threshold, np.float32)
     known = np.nan_to_num(single, nan=0.0)
     for span in found.gradual:
+        head = np.nan_to_num(gradual[span.first : span.last + 1], nan=0.0)
         threshold[span.first : span.last + 1] = p.gradual_threshold
-        known[span.first : span.last + 1] = np.nan_to_num(gradual[span.first : span.last + 1], nan=0.0)
+        known[span.first : span.last + 1] = head if _convinced(head, p) else 0.0
     peaks = np.maximum(found.cuts - 1, 0)
     threshold[peaks] = np.minimum(threshold[peaks], p.cut_threshold)
     cuts = np.union1d(found.cuts, found.sure).astype(int)

@@ -151,3 +151,25 @@ def test_inside_an_uncertain_dissolve_the_gradual_head_decides_not_single_frame(
     head[92:103] = 0.9
     (boundary,) = decide(single, head, found, CascadeParams())
     assert boundary.kind == "gradual" and 92 <= boundary.frame <= 103
+
+
+def test_a_head_that_half_believes_an_uncertain_candidate_makes_no_boundary() -> None:
+    """A camera move the head half-believes (above 0.5 on 3 of the candidate's 12 frames, never 0.95,
+    0.29 on average) is no boundary; the head sure on one frame, or above 0.6 on average, is one."""
+    count = 200
+    found = Candidates(
+        sure=[], cuts=np.array([], int), fades=[], delta=np.zeros(count, np.float32),
+        frames=np.zeros((count, 27, 48, 3), np.uint8), gradual=[Span(90, 101, 95, 0.9, 4)],
+    )
+    single = np.full(count, np.nan, np.float32)
+    single[78:114] = 0.01
+    head = np.full(count, np.nan, np.float32)
+    head[78:114] = 0.1
+    head[94:97] = 0.85
+    assert decide(single, head, found, CascadeParams()) == []
+    head[95] = 0.97
+    (sure,) = decide(single, head, found, CascadeParams())
+    head[95] = 0.85
+    head[90:102] = np.maximum(head[90:102], 0.65)
+    (believed,) = decide(single, head, found, CascadeParams())
+    assert sure.kind == believed.kind == "gradual" and 94 <= sure.frame <= 96 and 90 <= believed.frame <= 101
