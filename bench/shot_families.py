@@ -4,7 +4,9 @@
 ``bench/reports/shot_families.md``. The families (devtools/shot_families.py) differ in
 frame size, footage, transition kinds and lengths, spacing and look-alikes; the
 cascade's settings may only be chosen on the ``tuning`` ones (``--split tuning
---no-report`` prints those alone), the ``held-out`` ones are what the targets are
+--no-report`` prints those alone; ``--videos 10`` composes more videos per family,
+``--family camera`` picks families by name, ``--set NAME=VALUE`` tries a cascade
+setting), the ``held-out`` ones are what the targets are
 checked on. Scoring as in bench/shots.py (``match``: +-2 frames, a gradual
 transition matches anywhere inside it, one to one); a prediction that matches no
 transition and falls on a flash or a fast-motion stretch is counted as a look-alike
@@ -220,13 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="print only (for tuning runs)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a cascade parameter (gateway.shots.cascade.CascadeParams); tuning runs only")
+    parser.add_argument("--family", default="", help="only families whose name contains this")
+    parser.add_argument("--videos", type=int, default=None,
+                        help="videos per family (the first ones are the family's own; tuning runs only)")
     args = parser.parse_args(argv)
     params = cascade_params(args.set)
+    chosen = [f for f in FAMILIES if args.split in ("all", f.split) and args.family in f.name]
+    chosen = [replace(f, videos=args.videos) if args.videos else f for f in chosen]
     # composed (and cached) before the event loop starts: composing runs TransNetV2 on the sources once
-    families = [(f, family_videos(f)) for f in FAMILIES if args.split in ("all", f.split)]
+    families = [(f, family_videos(f)) for f in chosen]
     text = report(asyncio.run(evaluate(families, params)))
     print(text)
-    if not args.no_report and args.split == "all" and not args.set:
+    if not args.no_report and args.split == "all" and not (args.set or args.family or args.videos):
         write_report(REPORT, text, "bench.shot_families")
     return 0
 
