@@ -23,7 +23,9 @@ whole span; each with ``margin`` frames of real context, several per window of a
 most 100 frames). There the model decides with its usual threshold, lowered at cut
 candidates; inside uncertain gradual spans its ``gradual`` head decides (ours, trained on
 training footage: TransNetV2's own heads at 0.5 miss many dissolves, and lowered they
-reject many more than the head; models/transnetv2.py).
+reject many more than the head; models/transnetv2.py), if it is convinced over the span
+(sure somewhere in it or above ``head_mean`` on average: a camera move it half-believes
+lifts it on a few frames only).
 """
 
 from __future__ import annotations
