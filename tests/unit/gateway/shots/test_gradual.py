@@ -135,18 +135,23 @@ def test_the_cascade_reads_only_candidates_that_can_end_in_the_kept_frames() -> 
     assert len(reads(found, p)) == 7
 
 
+def uncertain(span: Span, single: float, head: float, count: int = 200) -> tuple[Candidates, np.ndarray, np.ndarray]:
+    """Stage 1 with one uncertain gradual ``span`` in a ``count``-frame video, and the model's
+    ``single_frame`` and gradual head read at ``single`` and ``head`` from 10 frames before it to 10 after."""
+    found = Candidates(
+        sure=[], cuts=np.array([], int), fades=[], delta=np.zeros(count, np.float32),
+        frames=np.zeros((count, 27, 48, 3), np.uint8), gradual=[span],
+    )
+    outputs = np.full((2, count), np.nan, np.float32)
+    outputs[0, span.first - 10 : span.last + 11] = single
+    outputs[1, span.first - 10 : span.last + 11] = head
+    return found, outputs[0], outputs[1]
+
+
 def test_inside_an_uncertain_dissolve_the_gradual_head_decides_not_single_frame() -> None:
     """TransNetV2's single_frame at 0.3 (a dissolve it is unsure of) makes no boundary there on its
     own; the gradual head sure of the same frames does, and the head unsure keeps it out."""
-    count = 200
-    found = Candidates(
-        sure=[], cuts=np.array([], int), fades=[], delta=np.zeros(count, np.float32),
-        frames=np.zeros((count, 27, 48, 3), np.uint8), gradual=[Span(90, 105, 97, 0.8, 5)],
-    )
-    single = np.full(count, np.nan, np.float32)
-    single[80:116] = 0.3
-    head = np.full(count, np.nan, np.float32)
-    head[80:116] = 0.05
+    found, single, head = uncertain(Span(90, 105, 97, 0.8, 5), single=0.3, head=0.05)
     assert decide(single, head, found, CascadeParams()) == []
     head[92:103] = 0.9
     (boundary,) = decide(single, head, found, CascadeParams())
@@ -156,15 +161,7 @@ def test_inside_an_uncertain_dissolve_the_gradual_head_decides_not_single_frame(
 def test_a_head_that_half_believes_an_uncertain_candidate_makes_no_boundary() -> None:
     """A camera move the head half-believes (above 0.5 on 3 of the candidate's 12 frames, never 0.95,
     0.29 on average) is no boundary; the head sure on one frame, or above 0.6 on average, is one."""
-    count = 200
-    found = Candidates(
-        sure=[], cuts=np.array([], int), fades=[], delta=np.zeros(count, np.float32),
-        frames=np.zeros((count, 27, 48, 3), np.uint8), gradual=[Span(90, 101, 95, 0.9, 4)],
-    )
-    single = np.full(count, np.nan, np.float32)
-    single[78:114] = 0.01
-    head = np.full(count, np.nan, np.float32)
-    head[78:114] = 0.1
+    found, single, head = uncertain(Span(90, 101, 95, 0.9, 4), single=0.01, head=0.1)
     head[94:97] = 0.85
     assert decide(single, head, found, CascadeParams()) == []
     head[95] = 0.97
