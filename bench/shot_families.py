@@ -209,7 +209,7 @@ def report(results: list[FamilyResult]) -> str:
         "- Speed is dominated by the frames TransNetV2 reads (~12 ms of CPU each, the same in both "
         "detectors; full TransNetV2 reads every frame twice, in 100-frame windows at a stride of 50); the "
         "cascade's stage 1 (with the scorer) costs well under 0.1 ms a frame. Its model windows hold only "
-        "what it reads (up to 100 frames, rounded up to 10). The videos are short (15-27 s) with a "
+        "what it reads (up to 100 frames; in process, as here, not rounded up). The videos are short (15-27 s) with a "
         "transition every 1-2 s; on longer footage the cascade reads far less per minute.",
         "",
     ]

@@ -79,6 +79,19 @@ def test_windows_of_one_length_share_a_request_and_no_window_is_padded_past_a_qu
     np.testing.assert_array_equal(probs[2900:2905], np.arange(2900, 2905))
 
 
+def test_in_process_windows_are_sent_at_their_own_length() -> None:
+    frames = tagged(3000)
+    reads = [(i * 150, i * 150 + 5) for i in range(1, 4)]  # 3 segments of 33 frames: one window of 99
+    reads.append((2900, 2905))  # and one of 33
+    server, in_process = FrameEcho(), FrameEcho()
+    in_process.name = "embedded"  # ONNX Runtime on CPU: every length costs per frame, nothing more
+    asyncio.run(predict_reads(server, frames, reads, margin=14))
+    probs, sent = asyncio.run(predict_reads(in_process, frames, reads, margin=14))
+    assert [s[1] for s in server.shapes] == [WINDOW, 40]
+    assert [s[1] for s in in_process.shapes] == [99, 33] and sent == 132
+    np.testing.assert_array_equal(probs["single_frame"][2900:2905], np.arange(2900, 2905))
+
+
 def test_segments_merge_close_reads_and_keep_the_margin() -> None:
     parts = segments([(100, 105), (120, 125), (500, 505)], 1000, margin=16)
     assert [(s.start, s.stop) for s in parts] == [(84, 141), (484, 521)]
