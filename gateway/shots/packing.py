@@ -24,7 +24,6 @@ candidates share a window instead of one window each.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from dataclasses import dataclass
 
@@ -123,7 +122,9 @@ def plan(
     windows of one length (rounded up to a ``multiple``) together, longest first, up to ``batch_size`` in a batch."""
     out = []
     windows = pack(segments(reads, count, margin))
-    sent = functools.partial(length, multiple=multiple)
+    def sent(window: list[Segment]) -> int:
+        return length(window, multiple)
+
     for _, run in itertools.groupby(sorted(windows, key=sent, reverse=True), key=sent):
         same = list(run)
         out += [same[begin : begin + batch_size] for begin in range(0, len(same), batch_size)]

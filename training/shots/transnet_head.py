@@ -7,7 +7,10 @@ music video's frames before ``SOURCE_SPLIT`` only, so no frame of a held-out
 family is trained on; tuning families compose other pieces of that part), the last
 of each family kept aside. Each video is
 read the way the cascade reads it in stage 2 (``gateway.shots.packing``: stretches
-with 12 frames of context packed into windows), the stretches being what stage 1
+with 12 frames of context packed into windows, rounded up to 10 frames as for Triton:
+in process the cascade sends them unrounded; the padding follows the last stretch's
+context, 12 frames or more from any frame read, and the cascade's verdicts on the
+tuning families are the same either way), the stretches being what stage 1
 would send plus every transition, every look-alike and three random ones, each
 with a few frames around it. The frozen network's last hidden layer (1024
 activations, ``TransNetV2.hidden``) is taken at every frame read; a logistic
