@@ -16,7 +16,8 @@ Stage 1, every frame (vectorised, about 0.06 ms of CPU a frame; ``gateway.shots.
   histogram and contrast features of every frame) finds inside a dissolve or fade;
   confident ones are sure boundaries, unless their ends hold the same colours
   (``gateway.shots.chroma``: a camera move or light change does, a dissolve to
-  another shot seldom), the rest are uncertain; spans at a cut candidate are the cut's.
+  another shot seldom), the rest are uncertain; a short span at a cut candidate is the
+  cut's own step, read with it (the head may still find a short dissolve there).
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
 through ``gateway.shots.packing`` (a few frames around a cut, a gradual candidate's
 whole span; each with ``margin`` frames of real context, several per window of at
@@ -73,6 +74,7 @@ class Candidates:
     frames: np.ndarray  # the video with its flashes painted out: what the scorer read and the model must read
     black: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black (centre, first, last)
     quiet: list[tuple[int, int]] = field(default_factory=list)  # fades through black: no other boundary inside
+    steps: list[Span] = field(default_factory=list)  # short gradual spans at uncertain cut candidates
 
 
 def _outside(values: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
@@ -82,15 +84,26 @@ def _outside(values: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
     return np.asarray(values)[keep]
 
 
-def _gradual(probs: np.ndarray, p: CascadeParams, cuts: np.ndarray, quiet: list[tuple[int, int]]) -> list[Span]:
-    """The scorer's spans, except those at a cut candidate (the cut explains the change) or in a quiet span."""
-    out = []
+def _near(frames: np.ndarray, span: Span) -> bool:
+    """Whether one of ``frames`` lies within 3 frames of ``span``."""
+    return bool(np.any((frames >= span.first - 3) & (frames <= span.last + 3)))
+
+
+def _gradual(
+    probs: np.ndarray, p: CascadeParams, cuts: np.ndarray, sure: np.ndarray, quiet: list[tuple[int, int]]
+) -> tuple[list[Span], list[Span]]:
+    """The scorer's spans outside quiet spans: (gradual candidates, steps). A short span at a cut candidate
+    is that cut's own step: at a sure cut nothing, at an uncertain one a step (a short dissolve whose
+    last step is steep enough to be a cut candidate looks like that too)."""
+    out, steps = [], []
     for span in spans(probs, p.gradual_min, p.gradual_low):
-        if len(cuts) and np.any((cuts >= span.first - 3) & (cuts <= span.last + 3)) and span.last - span.first < 6:
+        if any(a <= span.peak <= z for a, z in quiet):
             continue
-        if not any(a <= span.peak <= z for a, z in quiet):
+        if span.last - span.first >= 6 or not (_near(cuts, span) or _near(sure, span)):
             out.append(span)
-    return out
+        elif not _near(sure, span):
+            steps.append(span)
+    return out, steps
 
 
 def _sure(span: Span, frames: np.ndarray, p: CascadeParams) -> bool:
@@ -138,10 +151,11 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     probs = (scorer or default_scorer()).probabilities(frames)
     taken: list[Span] = []
     uncertain: list[Span] = []
-    for span in _gradual(probs, p, index, quiet):
+    found, steps = _gradual(probs, p, index[~sure], index[sure], quiet)
+    for span in found:
         (taken if _sure(span, frames, p) else uncertain).append(span)
     return Candidates(
-        [int(f) for f in index[sure]], index[~sure], uncertain, taken, delta, frames, black, quiet,
+        [int(f) for f in index[sure]], index[~sure], uncertain, taken, delta, frames, black, quiet, steps,
     )
 
 
@@ -153,7 +167,7 @@ def _convinced(head: np.ndarray, p: CascadeParams) -> bool:
 def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: CascadeParams) -> list[Boundary]:
     """The model's boundaries, plus the sure cuts and dissolves: ``single`` (its ``single_frame``)
     decides with per-frame thresholds, except inside uncertain gradual candidates, where ``gradual``
-    (its gradual head) does (both [N], NaN where not read).
+    (its gradual head) does (both [N], NaN where not read); over a cut candidate's step either may.
 
     A model boundary within 2 frames of a cut candidate becomes a cut at the
     candidate's frame (the HSV step is exact); others near a gradual candidate are
@@ -169,7 +183,14 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
     threshold[peaks] = np.minimum(threshold[peaks], p.cut_threshold)
     cuts = np.union1d(found.cuts, found.sure).astype(int)
     decided = []
-    for b in transnet.boundaries(known * (0.5 / threshold), 0.5):
+    scaled = known * (0.5 / threshold)  # above 0.5 where a boundary is
+    for step in found.steps:
+        head = np.nan_to_num(gradual[step.first : step.last + 1], nan=0.0)
+        if _convinced(head, p):
+            window = slice(step.first, step.last + 1)
+            scaled[window] = np.maximum(scaled[window], head)
+            known[window] = np.maximum(known[window], head)  # the confidence of a boundary there
+    for b in transnet.boundaries(scaled, 0.5):
         if any(a <= b.frame <= z for a, z in found.quiet):
             continue
         confidence = float(known[max(0, b.first - 1) : b.last + 1].max())
@@ -201,7 +222,7 @@ def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = No
     out = [(int(c) - 3, int(c) + 2) for c in found.cuts if lo - 3 <= c < hi + 3]
     out += [  # the whole span, so the model sees both shots around a long dissolve
         (min(g.first, g.peak - p.gradual_read), max(g.last + 1, g.peak + p.gradual_read + 1))
-        for g in found.gradual
+        for g in found.gradual + found.steps
         if g.last >= lo - 3 and g.first < hi + 3
     ]
     return out

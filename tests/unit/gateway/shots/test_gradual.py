@@ -21,6 +21,7 @@ from gateway.shots.cascade import (
     Candidates,
     CascadeDetector,
     CascadeParams,
+    _gradual,
     decide,
     find_candidates,
     reads,
@@ -170,3 +171,33 @@ def test_a_head_that_half_believes_an_uncertain_candidate_makes_no_boundary() ->
     head[90:102] = np.maximum(head[90:102], 0.65)
     (believed,) = decide(single, head, found, CascadeParams())
     assert sure.kind == believed.kind == "gradual" and 94 <= sure.frame <= 96 and 90 <= believed.frame <= 101
+
+
+def test_a_short_span_at_a_cut_candidate_is_its_step_at_an_uncertain_one_and_nothing_at_a_sure_one() -> None:
+    probs = np.zeros(300, np.float32)
+    for a, b in ((47, 51), (147, 151), (240, 256)):
+        probs[a:b] = 0.8
+    gradual, steps = _gradual(probs, CascadeParams(), np.array([50, 250]), np.array([150]), [])
+    assert [(s.first, s.last) for s in steps] == [(47, 50)]  # at the uncertain cut at 50
+    assert [(s.first, s.last) for s in gradual] == [(240, 255)]  # long: a candidate of its own, cut or not
+
+
+def test_a_short_dissolve_ending_in_a_cut_candidate_is_found_by_the_head_there() -> None:
+    """A 4-frame dissolve whose last step is steep enough to be a cut candidate: TransNetV2's
+    single_frame misses it (0.05, under the candidate's 0.15), the gradual head sure of it does not;
+    the head unsure adds nothing, and does not silence single_frame at the candidate either."""
+    step = Span(96, 100, 98, 0.8, 2)
+    found = Candidates(
+        sure=[], cuts=np.array([100]), gradual=[], fades=[], delta=np.zeros(200, np.float32),
+        frames=np.zeros((200, 27, 48, 3), np.uint8), steps=[step],
+    )
+    assert reads(found, CascadeParams()) == [(97, 102), (95, 102)]
+    single, head = np.full(200, np.nan, np.float32), np.full(200, np.nan, np.float32)
+    single[85:112], head[85:112] = 0.05, 0.1
+    assert decide(single, head, found, CascadeParams()) == []
+    head[96:100] = 0.97
+    (boundary,) = decide(single, head, found, CascadeParams())
+    assert (boundary.frame, boundary.kind) == (100, "cut") and boundary.confidence == pytest.approx(0.97)
+    head[96:100], single[99] = 0.1, 0.4
+    (boundary,) = decide(single, head, found, CascadeParams())
+    assert (boundary.frame, boundary.kind) == (100, "cut")
