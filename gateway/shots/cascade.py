@@ -164,6 +164,21 @@ def _convinced(head: np.ndarray, p: CascadeParams) -> bool:
     return bool(head.max() >= p.head_sure or head.mean() >= p.head_mean)
 
 
+def _steps(gradual: np.ndarray, found: Candidates, decided: list[Boundary], p: CascadeParams) -> list[Boundary]:
+    """A boundary at the cut candidate of each step the gradual head is convinced of and passes its
+    threshold in, where the model's boundaries have none (a short dissolve ending in a steep step,
+    which ``single_frame`` misses). Only ever added, at the candidate: a step moves no boundary."""
+    out = []
+    for step in found.steps:
+        head = np.nan_to_num(gradual[step.first : step.last + 1], nan=0.0)
+        at = int(found.cuts[np.abs(found.cuts - step.peak).argmin()])
+        if head.max() < p.gradual_threshold or not _convinced(head, p):
+            continue
+        if not any(min(step.first, at) - 2 <= b.frame <= max(step.last, at) + 2 for b in decided):
+            out.append(Boundary(at, "gradual", float(head.max()), step.first, step.last))
+    return out
+
+
 def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: CascadeParams) -> list[Boundary]:
     """The model's boundaries, plus the sure cuts and dissolves: ``single`` (its ``single_frame``)
     decides with per-frame thresholds, except inside uncertain gradual candidates, where ``gradual``
@@ -183,14 +198,7 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
     threshold[peaks] = np.minimum(threshold[peaks], p.cut_threshold)
     cuts = np.union1d(found.cuts, found.sure).astype(int)
     decided = []
-    scaled = known * (0.5 / threshold)  # above 0.5 where a boundary is
-    for step in found.steps:
-        head = np.nan_to_num(gradual[step.first : step.last + 1], nan=0.0)
-        if _convinced(head, p):
-            window = slice(step.first, step.last + 1)
-            scaled[window] = np.maximum(scaled[window], head)
-            known[window] = np.maximum(known[window], head)  # the confidence of a boundary there
-    for b in transnet.boundaries(scaled, 0.5):
+    for b in transnet.boundaries(known * (0.5 / threshold), 0.5):
         if any(a <= b.frame <= z for a, z in found.quiet):
             continue
         confidence = float(known[max(0, b.first - 1) : b.last + 1].max())
@@ -201,6 +209,7 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
             decided.append(Boundary(b.frame, "gradual", confidence, min(b.first, b.frame), max(b.last, b.frame)))
         else:
             decided.append(Boundary(b.frame, b.kind, confidence, b.first, b.last))
+    decided += _steps(gradual, found, decided, p)
     sure = [
         Boundary.cut(f, float(min(1.0, found.delta[f] / 60.0)))
         for f in found.sure

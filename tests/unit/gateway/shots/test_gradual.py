@@ -7,6 +7,7 @@ The frames are real footage (the composed-clip pieces of test_detectors.py, read
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -184,8 +185,9 @@ def test_a_short_span_at_a_cut_candidate_is_its_step_at_an_uncertain_one_and_not
 
 def test_a_short_dissolve_ending_in_a_cut_candidate_is_found_by_the_head_there() -> None:
     """A 4-frame dissolve whose last step is steep enough to be a cut candidate: TransNetV2's
-    single_frame misses it (0.05, under the candidate's 0.15), the gradual head sure of it does not;
-    the head unsure adds nothing, and does not silence single_frame at the candidate either."""
+    single_frame misses it (0.05, under the candidate's 0.15), the gradual head sure of it does not,
+    and its boundary is the candidate's frame; the head unsure adds nothing, and does not silence
+    single_frame at the candidate either, nor does the head sure of it move single_frame's boundary."""
     step = Span(96, 100, 98, 0.8, 2)
     found = Candidates(
         sure=[], cuts=np.array([100]), gradual=[], fades=[], delta=np.zeros(200, np.float32),
@@ -197,7 +199,11 @@ def test_a_short_dissolve_ending_in_a_cut_candidate_is_found_by_the_head_there()
     assert decide(single, head, found, CascadeParams()) == []
     head[96:100] = 0.97
     (boundary,) = decide(single, head, found, CascadeParams())
-    assert (boundary.frame, boundary.kind) == (100, "cut") and boundary.confidence == pytest.approx(0.97)
+    assert (boundary.frame, boundary.kind) == (100, "gradual") and boundary.confidence == pytest.approx(0.97)
     head[96:100], single[99] = 0.1, 0.4
     (boundary,) = decide(single, head, found, CascadeParams())
+    assert (boundary.frame, boundary.kind) == (100, "cut")
+    early = replace(found, steps=[Span(93, 98, 95, 0.8, 2)])  # a step that ends 2 frames before the candidate
+    head[93:99] = 0.97
+    (boundary,) = decide(single, head, early, CascadeParams())
     assert (boundary.frame, boundary.kind) == (100, "cut")
