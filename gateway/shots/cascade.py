@@ -95,14 +95,13 @@ def _gradual(
     """The scorer's spans outside quiet spans: (gradual candidates, steps). A short span at a cut candidate
     is that cut's own step: at a sure cut nothing, at an uncertain one a step (a short dissolve whose
     last step is steep enough to be a cut candidate looks like that too)."""
-    out, steps = [], []
+    out: list[Span] = []
+    steps: list[Span] = []
     for span in spans(probs, p.gradual_min, p.gradual_low):
-        if any(a <= span.peak <= z for a, z in quiet):
+        short = span.last - span.first < 6
+        if any(a <= span.peak <= z for a, z in quiet) or (short and _near(sure, span)):
             continue
-        if span.last - span.first >= 6 or not (_near(cuts, span) or _near(sure, span)):
-            out.append(span)
-        elif not _near(sure, span):
-            steps.append(span)
+        (steps if short and _near(cuts, span) else out).append(span)
     return out, steps
 
 
@@ -151,12 +150,11 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     probs = (scorer or default_scorer()).probabilities(frames)
     taken: list[Span] = []
     uncertain: list[Span] = []
-    found, steps = _gradual(probs, p, index[~sure], index[sure], quiet)
+    cuts = index[~sure]
+    found, steps = _gradual(probs, p, cuts, index[sure], quiet)
     for span in found:
         (taken if _sure(span, frames, p) else uncertain).append(span)
-    return Candidates(
-        [int(f) for f in index[sure]], index[~sure], uncertain, taken, delta, frames, black, quiet, steps,
-    )
+    return Candidates([int(f) for f in index[sure]], cuts, uncertain, taken, delta, frames, black, quiet, steps)
 
 
 def _convinced(head: np.ndarray, p: CascadeParams) -> bool:

@@ -120,11 +120,11 @@ def plan(
 ) -> list[list[list[Segment]]]:
     """Batches of windows that read ``reads`` of a ``count``-frame video with ``margin`` frames of context:
     windows of one length (rounded up to a ``multiple``) together, longest first, up to ``batch_size`` in a batch."""
-    out = []
-    windows = pack(segments(reads, count, margin))
     def sent(window: list[Segment]) -> int:
         return length(window, multiple)
 
+    out = []
+    windows = pack(segments(reads, count, margin))
     for _, run in itertools.groupby(sorted(windows, key=sent, reverse=True), key=sent):
         same = list(run)
         out += [same[begin : begin + batch_size] for begin in range(0, len(same), batch_size)]
