@@ -1,12 +1,18 @@
 """Text -> token tensors for the text emotion model (shared by the service and training).
 
-The tokenizer is the ``tokenizer.json`` of the base encoder (all-MiniLM-L6-v2,
-uncased WordPiece), which ``make models`` copies next to the ONNX file. Before
-tokenizing, lines are normalised the way the training data was: Unicode NFKC,
-typographic quotes and dashes to ASCII (MELD's subtitles use curly
-apostrophes, users type straight ones), runs of whitespace collapsed. Lines
-longer than ``max_tokens`` (special tokens included) are cut at the end and
-flagged as truncated.
+The tokenizer is the ``tokenizer.json`` of the base encoder, which ``make
+models`` copies next to the ONNX file. Before tokenizing, lines are normalised
+the way the training data was: Unicode NFKC, typographic quotes and dashes to
+ASCII (MELD's subtitles use curly apostrophes, users type straight ones), runs of
+whitespace collapsed. Lines longer than ``max_tokens`` (special tokens included)
+are cut at the end and flagged as truncated.
+
+A line may come with its context, the lines before it in the conversation
+(oldest first). The model then reads a pair, the base's own template for two
+segments (``[CLS] line [SEP] context [SEP]``, ``<s> line </s></s> context </s>``):
+the line first, then the context **newest first**, lines joined by the separator
+token, cut after ``max_context_tokens`` pieces, so the oldest words go first. A
+line without context is encoded exactly as a single line.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 DEFAULT_MAX_TOKENS = 64
+DEFAULT_MAX_CONTEXT_TOKENS = 64
 _ASCII = str.maketrans(
     {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
      "\u2013": "-", "\u2014": "-", "\u2212": "-"}
@@ -47,29 +54,50 @@ class Encoded:
 
 
 class TextTokenizer:
-    """Normalises, tokenizes and pads lines; truncates at ``max_tokens``."""
+    """Normalises, tokenizes and pads lines (with their context, if any); truncates at
+    ``max_tokens`` per line and ``max_context_tokens`` per context."""
 
-    def __init__(self, path: Path, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
-        if max_tokens < 3:
-            raise ValueError("max_tokens must leave room for [CLS] and [SEP]")
+    def __init__(self, path: Path, *, max_tokens: int = DEFAULT_MAX_TOKENS,
+                 max_context_tokens: int = DEFAULT_MAX_CONTEXT_TOKENS) -> None:
         self.path = Path(path)
-        self.max_tokens = max_tokens
         self._tokenizer = Tokenizer.from_file(str(self.path))
+        self.pad_id = int((self._tokenizer.padding or {}).get("pad_id", 0))
         self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_tokens)
-        pad_id = self._tokenizer.token_to_id("[PAD]")
-        self.pad_id = 0 if pad_id is None else pad_id
+        self._tokenizer.no_truncation()
+        if max_tokens < self._tokenizer.num_special_tokens_to_add(False) + 1:
+            raise ValueError("max_tokens must leave room for the special tokens and one word piece")
+        self.max_tokens = max_tokens
+        self.max_context_tokens = max_context_tokens
+        # The base's separator ([SEP], </s>) ends a single line; it also joins context lines.
+        self.separator = self._tokenizer.encode("a").tokens[-1]
 
-    def encode(self, texts: Sequence[str]) -> Encoded:
-        """Tokenize lines into one batch padded to its longest line."""
-        encodings = self._tokenizer.encode_batch([normalize(t) for t in texts])
-        width = max((len(e.ids) for e in encodings), default=0)
-        ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
-        return Encoded(ids, mask, [bool(e.overflowing) for e in encodings])
+    def _context(self, lines: Sequence[str]) -> str:
+        return f" {self.separator} ".join(normalize(line) for line in reversed(lines) if normalize(line))
+
+    def encode(self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None) -> Encoded:
+        """Tokenize lines (with ``contexts[i]`` before ``texts[i]``, oldest first) into one
+        batch padded to its longest row."""
+        lines = self._tokenizer.encode_batch([normalize(t) for t in texts], add_special_tokens=False)
+        limit = self.max_tokens - self._tokenizer.num_special_tokens_to_add(False)
+        truncated = [len(line.ids) > limit for line in lines]
+        for line in lines:
+            line.truncate(limit)
+        joined = [self._context(c) for c in contexts] if contexts is not None else [""] * len(lines)
+        before = self._tokenizer.encode_batch(joined, add_special_tokens=False)
+        rows = []
+        for line, context in zip(lines, before, strict=True):
+            if not context.ids or self.max_context_tokens <= 0:
+                rows.append(self._tokenizer.post_process(line).ids)
+                continue
+            context.truncate(self.max_context_tokens)
+            rows.append(self._tokenizer.post_process(line, context).ids)
+        width = max((len(r) for r in rows), default=0)
+        ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for row, row_ids in enumerate(rows):
+            ids[row, : len(row_ids)] = row_ids
+            mask[row, : len(row_ids)] = 1
+        return Encoded(ids, mask, truncated)
 
     def tokens(self, text: str) -> list[str]:
         """The word pieces the model sees for one line (for debugging and tests)."""

@@ -48,9 +48,10 @@ class _SelfAttention(nn.Module):
         def split(t: torch.Tensor) -> torch.Tensor:
             return t.view(n, length, self.heads, width // self.heads).transpose(1, 2)
 
-        context = F.scaled_dot_product_attention(
-            split(self.query(x)), split(self.key(x)), split(self.value(x)),
-            attn_mask=bias, dropout_p=self.dropout if self.training else 0.0,
+        query = split(self.query(x))
+        context = F.scaled_dot_product_attention(  # the bias in the query's dtype (bf16 under autocast)
+            query, split(self.key(x)), split(self.value(x)),
+            attn_mask=bias.to(query.dtype), dropout_p=self.dropout if self.training else 0.0,
         )
         return context.transpose(1, 2).reshape(n, length, width)
 

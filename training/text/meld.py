@@ -1,5 +1,6 @@
 """Read the MELD text splits (train/dev CSVs in the shared data folder) for training,
-split train by dialogue for model selection, and find dev lines that train repeats.
+split train by dialogue for model selection, give each line the lines before it in
+its dialogue, and find dev lines that train repeats.
 
 Each row is one utterance of a *Friends* dialogue with one of MELD's seven
 emotions, mapped onto the project labels (``joy`` -> ``happiness``).
@@ -60,3 +61,14 @@ def seen_in(lines: list[Utterance], reference: list[Utterance]) -> np.ndarray:
     """Mask of ``lines`` whose text, as the model sees it (normalised, uncased), occurs in ``reference``."""
     known = {normalize(u.text).lower() for u in reference}
     return np.array([normalize(u.text).lower() in known for u in lines], dtype=bool)
+
+
+def preceding(utterances: list[Utterance], count: int) -> list[list[str]]:
+    """Per utterance, the texts of up to ``count`` utterances before it in its dialogue,
+    oldest first (MELD's ``Utterance_ID`` order): the context a subtitle line has."""
+    order = sorted(range(len(utterances)), key=lambda i: (utterances[i].dialogue, utterances[i].turn))
+    contexts: list[list[str]] = [[] for _ in utterances]
+    for position, index in enumerate(order):
+        earlier = order[max(0, position - count) : position]
+        contexts[index] = [utterances[j].text for j in earlier if utterances[j].dialogue == utterances[index].dialogue]
+    return contexts

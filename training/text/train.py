@@ -23,6 +23,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -35,10 +36,23 @@ import torch
 from torch import nn
 
 from emocore.labels import NUM_LABELS
-from services.text.tokenizer import DEFAULT_MAX_TOKENS, TextTokenizer
+from services.text.tokenizer import (
+    DEFAULT_MAX_CONTEXT_TOKENS,
+    DEFAULT_MAX_TOKENS,
+    Encoded,
+    TextTokenizer,
+)
+from training.text.bases import BASES
 from training.text.evaluation import Evaluation, evaluate, to_markdown
-from training.text.meld import DEFAULT_DATA_DIR, Utterance, read_split, seen_in, split_by_dialogue
-from training.text.network import NetConfig, TextEmotionNet, base_dir
+from training.text.meld import (
+    DEFAULT_DATA_DIR,
+    Utterance,
+    preceding,
+    read_split,
+    seen_in,
+    split_by_dialogue,
+)
+from training.text.network import NetConfig, TextEmotionNet
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACT = REPO / "models" / "artifacts" / "text_emotion" / "adapter.safetensors"
@@ -58,33 +72,43 @@ class TrainConfig:
     label_smoothing: float = 0.0
     seed: int = 13
     max_tokens: int = DEFAULT_MAX_TOKENS
+    context_lines: int = 0  # lines before each utterance in its dialogue given as context
+    max_context_tokens: int = DEFAULT_MAX_CONTEXT_TOKENS
+    no_context: float = 0.25  # share of training examples shown without context, drawn per epoch
     held_out: float = 0.1  # fraction of train dialogues kept out of fitting, for selection
 
 
-def features_of(net: TextEmotionNet, tokenizer: TextTokenizer, texts: Sequence[str]) -> list[torch.Tensor]:
-    """Frozen-layer output per text, trimmed to its own length ([len_i, width] each)."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out: list[torch.Tensor] = [torch.empty(0)] * len(texts)
-    net.eval()
-    for start in range(0, len(order), 128):
-        chunk = order[start : start + 128]
-        encoded = tokenizer.encode([texts[i] for i in chunk])
-        mask = torch.from_numpy(encoded.attention_mask)
-        hidden = net.frozen_features(torch.from_numpy(encoded.input_ids), mask)
-        for row, index in enumerate(chunk):
-            out[index] = hidden[row, : int(mask[row].sum())].clone()
-    return out
+@dataclass
+class Rows:
+    """Token ids of a set of utterances, alone and with their context, and their labels."""
+
+    alone: list[list[int]]
+    with_context: list[list[int]]
+    labels: np.ndarray
+
+    @classmethod
+    def of(cls, utterances: list[Utterance], tokenizer: TextTokenizer, context_lines: int) -> Rows:
+        texts = [u.text for u in utterances]
+        return cls(
+            _rows(tokenizer.encode(texts)),
+            _rows(tokenizer.encode(texts, preceding(utterances, context_lines))),
+            np.array([u.label for u in utterances]),
+        )
 
 
-def collate(features: list[torch.Tensor], indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pad a batch of per-text features; returns (features [B, L, W], mask [B, L])."""
-    width = max(features[i].shape[0] for i in indices)
-    x = torch.zeros(len(indices), width, features[indices[0]].shape[1])
-    mask = torch.zeros(len(indices), width, dtype=torch.int64)
-    for row, i in enumerate(indices):
-        x[row, : features[i].shape[0]] = features[i]
-        mask[row, : features[i].shape[0]] = 1
-    return x, mask
+def _rows(encoded: Encoded) -> list[list[int]]:
+    return [ids[: int(n)].tolist() for ids, n in zip(encoded.input_ids, encoded.lengths, strict=True)]
+
+
+def collate(rows: Sequence[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded (input_ids, attention_mask) [B, L] on ``device``."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.int64)
+    mask = torch.zeros((len(rows), width), dtype=torch.int64)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row)
+        mask[i, : len(row)] = 1
+    return ids.to(device), mask.to(device)
 
 
 def length_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:
@@ -98,16 +122,25 @@ def length_batches(lengths: list[int], batch_size: int, generator: torch.Generat
     return [batches[k] for k in torch.randperm(len(batches), generator=generator).tolist()]
 
 
+def logits_of(net: TextEmotionNet, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Frozen layers without gradients, trained layers and head with them (bf16 on a GPU)."""
+    with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=ids.device.type == "cuda"):
+        with torch.no_grad():
+            features = net.frozen_features(ids, mask)
+        return net.classify(features, mask).float()
+
+
 @torch.no_grad()
-def predict(net: TextEmotionNet, features: list[torch.Tensor]) -> np.ndarray:
-    """Probabilities [N, 7] for cached features."""
+def predict(net: TextEmotionNet, rows: list[list[int]], pad_id: int) -> np.ndarray:
+    """Probabilities [N, 7], in eval mode, batches sorted by length."""
     net.eval()
-    order = sorted(range(len(features)), key=lambda i: features[i].shape[0])
-    probs = np.zeros((len(features), NUM_LABELS), dtype=np.float32)
+    device = next(net.parameters()).device
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+    probs = np.zeros((len(rows), NUM_LABELS), dtype=np.float32)
     for start in range(0, len(order), 128):
         chunk = order[start : start + 128]
-        x, mask = collate(features, chunk)
-        probs[chunk] = torch.softmax(net.classify(x, mask), dim=-1).numpy()
+        ids, mask = collate([rows[i] for i in chunk], pad_id, device)
+        probs[chunk] = torch.softmax(logits_of(net, ids, mask), dim=-1).cpu().numpy()
     return probs
 
 
@@ -118,53 +151,66 @@ def class_weights(labels: np.ndarray, classes: int, power: float) -> torch.Tenso
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def train(config: TrainConfig, train_set: list[Utterance], val_set: list[Utterance], threads: int) -> tuple[TextEmotionNet, Evaluation, list[str]]:
-    """Fit on ``train_set``; returns the network at its best epoch on ``val_set`` (held-out
-    train dialogues, never dev), its evaluation there and a log."""
-    torch.manual_seed(config.seed)
+def tokenizer_for(config: TrainConfig, base_dir: Path) -> TextTokenizer:
+    return TextTokenizer(base_dir / "tokenizer.json", max_tokens=config.max_tokens,
+                         max_context_tokens=config.max_context_tokens)
+
+
+def seed_everything(seed: int, threads: int, device: torch.device) -> None:
+    torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    # CUDA kernels (attention backward) have no deterministic variant: warn there, fail on CPU.
+    torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
+
+
+def train(config: TrainConfig, train_set: list[Utterance], val_set: list[Utterance], threads: int,
+          device: torch.device, base_dir: Path) -> tuple[TextEmotionNet, Evaluation, list[str]]:
+    """Fit on ``train_set``; returns the network at its best epoch on ``val_set`` (held-out
+    train dialogues, never dev; read with context when the model uses it), its evaluation
+    there and a log."""
+    seed_everything(config.seed, threads, device)
     generator = torch.Generator().manual_seed(config.seed)
-    tokenizer = TextTokenizer(base_dir() / "tokenizer.json", max_tokens=config.max_tokens)
-    net = TextEmotionNet(config.net)
-    started = time.perf_counter()
-    train_x = features_of(net, tokenizer, [u.text for u in train_set])
-    val_x = features_of(net, tokenizer, [u.text for u in val_set])
-    log = [f"frozen features for {len(train_x) + len(val_x)} utterances in {time.perf_counter() - started:.0f}s"]
-    print(log[-1], flush=True)
-    train_y = np.array([u.label for u in train_set])
-    val_y = np.array([u.label for u in val_set])
-    lengths = [x.shape[0] for x in train_x]
+    tokenizer = tokenizer_for(config, base_dir)
+    net = TextEmotionNet(config.net, base_dir).to(device)
+    train_rows = Rows.of(train_set, tokenizer, config.context_lines)
+    val_rows = Rows.of(val_set, tokenizer, config.context_lines)
+    uses_context = config.context_lines > 0
     loss_fn = nn.CrossEntropyLoss(
-        weight=class_weights(train_y, NUM_LABELS, config.weight_power),
+        weight=class_weights(train_rows.labels, NUM_LABELS, config.weight_power).to(device),
         label_smoothing=config.label_smoothing,
     )
     params = [p for p in net.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    steps = config.epochs * -(-len(train_x) // config.batch_size)
+    steps = config.epochs * -(-len(train_set) // config.batch_size)
     warmup = max(1, int(config.warmup * steps))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
     )
-    labels = torch.from_numpy(train_y)
+    labels = torch.from_numpy(train_rows.labels).to(device)
+    log: list[str] = []
     best: tuple[float, dict[str, torch.Tensor], Evaluation] | None = None
     for epoch in range(1, config.epochs + 1):
         net.train()
+        net.freeze_dropout()
         began, total = time.perf_counter(), 0.0
-        for indices in length_batches(lengths, config.batch_size, generator):
-            x, mask = collate(train_x, indices)
-            loss = loss_fn(net.classify(x, mask), labels[indices])
+        alone = torch.rand(len(train_set), generator=generator) < config.no_context
+        rows = [a if (alone[i] or not uses_context) else c
+                for i, (a, c) in enumerate(zip(train_rows.alone, train_rows.with_context, strict=True))]
+        for indices in length_batches([len(r) for r in rows], config.batch_size, generator):
+            ids, mask = collate([rows[i] for i in indices], tokenizer.pad_id, device)
+            loss = loss_fn(logits_of(net, ids, mask), labels[indices])
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             schedule.step()
             total += float(loss.detach()) * len(indices)
-        result = evaluate(val_y, predict(net, val_x).argmax(axis=1))
-        log.append(
-            f"epoch {epoch}: train loss {total / len(train_x):.4f}, held-out {result.headline()} "
-            f"({time.perf_counter() - began:.0f}s)"
-        )
+        result = evaluate(val_rows.labels, predict(net, val_rows.with_context, tokenizer.pad_id).argmax(axis=1))
+        line = f"epoch {epoch}: train loss {total / len(train_set):.4f}, held-out {result.headline()}"
+        if uses_context:
+            alone_result = evaluate(val_rows.labels, predict(net, val_rows.alone, tokenizer.pad_id).argmax(axis=1))
+            line += f"; without context weighted F1 {alone_result.weighted_f1:.4f}"
+        log.append(f"{line} ({time.perf_counter() - began:.0f}s)")
         print(log[-1], flush=True)
         if best is None or result.weighted_f1 > best[0]:
             best = (result.weighted_f1, net.trained_state(), result)
@@ -175,20 +221,26 @@ def train(config: TrainConfig, train_set: list[Utterance], val_set: list[Utteran
 
 @dataclass(frozen=True)
 class DevScore:
-    """The one dev evaluation: all lines, and the lines train does not repeat."""
+    """The one dev evaluation: with context and without, all lines and the lines train
+    does not repeat."""
 
-    all: Evaluation
-    unseen: Evaluation
+    context: Evaluation
+    alone: Evaluation
+    unseen: Evaluation  # with context, on the lines train does not repeat
     repeated: int  # dev lines whose text (as the model sees it) also occurs in train
 
 
-def score_dev(net: TextEmotionNet, dev_set: list[Utterance], train_set: list[Utterance], config: TrainConfig) -> DevScore:
+def score_dev(net: TextEmotionNet, dev_set: list[Utterance], train_set: list[Utterance], config: TrainConfig,
+              base_dir: Path) -> DevScore:
     """Dev scored once, with the kept network; nothing is chosen from it."""
-    tokenizer = TextTokenizer(base_dir() / "tokenizer.json", max_tokens=config.max_tokens)
-    predicted = predict(net, features_of(net, tokenizer, [u.text for u in dev_set])).argmax(axis=1)
-    truth = np.array([u.label for u in dev_set])
+    tokenizer = tokenizer_for(config, base_dir)
+    rows = Rows.of(dev_set, tokenizer, config.context_lines)
+    context = predict(net, rows.with_context, tokenizer.pad_id).argmax(axis=1)
+    alone = predict(net, rows.alone, tokenizer.pad_id).argmax(axis=1)
     repeated = seen_in(dev_set, train_set)
-    return DevScore(evaluate(truth, predicted), evaluate(truth[~repeated], predicted[~repeated]), int(repeated.sum()))
+    truth = rows.labels
+    return DevScore(evaluate(truth, context), evaluate(truth, alone), evaluate(truth[~repeated], context[~repeated]),
+                    int(repeated.sum()))
 
 
 def write_card(card: Path, config: TrainConfig, sizes: tuple[int, int], selection: Evaluation, dev: DevScore,
@@ -206,16 +258,21 @@ def write_card(card: Path, config: TrainConfig, sizes: tuple[int, int], selectio
         "",
         f"Fitted on {fitted:,} MELD train utterances; the epoch kept is the best on the other "
         f"{held:,} (whole dialogues held out of train, seed {config.seed}). MELD **dev** "
-        f"({int(dev.all.support.sum()):,} utterances) took no part in any choice and was scored once, "
-        "with the kept network:",
+        f"({int(dev.context.support.sum()):,} utterances) took no part in any choice and was scored once, "
+        f"with the kept network, each line with the {config.context_lines} lines before it in its dialogue "
+        "as context:",
         "",
-        to_markdown(dev.all),
+        to_markdown(dev.context),
+        "",
+        "The same network on the same dev lines **without context** (each line alone):",
+        "",
+        to_markdown(dev.alone),
         "",
         f"{dev.repeated} dev lines occur word for word in train (as the model sees them: normalised, "
-        f"uncased; mostly short lines such as \"Okay.\" or \"What?\"). On the other {unseen:,} dev lines: "
-        f"{dev.unseen.headline()}.",
+        f"uncased; mostly short lines such as \"Okay.\" or \"What?\"). On the other {unseen:,} dev lines, "
+        f"with context: {dev.unseen.headline()}.",
         "",
-        f"Kept epoch on the held-out train dialogues: {selection.headline()}.",
+        f"Kept epoch on the held-out train dialogues (with context): {selection.headline()}.",
         "",
         "Training log:",
         "",
@@ -226,39 +283,62 @@ def write_card(card: Path, config: TrainConfig, sizes: tuple[int, int], selectio
     card.write_text(re.sub(pattern, lambda _: body, text, flags=re.S), encoding="utf-8")
 
 
+def write_report(path: Path, config: TrainConfig, selection: Evaluation, dev: DevScore | None, log: list[str]) -> None:
+    """The run's figures as JSON (for comparing configurations)."""
+    figures = {"config": str(config), "held_out": selection.headline(), "log": log}
+    if dev is not None:
+        figures |= {"dev_context": dev.context.headline(), "dev_alone": dev.alone.headline(),
+                    "dev_context_weighted_f1": dev.context.weighted_f1, "dev_alone_weighted_f1": dev.alone.weighted_f1}
+    path.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--out", type=Path, default=ARTIFACT, help="adapter file to write")
     parser.add_argument("--card", type=Path, default=CARD, help="model card to update")
     parser.add_argument("--no-card", action="store_true", help="leave the model card alone")
+    parser.add_argument("--report", type=Path, help="also write the run's figures to this JSON file")
     parser.add_argument("--select-only", action="store_true",
-                        help="fit and score the held-out train dialogues only: no dev, no files written")
+                        help="fit and score the held-out train dialogues only: no dev, no adapter written")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, or cuda (bf16 autocast)")
+    parser.add_argument("--base-dir", type=Path,
+                        help="read the base checkpoint from here instead of its packages (training.text.bundle)")
     defaults = TrainConfig()
-    for name in ("epochs", "batch_size", "lr", "weight_power", "label_smoothing", "seed", "max_tokens", "held_out"):
+    for name in ("epochs", "batch_size", "lr", "weight_power", "label_smoothing", "seed", "max_tokens",
+                 "context_lines", "max_context_tokens", "no_context", "held_out"):
         default = getattr(defaults, name)
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
+    parser.add_argument("--base", choices=sorted(BASES), default=defaults.net.base)
     for name in ("trained_layers", "rank", "hidden"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults.net, name))
     args = parser.parse_args(argv)
-    net_config = replace(defaults.net, trained_layers=args.trained_layers, rank=args.rank, hidden=args.hidden)
+    net_config = replace(defaults.net, base=args.base, trained_layers=args.trained_layers, rank=args.rank,
+                         hidden=args.hidden)
     config = replace(
         defaults, net=net_config, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         weight_power=args.weight_power, label_smoothing=args.label_smoothing, seed=args.seed,
-        max_tokens=args.max_tokens, held_out=args.held_out,
+        max_tokens=args.max_tokens, context_lines=args.context_lines, max_context_tokens=args.max_context_tokens,
+        no_context=args.no_context, held_out=args.held_out,
     )
+    base_dir = args.base_dir or BASES[config.net.base].directory()
+    device = torch.device(args.device)
     train_set = read_split(args.data_dir / "train.csv")
     fit_set, val_set = split_by_dialogue(train_set, config.held_out, config.seed)
-    net, selection, log = train(config, fit_set, val_set, args.threads)
+    net, selection, log = train(config, fit_set, val_set, args.threads, device, base_dir)
     print(f"kept epoch, held-out train dialogues: {selection.headline()}")
     if args.select_only:
+        if args.report:
+            write_report(args.report, config, selection, None, log)
         return 0
-    dev = score_dev(net, read_split(args.data_dir / "dev.csv"), train_set, config)
+    dev = score_dev(net, read_split(args.data_dir / "dev.csv"), train_set, config, base_dir)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    net.save_adapter(args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB); dev (scored once): {dev.all.headline()}; "
-          f"dev lines not in train ({int(dev.unseen.support.sum())}): {dev.unseen.headline()}")
+    net.cpu().save_adapter(args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB); dev (scored once) with context: "
+          f"{dev.context.headline()}; without: {dev.alone.headline()}")
+    if args.report:
+        write_report(args.report, config, selection, dev, log)
     if not args.no_card:
         command = "python -m training.text.train " + " ".join(argv if argv is not None else sys.argv[1:])
         write_card(args.card, config, (len(fit_set), len(val_set)), selection, dev, log, command.strip())
