@@ -9,17 +9,25 @@ and the wall time runs from the first byte of the upload to the result. The floo
 one PyAV pass that demuxes and decodes every video and audio frame of the same file
 (no conversion, no analysis): no pipeline that reads the whole video can beat it.
 Runs: with the SRT sidecar (text from subtitles) and without (speech transcribed by
-the audio service), after one warm-up job so model loading is not counted. Stage
+the audio service), after one warm-up job so model loading is not counted; each
+``--rounds`` times (the two alternating), the median wall time reported. Stage
 times come from the gateway's ``emo_gateway_stage_duration_seconds`` histogram
-(face/text/audio/fusion are summed per request and overlap in time).
+(face/text/audio/fusion are summed per request and overlap in time; the median round's).
+
+Side by side with other code: run the same script in a checkout of it with ``--json
+old.json`` (the script copied in, that checkout's own ``make models``), then here with
+``--compare old.json``: the report gets both walls per run and their ratio. Run the two
+back to back on a quiet machine, and once more the other way round to see the drift.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +42,7 @@ from devtools.serve import LocalStack
 from emocore.settings import REPO_ROOT
 
 REPORT = REPO_ROOT / "bench" / "reports" / "e2e.md"
+RUNS = (("video + SRT (text from subtitles)", True), ("video only (text from ASR)", False))
 
 
 def decode_floor(path: Path, runs: int = 3) -> float:
@@ -72,9 +81,27 @@ def run_job(gateway: str, clip: Sample, subtitles: bool) -> tuple[float, dict[st
     return wall, response.json(), {k: after[k] - before.get(k, 0.0) for k in after}
 
 
-def report(
-    clip: Sample, floor: float, runs: list[tuple[str, float, dict[str, Any], dict[str, float]]], load: list[float]
-) -> str:
+Run = tuple[str, float, dict[str, Any], dict[str, float]]  # name, median wall, result, stage sums
+
+
+def side_by_side(runs: list[Run], old: dict[str, Any]) -> list[str]:
+    """Rows comparing this code's median walls with another checkout's (``--compare``)."""
+    lines = [
+        "", f"Side by side with `{old['commit'][:12]}` (its own models; same clip, same settings, "
+        f"{old['rounds']} rounds each, run just before):", "",
+        "| run | wall before (s) | wall now (s) | real-time factor before / now | now / before |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, wall, result, _ in runs:
+        before = old["walls"][name]
+        duration = result["video"]["duration_s"]
+        lines.append(f"| {name} | {before:.2f} | {wall:.2f} | {duration / before:.2f}x / {duration / wall:.2f}x "
+                     f"| **{wall / before:.2f}** |")
+    return lines
+
+
+def report(clip: Sample, floor: float, runs: list[Run], load: list[float], rounds: int,
+           old: dict[str, Any] | None) -> str:
     video = runs[0][2]["video"]
     lines = [
         "# End-to-end real-time factor (CPU, embedded, default settings)",
@@ -90,12 +117,14 @@ def report(
         f"Floor: one PyAV demux + decode of every frame of the file: **{floor:.2f} s** "
         f"({video['duration_s'] / floor:.0f}x real time).",
         "",
-        "| run | wall (s) | real-time factor (video s / wall s) | wall / decode floor |",
+        f"| run | wall (s, median of {rounds}) | real-time factor (video s / wall s) | wall / decode floor |",
         "| --- | --- | --- | --- |",
     ]
     for name, wall, result, _ in runs:
         duration = result["video"]["duration_s"]
         lines.append(f"| {name} | {wall:.1f} | **{duration / wall:.2f}x** | {wall / floor:.1f}x |")
+    if old is not None:
+        lines += side_by_side(runs, old)
     lines += ["", "Time per stage (s; face/text/audio/fusion summed over requests, which overlap):", ""]
     stages = ["probe", "decode", "shots", "face", "text", "audio", "fusion"]
     lines += ["| run | " + " | ".join(stages) + " |", "|" + " --- |" * (len(stages) + 1)]
@@ -124,6 +153,9 @@ def report(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2, help="times the four-shot script is played")
+    parser.add_argument("--rounds", type=int, default=3, help="jobs per run (median reported)")
+    parser.add_argument("--json", type=Path, help="also write the median walls here (for --compare)")
+    parser.add_argument("--compare", type=Path, help="--json file of another checkout's run, reported beside")
     args = parser.parse_args(argv)
     clip = cached(f"bench720x{args.repeat}", size=(1280, 720), repeat=args.repeat)
     warmup = cached("small")
@@ -135,12 +167,23 @@ def main(argv: list[str] | None = None) -> int:
     with LocalStack.on_free_ports(env=env, log_dir=root / "logs", ready_timeout_s=300) as stack:
         gateway = stack.url("gateway")
         run_job(gateway, warmup, subtitles=False)  # load every model once
-        for name, subtitles in (("video + SRT (text from subtitles)", True), ("video only (text from ASR)", False)):
-            wall, result, sums = run_job(gateway, clip, subtitles)
+        jobs: dict[str, list[tuple[float, dict[str, Any], dict[str, float]]]] = {}
+        for _ in range(args.rounds):
+            for name, subtitles in RUNS:
+                wall, result, sums = run_job(gateway, clip, subtitles)
+                jobs.setdefault(name, []).append((wall, result, sums))
+                print(f"{name}: {wall:.1f} s for {result['video']['duration_s']:.1f} s of video", flush=True)
+        for name, _ in RUNS:
+            wall, result, sums = sorted(jobs[name], key=lambda job: job[0])[len(jobs[name]) // 2]
             runs.append((name, wall, result, sums))
-            print(f"{name}: {wall:.1f} s for {result['video']['duration_s']:.1f} s of video", flush=True)
     load.append(os.getloadavg()[0])
-    write_report(REPORT, report(clip, floor, runs, load), "bench.e2e")
+    if args.json:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
+        with open(args.json, "w", encoding="utf-8") as handle:  # figures for --compare, not a report
+            json.dump({"commit": commit.strip(), "rounds": args.rounds,
+                       "walls": {name: wall for name, wall, _, _ in runs}}, handle)
+    old = json.loads(args.compare.read_text()) if args.compare else None
+    write_report(REPORT, report(clip, floor, runs, load, args.rounds, old), "bench.e2e")
     print(f"floor {floor:.2f} s; wrote {REPORT.relative_to(REPO_ROOT)}")
     return 0
 

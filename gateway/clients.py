@@ -58,10 +58,14 @@ class ServiceClients:
             raise DownstreamError("face", f"expected {len(jpegs)} results, got {body!r:.200}")
         return [r["faces"] for r in results]
 
-    async def texts(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        """Label and scores of each text, in order."""
+    async def texts(self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None) -> list[dict[str, Any]]:
+        """Label and scores of each text, in order; ``contexts[i]``: the lines before ``texts[i]``,
+        oldest first (sent only when given)."""
         started = time.perf_counter()
-        body = await self.text.post("/v1/predict", json={"texts": list(texts)})
+        request: dict[str, Any] = {"texts": list(texts)}
+        if contexts is not None:
+            request["contexts"] = [list(context) for context in contexts]
+        body = await self.text.post("/v1/predict", json=request)
         self._timed("text", started)
         predictions = body.get("predictions")
         if not isinstance(predictions, list) or len(predictions) != len(texts):

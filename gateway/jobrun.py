@@ -74,7 +74,8 @@ class JobRun:
             min_shot_s=shot_settings.min_shot_s, max_shot_s=shot_settings.max_shot_s,
         )
         self.text = TextStream(
-            self.clients, chunk_s=s.transcribe_chunk_s, batch_size=s.text_batch_size, max_cues=s.max_subtitle_cues
+            self.clients, chunk_s=s.transcribe_chunk_s, batch_size=s.text_batch_size, max_cues=s.max_subtitle_cues,
+            context_lines=s.text_context_lines, context_gap_s=s.text_context_gap_s,
         )
         self.text.on_cues = self._resolve_text
         self.samples: deque[SampledFrame] = deque()

@@ -7,7 +7,8 @@
 - Audio: the shot's 16 kHz mono audio as a WAV file; ``speech: false`` answers keep
   ``label``/``scores`` null. No audio track or a shot shorter than the minimum is
   ``speech: false`` with a ``reason`` (not sent).
-- Text: each whole line is classified once (batched across shots); a shot's scores
+- Text: each whole line is classified once (batched across shots), with the lines
+  before it as context when given (``gateway.linecontext``); a shot's scores
   are the mean of its lines' scores weighted by their word counts times the share of
   each line's time in the shot (``gateway.assign``). No line gives ``label``/``scores``
   null.
@@ -89,9 +90,17 @@ def text_result(source: str | None, lines: Sequence[Line], predictions: list[dic
     return {"source": source, "lines": texts(lines), "label": top_label(pooled), "scores": scores_dict(pooled)}
 
 
-async def predict_lines(clients: ServiceClients, lines: Sequence[str], *, batch_size: int) -> list[dict[str, Any]]:
-    """Predictions for every line, in order, in batches of ``batch_size``."""
+async def predict_lines(
+    clients: ServiceClients,
+    lines: Sequence[str],
+    *,
+    batch_size: int,
+    contexts: Sequence[Sequence[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """Predictions for every line, in order, in batches of ``batch_size``; ``contexts[i]``
+    (when given): the lines before ``lines[i]``, oldest first."""
     predictions: list[dict[str, Any]] = []
     for start in range(0, len(lines), batch_size):
-        predictions.extend(await clients.texts(lines[start : start + batch_size]))
+        batch = slice(start, start + batch_size)
+        predictions.extend(await clients.texts(lines[batch], None if contexts is None else contexts[batch]))
     return predictions

@@ -67,6 +67,8 @@ class GatewaySettings(ServiceSettings):
     face_batch_size: int = 32  # frames per face request
     face_aggregation: Rule = "mean"  # mean | max_pooling | max_count, over primary faces
     text_batch_size: int = 64  # lines per text request
+    text_context_lines: int = Field(default=3, ge=0)  # preceding lines sent with each line as its context (0: none)
+    text_context_gap_s: float = Field(default=10.0, ge=0)  # a silence longer than this between lines ends a context
     fusion_batch_size: int = 512  # shots per fusion request
     shots: ShotSettings = Field(default_factory=ShotSettings)  # detector, thresholds, length limits
     min_audio_seconds: float = 0.3  # shorter shots: no audio request, "speech": false

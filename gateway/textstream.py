@@ -6,7 +6,9 @@ stream, else the audio, transcribed in chunks of ``transcribe_chunk_s`` as the
 decoder produces it (one chunk at a time, at most ``TRANSCRIBE_QUEUE`` waiting:
 a decoder that runs ahead waits), else none. Shots are added as they close;
 ``ready()`` returns the text results of the shots whose lines are final
-(``gateway.assign.LineAssigner``: whole lines), each line classified once, in batches. A chunk whose
+(``gateway.assign.LineAssigner``: whole lines), each line classified once, in batches, with
+its preceding lines as context (``gateway.linecontext``: up to ``context_lines`` of the lines
+classified before it, back to the first silence longer than ``context_gap_s``). A chunk whose
 transcription failed makes the shots it overlaps ``text: null`` with the reason.
 
 Languages (``gateway/languages.py``): the audio is transcribed with Whisper's English
@@ -34,6 +36,7 @@ from gateway.downstream import DownstreamError
 from gateway.embedded_subs import embedded_cues
 from gateway.folder import JobFolder
 from gateway.languages import ENGLISH, ShotText, segment_cues, shot_text, text_language, text_result
+from gateway.linecontext import LineContext
 from gateway.results import TextResult, TextSource
 from gateway.shots import Shot
 
@@ -43,11 +46,21 @@ TextOutcome = tuple[int, TextResult | None, str | None]  # shot index, result, e
 
 
 class TextStream:
-    def __init__(self, clients: ServiceClients, *, chunk_s: float, batch_size: int, max_cues: int) -> None:
+    def __init__(
+        self,
+        clients: ServiceClients,
+        *,
+        chunk_s: float,
+        batch_size: int,
+        max_cues: int,
+        context_lines: int,
+        context_gap_s: float,
+    ) -> None:
         self.clients = clients
         self.max_cues = max_cues
         self.chunk = max(1, round(chunk_s * modalities.AUDIO_RATE))
         self.batch_size = batch_size
+        self.context = LineContext(context_lines, context_gap_s)  # the last lines classified
         self.source: TextSource | None = None
         self.assigner = LineAssigner()
         self.assigner_en: LineAssigner | None = None  # English lines, while the speech is translated
@@ -166,15 +179,17 @@ class TextStream:
             return []
         taken = [(i, self.lines.pop(i), self.lines_en.pop(i, None)) for i in indices]  # before any await
         resolved = await asyncio.to_thread(lambda: [(i, self._shot_text(i, a, b)) for i, a, b in taken])  # langid
-        fresh = list({line.key: line.text for _, text in resolved for line in text.to_classify
-                      if line.key not in self.scored}.items())
+        fresh = sorted({line.key for _, text in resolved for line in text.to_classify if line.key not in self.scored})
+        contexts = self.context.add(fresh)  # before any await: a concurrent call sees these lines
         try:
-            predictions = await modalities.predict_lines(self.clients, [t for _, t in fresh], batch_size=self.batch_size)
+            predictions = await modalities.predict_lines(
+                self.clients, [text for _, _, text in fresh], batch_size=self.batch_size, contexts=contexts
+            )
         except DownstreamError as exc:
             for index in indices:
                 self.shots.pop(index)
             return [(index, None, f"text failed: {exc.reason}") for index in indices]
-        self.scored.update((key, p) for (key, _), p in zip(fresh, predictions, strict=True))
+        self.scored.update(zip(fresh, predictions, strict=True))
         out: list[TextOutcome] = []
         done_s = 0.0  # every shot up to here is resolved
         for index, text in resolved:

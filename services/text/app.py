@@ -1,4 +1,5 @@
-"""Text service HTTP app: ``POST /v1/predict`` with ``{"texts": [...]}``, many lines per request."""
+"""Text service HTTP app: ``POST /v1/predict`` with ``{"texts": [...], "contexts": [[...], ...]}``
+(contexts optional), many lines per request."""
 
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ async def predict(body: PredictRequest, model: ModelDep) -> PredictResponse:
     """Emotion scores for each line, in order.
 
     Lines are cut at the token limit (``truncated: true``); empty or whitespace-only
-    lines get 422 naming their index; more lines than the limit get 413.
+    lines get 422 naming their index; more lines than the limit get 413. ``contexts``,
+    when given, holds one list of preceding lines per line (else 422).
     """
-    predictions = await model.predict(body.texts)
+    predictions = await model.predict(body.texts, body.contexts)
     return PredictResponse.model_validate({"predictions": [p.as_dict() for p in predictions]})
 
 
@@ -43,6 +45,7 @@ def create_app(settings: TextSettings | None = None) -> FastAPI:
             tokenizer_path=settings.resolved_tokenizer_path(),
             model_name=settings.model_name,
             max_tokens=settings.max_tokens,
+            max_context_tokens=settings.max_context_tokens,
             max_lines=settings.max_lines,
             batch_size=settings.batch_size,
         )

@@ -1,4 +1,4 @@
-"""Text emotion pipeline: validate lines -> tokenize -> infer in batches -> per-line scores.
+"""Text emotion pipeline: validate lines (and their contexts) -> tokenize -> infer in batches -> per-line scores.
 
 No web imports here. Lines of a request are grouped by token length before they
 are batched (less padding), and the answers are put back in request order.
@@ -18,7 +18,7 @@ from emocore.errors import InvalidInput, ModelNotReady, PayloadTooLarge
 from emocore.inference import InferenceBackend, timed_infer
 from emocore.labels import NUM_LABELS, scores_dict, top_label
 from emocore.metrics import ServiceMetrics
-from services.text.tokenizer import Encoded, TextTokenizer
+from services.text.tokenizer import DEFAULT_MAX_CONTEXT_TOKENS, Encoded, TextTokenizer
 
 INPUT_IDS = "input_ids"
 ATTENTION_MASK = "attention_mask"
@@ -35,15 +35,25 @@ class LinePrediction:
         return {"label": self.label, "scores": self.scores, "truncated": self.truncated}
 
 
+def check_contexts(texts: Sequence[str], contexts: Sequence[Sequence[str]] | None) -> None:
+    """One context (a list of earlier lines, maybe empty) per line, or none at all."""
+    if contexts is not None and len(contexts) != len(texts):
+        raise InvalidInput(
+            f"contexts has {len(contexts)} entries for {len(texts)} texts; send one list of preceding "
+            "lines per text (an empty list when a line has none), or no contexts",
+            code="contexts_mismatch",
+        )
+
+
 def validate(texts: Sequence[str], encoded: Encoded) -> None:
     """Reject lines the model cannot read (empty, whitespace or nothing but control marks)."""
-    for index, (text, length) in enumerate(zip(texts, encoded.lengths, strict=True)):
+    for index, text in enumerate(texts):
         if not text.strip():
             raise InvalidInput(
                 f"texts[{index}] is empty or whitespace-only; send only lines with words",
                 code="empty_text",
             )
-        if length <= 2:  # only [CLS] and [SEP]: nothing readable was left
+        if not encoded.words[index]:  # only special tokens: nothing readable was left
             raise InvalidInput(f"texts[{index}] has no readable characters", code="empty_text")
 
 
@@ -60,6 +70,7 @@ def batches(encoded: Encoded, size: int) -> list[tuple[np.ndarray, Encoded]]:
                 np.ascontiguousarray(encoded.input_ids[rows, :width]),
                 np.ascontiguousarray(encoded.attention_mask[rows, :width]),
                 [encoded.truncated[i] for i in rows],
+                [encoded.words[i] for i in rows],
             ),
         ))
     return chunks
@@ -76,6 +87,7 @@ class TextEmotionModel:
         tokenizer_path: Path,
         model_name: str = "text_emotion",
         max_tokens: int = 64,
+        max_context_tokens: int = DEFAULT_MAX_CONTEXT_TOKENS,
         max_lines: int = 512,
         batch_size: int = 64,
     ) -> None:
@@ -84,6 +96,7 @@ class TextEmotionModel:
         self.tokenizer_path = tokenizer_path
         self.model_name = model_name
         self.max_tokens = max_tokens
+        self.max_context_tokens = max_context_tokens
         self.max_lines = max_lines
         self.batch_size = batch_size
         self._tokenizer: TextTokenizer | None = None
@@ -98,7 +111,8 @@ class TextEmotionModel:
                         f"tokenizer not found at {self.tokenizer_path}; run 'make models' "
                         "or set EMO_TEXT_TOKENIZER_PATH"
                     )
-                self._tokenizer = TextTokenizer(self.tokenizer_path, max_tokens=self.max_tokens)
+                self._tokenizer = TextTokenizer(self.tokenizer_path, max_tokens=self.max_tokens,
+                                                max_context_tokens=self.max_context_tokens)
             return self._tokenizer
 
     async def is_ready(self) -> bool:
@@ -108,11 +122,12 @@ class TextEmotionModel:
             return False
         return await self.backend.is_ready(self.model_name)
 
-    def encode(self, texts: Sequence[str]) -> Encoded:
-        """Check the request's limits and lines, then tokenize (blocking)."""
+    def encode(self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None) -> Encoded:
+        """Check the request's limits, lines and contexts, then tokenize (blocking)."""
         if len(texts) > self.max_lines:
             raise PayloadTooLarge(f"{len(texts)} lines is over the limit of {self.max_lines} per request")
-        encoded = self.tokenizer().encode(texts)
+        check_contexts(texts, contexts)
+        encoded = self.tokenizer().encode(texts, contexts)
         validate(texts, encoded)
         return encoded
 
@@ -130,9 +145,10 @@ class TextEmotionModel:
             probs[rows] = result[OUTPUT_NAME].reshape(len(rows), NUM_LABELS)
         return probs
 
-    async def predict(self, texts: Sequence[str]) -> list[LinePrediction]:
-        """One prediction per line, in order; raises InvalidInput / PayloadTooLarge."""
-        encoded = await asyncio.to_thread(self.encode, texts)
+    async def predict(self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None) -> list[LinePrediction]:
+        """One prediction per line (read with ``contexts[i]``, its preceding lines, when given), in
+        order; raises InvalidInput / PayloadTooLarge."""
+        encoded = await asyncio.to_thread(self.encode, texts, contexts)
         probs = await self.probabilities(encoded)
         self.metrics.count_items("lines", len(texts))
         self.metrics.count_items("truncated_lines", sum(encoded.truncated))

@@ -12,6 +12,13 @@ class PredictRequest(BaseModel):
         "words: empty or whitespace-only lines are rejected with 422",
         examples=[["I love you so much, this is wonderful!", "Get out of my apartment!"]],
     )
+    contexts: list[list[str]] | None = Field(
+        default=None,
+        description="optional: per line, the lines that preceded it in the same conversation, oldest "
+        "first (possibly empty); one list per line. The model reads a line with its context (the newest "
+        "lines first, up to the context token limit); without contexts each line is read alone",
+        examples=[[["Where were you last night?"], ["I waited for two hours.", "You said eight."]]],
+    )
 
 
 class Prediction(BaseModel):

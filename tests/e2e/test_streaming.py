@@ -4,8 +4,9 @@ The gateway runs with a small window (90 frames per detection block, one shot in
 flight, transcription in 8-s pieces) on the 12-shot sample with subtitles, so the
 video is cut and analysed block by block. The reference is computed here without
 any streaming: the whole video decoded at once, the shot detector called once
-over all its frames, every shot's samples, audio and lines sent to the same
-services (real models) and fused.
+over all its frames, every shot's samples, audio and lines (each with its context
+by the same rule, ``gateway.linecontext``, over the whole video at once) sent to the
+same services (real models) and fused.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gateway import modalities
 from gateway.assign import assign_lines
 from gateway.clients import ServiceClients
 from gateway.decode import decode_video
+from gateway.linecontext import LineContext
 from gateway.metrics import GatewayMetrics
 from gateway.probe import probe
 from gateway.settings import GatewaySettings
@@ -58,7 +60,10 @@ async def reference(stack: LocalStack, clip: Sample) -> list[dict[str, Any]]:
         await detector.close()
     clients = ServiceClients(settings, GatewayMetrics())
     lines = assign_lines(clip.cues, shots)
-    predictions = await modalities.predict_lines(clients, [x.text for shot in lines for x in shot], batch_size=64)
+    keys = [x.key for shot in lines for x in shot]
+    contexts = LineContext(settings.text_context_lines, settings.text_context_gap_s).add(keys)
+    predictions = await modalities.predict_lines(clients, [x.text for shot in lines for x in shot], batch_size=64,
+                                                 contexts=contexts)
     out, cursor = [], 0
     try:
         for shot, shot_lines in zip(shots, lines, strict=True):

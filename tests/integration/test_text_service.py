@@ -93,8 +93,30 @@ def test_non_english_lines_are_accepted(client: TestClient) -> None:
     assert [p["label"] in LABELS for p in predictions] == [True, True]
 
 
+def test_context_moves_a_line_the_way_the_conversation_goes(client: TestClient) -> None:
+    line = "I can't believe it."
+    conversations = [["Your grandmother died this morning.", "The funeral is on Friday."],
+                     ["You got the job! They loved you!", "We're going to celebrate tonight!"],
+                     ["You slept with my sister?", "You lied to me for a year!"], []]
+    response = client.post("/v1/predict", json={"texts": [line] * 4, "contexts": conversations})
+    assert response.status_code == 200, response.text
+    grief, joy, betrayal, alone = [p["scores"] for p in response.json()["predictions"]]
+    assert grief["sadness"] > 2 * joy["sadness"]
+    assert betrayal["anger"] + betrayal["disgust"] > 2 * (joy["anger"] + joy["disgust"])
+    assert alone == predict(client, [line])[0]["scores"]  # an empty context reads the line alone
+
+
+def test_contexts_that_do_not_match_the_texts_are_422(client: TestClient) -> None:
+    response = client.post("/v1/predict", json={"texts": [HAPPY, ANGRY], "contexts": [["Hi."]]})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "contexts_mismatch" and "contexts has 1 entries for 2 texts" in error["message"]
+
+
 @pytest.mark.parametrize(
-    "body", [{}, {"texts": []}, {"texts": "just a string"}, {"texts": [1, 2]}, {"lines": ["hi"]}]
+    "body", [{}, {"texts": []}, {"texts": "just a string"}, {"texts": [1, 2]}, {"lines": ["hi"]},
+             {"texts": ["hi"], "contexts": "earlier"}, {"texts": ["hi"], "contexts": [[1]]},
+             {"texts": ["hi"], "contexts": ["earlier line"]}]
 )
 def test_malformed_bodies_are_422(client: TestClient, body: dict) -> None:
     response = client.post("/v1/predict", json=body)

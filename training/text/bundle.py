@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from services.text.tokenizer import TextTokenizer
 from training.text.bases import BASES
 from training.text.meld import DEFAULT_DATA_DIR, read_split
-from services.text.tokenizer import TextTokenizer
 
 KEEP_BELOW = 1000  # special and single-character pieces of both vocabularies
 

@@ -23,6 +23,8 @@ from torch import nn
 
 from emocore.labels import NUM_LABELS
 from training.text.bases import BASES
+from training.text.bert import Bert
+from training.text.mpnet import MPNet
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class TextEmotionNet(nn.Module):
     def __init__(self, config: NetConfig, base_dir: Path | None = None) -> None:
         super().__init__()
         self.config = config
-        self.encoder = BASES[config.base].load(base_dir)
+        self.encoder: Bert | MPNet = BASES[config.base].load(base_dir)
         self.encoder.requires_grad_(False)
         layers = len(self.encoder.encoder.layer)
         self.first_trained = layers - config.trained_layers

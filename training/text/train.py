@@ -37,7 +37,6 @@ from torch import nn
 
 from emocore.labels import NUM_LABELS
 from services.text.tokenizer import (
-    DEFAULT_MAX_CONTEXT_TOKENS,
     DEFAULT_MAX_TOKENS,
     Encoded,
     TextTokenizer,
@@ -52,7 +51,7 @@ from training.text.meld import (
     seen_in,
     split_by_dialogue,
 )
-from training.text.network import NetConfig, TextEmotionNet
+from training.text.network import NetConfig, TextEmotionNet, load_trained
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACT = REPO / "models" / "artifacts" / "text_emotion" / "adapter.safetensors"
@@ -73,7 +72,7 @@ class TrainConfig:
     seed: int = 13
     max_tokens: int = DEFAULT_MAX_TOKENS
     context_lines: int = 0  # lines before each utterance in its dialogue given as context
-    max_context_tokens: int = DEFAULT_MAX_CONTEXT_TOKENS
+    max_context_tokens: int = 64  # pieces of context per line in training (the service reads 32 by default)
     no_context: float = 0.25  # share of training examples shown without context, drawn per epoch
     held_out: float = 0.1  # fraction of train dialogues kept out of fitting, for selection
 
@@ -219,6 +218,20 @@ def train(config: TrainConfig, train_set: list[Utterance], val_set: list[Utteran
     return net.eval(), best[2], log
 
 
+def rescore(adapter: Path, config: TrainConfig, val_set: list[Utterance], base_dir: Path,
+            log_from: Path | None) -> tuple[TextEmotionNet, Evaluation, list[str]]:
+    """A trained adapter (e.g. from a GPU run) scored here on the held-out dialogues, with its
+    training log."""
+    net = load_trained(adapter)
+    if net.config != config.net:
+        raise ValueError(f"{adapter} was trained as {net.config}, not {config.net}")
+    tokenizer = tokenizer_for(config, base_dir)
+    rows = Rows.of(val_set, tokenizer, config.context_lines)
+    selection = evaluate(rows.labels, predict(net, rows.with_context, tokenizer.pad_id).argmax(axis=1))
+    log = json.loads(log_from.read_text(encoding="utf-8"))["log"] if log_from else []
+    return net, selection, [*log, f"scored again on this machine: held-out {selection.headline()}"]
+
+
 @dataclass(frozen=True)
 class DevScore:
     """The one dev evaluation: with context and without, all lines and the lines train
@@ -285,7 +298,7 @@ def write_card(card: Path, config: TrainConfig, sizes: tuple[int, int], selectio
 
 def write_report(path: Path, config: TrainConfig, selection: Evaluation, dev: DevScore | None, log: list[str]) -> None:
     """The run's figures as JSON (for comparing configurations)."""
-    figures = {"config": str(config), "held_out": selection.headline(), "log": log}
+    figures: dict[str, object] = {"config": str(config), "held_out": selection.headline(), "log": log}
     if dev is not None:
         figures |= {"dev_context": dev.context.headline(), "dev_alone": dev.alone.headline(),
                     "dev_context_weighted_f1": dev.context.weighted_f1, "dev_alone_weighted_f1": dev.alone.weighted_f1}
@@ -303,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="fit and score the held-out train dialogues only: no dev, no adapter written")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="torch device: cpu, or cuda (bf16 autocast)")
+    parser.add_argument("--adapter", type=Path,
+                        help="score this trained adapter (held-out dialogues and dev, on this machine, with the "
+                        "packages' base) instead of training; give the configuration it was trained with")
+    parser.add_argument("--log-from", type=Path, help="with --adapter: the --report JSON of the run that wrote it")
     parser.add_argument("--base-dir", type=Path,
                         help="read the base checkpoint from here instead of its packages (training.text.bundle)")
     defaults = TrainConfig()
@@ -326,17 +343,21 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.device(args.device)
     train_set = read_split(args.data_dir / "train.csv")
     fit_set, val_set = split_by_dialogue(train_set, config.held_out, config.seed)
-    net, selection, log = train(config, fit_set, val_set, args.threads, device, base_dir)
+    if args.adapter:
+        net, selection, log = rescore(args.adapter, config, val_set, base_dir, args.log_from)
+    else:
+        net, selection, log = train(config, fit_set, val_set, args.threads, device, base_dir)
     print(f"kept epoch, held-out train dialogues: {selection.headline()}")
     if args.select_only:
         if args.report:
             write_report(args.report, config, selection, None, log)
         return 0
     dev = score_dev(net, read_split(args.data_dir / "dev.csv"), train_set, config, base_dir)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    net.cpu().save_adapter(args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB); dev (scored once) with context: "
-          f"{dev.context.headline()}; without: {dev.alone.headline()}")
+    if not args.adapter:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        net.cpu().save_adapter(args.out)
+        print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    print(f"dev (scored once) with context: {dev.context.headline()}; without: {dev.alone.headline()}")
     if args.report:
         write_report(args.report, config, selection, dev, log)
     if not args.no_card:

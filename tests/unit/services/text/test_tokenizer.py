@@ -1,4 +1,4 @@
-"""Tokenization of text lines: normalisation, padding, the token limit, non-English text."""
+"""Tokenization of text lines: normalisation, padding, the token limit, non-English text, context."""
 
 from __future__ import annotations
 
@@ -54,3 +54,26 @@ def test_non_english_text_is_tokenized_not_rejected(tokenizer: TextTokenizer) ->
 def test_limit_must_leave_room_for_special_tokens() -> None:
     with pytest.raises(ValueError, match="max_tokens"):
         TextTokenizer(TOKENIZER, max_tokens=2)
+
+
+def test_context_follows_the_line_newest_first_and_is_cut_at_its_own_limit() -> None:
+    tokenizer = TextTokenizer(TOKENIZER, max_tokens=16, max_context_tokens=6)
+    encoded = tokenizer.encode(["Oh my God!"], [["Where were you?", "I quit my job."]])
+    pieces = [tokenizer.token(int(i)) for i in encoded.input_ids[0]]
+    # the line, then its context newest first, joined by the separator, cut after 6 pieces
+    assert pieces == ["[CLS]", "oh", "my", "god", "!", "[SEP]", "i", "quit", "my", "job", ".", "[SEP]", "[SEP]"]
+    assert encoded.words == [4] and encoded.truncated == [False]
+
+
+def test_a_line_without_context_is_encoded_as_a_single_line(tokenizer: TextTokenizer) -> None:
+    alone = tokenizer.encode(["Fine.", "Not now!"])
+    empty = tokenizer.encode(["Fine.", "Not now!"], [[], ["   "]])
+    assert np.array_equal(alone.input_ids, empty.input_ids)
+    assert np.array_equal(alone.attention_mask, empty.attention_mask)
+
+
+def test_the_line_keeps_its_own_limit_when_it_has_context(tokenizer: TextTokenizer) -> None:
+    long_line = "no " * 40
+    encoded = tokenizer.encode([long_line], [["Are you coming?"]])
+    assert encoded.truncated == [True] and encoded.words == [14]
+    assert int(encoded.lengths[0]) == 16 + len(tokenizer.tokens("Are you coming?")) - 1

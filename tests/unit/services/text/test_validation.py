@@ -1,4 +1,4 @@
-"""Checks the text model makes before inference: empty lines, line limit, length-sorted batches."""
+"""Checks the text model makes before inference: empty lines, line limit, contexts, length-sorted batches."""
 
 from __future__ import annotations
 
@@ -31,6 +31,20 @@ def test_lines_with_nothing_readable_are_rejected(tokenizer: TextTokenizer) -> N
     texts = ["ok", "\u200b\u200b"]  # zero-width spaces: not whitespace to str.strip, no token either
     with pytest.raises(InvalidInput, match=r"texts\[1\] has no readable characters"):
         validate(texts, tokenizer.encode(texts))
+
+
+def test_a_line_with_nothing_readable_is_rejected_even_with_context(tokenizer: TextTokenizer) -> None:
+    texts = ["ok", "\u200b"]
+    with pytest.raises(InvalidInput, match=r"texts\[1\] has no readable characters"):
+        validate(texts, tokenizer.encode(texts, [["Hi."], ["What did you say?"]]))
+
+
+def test_contexts_must_give_one_list_per_line() -> None:
+    model = TextEmotionModel(backend=None, metrics=ServiceMetrics("text"), tokenizer_path=TOKENIZER)  # type: ignore[arg-type]
+    assert model.encode(["a", "b"], [[], ["x"]]).input_ids.shape[0] == 2
+    with pytest.raises(InvalidInput, match="contexts has 1 entries for 2 texts") as info:
+        model.encode(["a", "b"], [["x"]])
+    assert info.value.code == "contexts_mismatch"
 
 
 def test_punctuation_emoji_and_foreign_lines_are_accepted(tokenizer: TextTokenizer) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from training.text.mpnet import relative_buckets
 from training.text.network import LoRALinear, NetConfig, TextEmotionNet, load_trained
 
 
@@ -67,3 +68,24 @@ def test_adapter_round_trip_and_merge_keep_the_outputs(net: TextEmotionNet, tmp_
         loaded.merge_lora()
         assert not any(isinstance(m, LoRALinear) for m in loaded.modules())
         assert torch.allclose(loaded(ids, mask), expected, atol=1e-4)
+
+
+def test_mpnet_relative_position_buckets_follow_the_t5_scheme() -> None:
+    buckets = relative_buckets(200, 32, torch.device("cpu"))
+    query = 150  # row: the query position; column: the key position
+    assert buckets[query, query].item() == 0
+    assert buckets[query, query - 1].item() == 1 and buckets[query, query + 1].item() == 17  # behind / ahead
+    assert buckets[query, query - 7].item() == 7 and buckets[query, query - 8].item() == 8  # exact up to 8
+    assert buckets[query, query - 127].item() == 15 and buckets[query, 0].item() == 15  # log-spaced, then capped
+    assert buckets[0, 199].item() == 31
+
+
+def test_mpnet_network_ignores_right_padding() -> None:
+    torch.manual_seed(0)
+    net = TextEmotionNet(NetConfig(base="mpnet", trained_layers=1)).eval()
+    ids = torch.tensor([[0, 1049, 2298, 2021, 2]])
+    padded = torch.tensor([[0, 1049, 2298, 2021, 2, 1, 1], [0, 2054, 1033, 2, 1, 1, 1]])
+    with torch.no_grad():
+        alone = net(ids, torch.ones_like(ids))
+        batched = net(padded, (padded != 1).long())
+    assert torch.allclose(alone[0], batched[0], atol=1e-5)
