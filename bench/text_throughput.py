@@ -101,7 +101,7 @@ def report(results: dict[tuple[int, int, str], dict[str, list[float]]], args: ar
         "noisy; ratios of items measured back to back in the same round are the figures to read).",
         "",
         f"Lines: the first {info['lines']} utterances of MELD dev (real subtitle lines, about 14 "
-        f"tokens on average) per trial; requests of one line send the first {args.single_lines}. "
+        f"tokens on average), each alone (no context), per trial; requests of one line send the first {args.single_lines}. "
         f"{args.rounds} "
         "rounds, the order of embedded and Triton alternating per round; figures are medians "
         "over rounds, ratios medians of per-round ratios.",
@@ -134,7 +134,7 @@ NOTES = [
     "the extra hop on CPU, not GPU serving.",
     "On 2 busy CPU cores the encoder's compute dominates: lines/s barely depends on the "
     "request size, because HTTP, JSON and tokenizer overhead per request is small next to "
-    "running a 6-layer encoder on every line. Larger requests mainly raise latency per "
+    "running the encoder (12 layers, 768 wide) on every line. Larger requests mainly raise latency per "
     "request. The one-line trials send only the first lines of the set, so compare them "
     "across backends, not across sizes.",
     "The dynamic batcher only merges requests whose tensors have the same shape; text "

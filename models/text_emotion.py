@@ -33,7 +33,7 @@ from models.repository import MissingSource, ModelSpec, Source, TensorSpec
 from training.text.bases import BASES, MPNET_PARTS, mpnet_part
 
 ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "text_emotion" / "adapter.safetensors"
-ARTIFACT_SHA256 = "f66ff6a7235f88e5a35d3163a36691807dad50524ac3c4349588ce81b80d6209"
+ARTIFACT_SHA256 = "ff07b30d0b549b093294a14ccfacab7471ec7315308b2f885a54209d243dfc45"
 ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m training.text.train'"
 OPSET = 17
 
