@@ -8,10 +8,15 @@ epoch with the best weighted F1 on the held-out dialogues is kept. Dev takes no
 part in any choice: it is scored once, at the end, and that score goes into the
 model card between its ``metrics`` markers (with the score on the dev lines that
 train does not repeat word for word). ``--select-only`` stops before dev, to
-compare settings. The frozen bottom encoder layers run once per run (eval mode,
-no dropout) and their output is kept in memory; each epoch trains the adapters of
-the top layers and the head on it with class-weighted cross-entropy.
-Deterministic for a given torch build and thread count (``--threads``, default 2).
+compare settings. With ``--context-lines`` each utterance is read with the lines
+before it in its dialogue (a ``--no-context`` share of them alone, drawn per epoch);
+held-out and dev are scored with context and alone. Each batch runs the frozen
+bottom layers without gradients (eval mode, no dropout) and trains the adapters of
+the top layers and the head with class-weighted cross-entropy; ``--device cuda``
+trains in bf16 autocast (``--base-dir``: a ``training.text.bundle`` copy of the base).
+``--adapter`` scores an adapter trained elsewhere (or a ``training.text.soup``)
+instead of training. Deterministic on the CPU for a given torch build and thread
+count (``--threads``, default 2); on a GPU within float noise.
 """
 
 from __future__ import annotations
