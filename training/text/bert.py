@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import torch
 import torch.nn.functional as F
@@ -106,14 +106,24 @@ class _Embeddings(nn.Module):
         return self.dropout(self.LayerNorm(summed))
 
 
-class _Encoder(nn.Module):
-    def __init__(self, layers: list[BertLayer]) -> None:
+class Layers(nn.Module):
+    """The transformer layers, under the checkpoint's name ``encoder.layer``."""
+
+    def __init__(self, layers: list[nn.Module]) -> None:
         super().__init__()
         self.layer = nn.ModuleList(layers)
 
 
+class CheckpointConfig:
+    """Reads the fields a dataclass names from a Hugging Face ``config.json``."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class BertConfig:
+class BertConfig(CheckpointConfig):
     """The fields of a Hugging Face BERT ``config.json`` this encoder uses."""
 
     vocab_size: int
@@ -126,30 +136,18 @@ class BertConfig:
     layer_norm_eps: float
     hidden_dropout_prob: float
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BertConfig:
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
 
+class Encoder(nn.Module):
+    """What every encoder here shares: embeddings -> N layers (``encoder.layer``), the
+    attention bias of a mask, ``run_layers`` to run a slice, loading a checkpoint by name."""
 
-class Bert(nn.Module):
-    """Token embeddings -> N transformer layers; ``run_layers`` allows running a slice."""
+    config_type: type[CheckpointConfig]
+    embeddings: nn.Module
+    encoder: Layers
+    width: int
 
-    def __init__(self, c: BertConfig) -> None:
-        super().__init__()
-        width, eps, drop = c.hidden_size, c.layer_norm_eps, c.hidden_dropout_prob
-        self.width = width
-        self.embeddings = _Embeddings(
-            c.vocab_size, c.max_position_embeddings, c.type_vocab_size, width, eps, drop
-        )
-        self.encoder = _Encoder([
-            BertLayer(width, c.num_attention_heads, c.intermediate_size, eps, drop)
-            for _ in range(c.num_hidden_layers)
-        ])
-
-    @staticmethod
-    def attention_bias(attention_mask: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        """[N, L] 1/0 mask -> additive [N, 1, 1, L] bias (0 for tokens, very negative for padding)."""
-        return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+    def attention_bias(self, attention_mask: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def run_layers(self, hidden: torch.Tensor, bias: torch.Tensor, start: int, stop: int) -> torch.Tensor:
         for layer in self.encoder.layer[start:stop]:
@@ -161,10 +159,32 @@ class Bert(nn.Module):
         return self.run_layers(self.embeddings(input_ids), bias, 0, len(self.encoder.layer))
 
     @classmethod
-    def from_directory(cls, directory: Path) -> Bert:
+    def from_directory(cls, directory: Path) -> Self:
         """Build from a checkpoint directory (``config.json`` + ``model.safetensors``)."""
-        model = cls(BertConfig.from_dict(json.loads((directory / "config.json").read_text())))
+        model = cls(cls.config_type.from_dict(json.loads((directory / "config.json").read_text())))
         state = load_file(str(directory / "model.safetensors"))
         state = {k: v for k, v in state.items() if not k.startswith("pooler.") and k != "embeddings.position_ids"}
         model.load_state_dict(state, strict=True)
         return model
+
+
+class Bert(Encoder):
+    """BERT: token embeddings -> N post-LayerNorm transformer layers."""
+
+    config_type = BertConfig
+
+    def __init__(self, c: BertConfig) -> None:
+        super().__init__()
+        width, eps, drop = c.hidden_size, c.layer_norm_eps, c.hidden_dropout_prob
+        self.width = width
+        self.embeddings = _Embeddings(
+            c.vocab_size, c.max_position_embeddings, c.type_vocab_size, width, eps, drop
+        )
+        self.encoder = Layers([
+            BertLayer(width, c.num_attention_heads, c.intermediate_size, eps, drop)
+            for _ in range(c.num_hidden_layers)
+        ])
+
+    def attention_bias(self, attention_mask: torch.Tensor) -> torch.Tensor:
+        """[N, L] 1/0 mask -> additive [N, 1, 1, L] bias (0 for tokens, very negative for padding)."""
+        return (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min

@@ -12,18 +12,14 @@ either. Parameter names follow the checkpoint's
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 from torch import nn
 
-from training.text.bert import _Intermediate, _Residual
+from training.text.bert import CheckpointConfig, Encoder, Layers, _Intermediate, _Residual
 
 FIRST_POSITION = 2  # position ids 0 and 1 belong to <s> and <pad> in MPNet's table
 MAX_DISTANCE = 128  # relative distances beyond this share the last bucket
@@ -92,10 +88,11 @@ class _Embeddings(nn.Module):
         return self.dropout(self.LayerNorm(summed))
 
 
-class _Encoder(nn.Module):
-    def __init__(self, layers: list[MPNetLayer], buckets: int, heads: int) -> None:
-        super().__init__()
-        self.layer = nn.ModuleList(layers)
+class _Encoder(Layers):
+    """The layers and the relative-position bias they share (``encoder.*`` in the checkpoint)."""
+
+    def __init__(self, layers: list[nn.Module], buckets: int, heads: int) -> None:
+        super().__init__(layers)
         self.relative_attention_bias = nn.Embedding(buckets, heads)
 
 
@@ -115,7 +112,7 @@ def relative_buckets(length: int, buckets: int, device: torch.device) -> torch.T
 
 
 @dataclass(frozen=True)
-class MPNetConfig:
+class MPNetConfig(CheckpointConfig):
     """The fields of a Hugging Face MPNet ``config.json`` this encoder uses."""
 
     vocab_size: int
@@ -128,13 +125,12 @@ class MPNetConfig:
     hidden_dropout_prob: float
     relative_attention_num_buckets: int
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MPNetConfig:
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
 
+class MPNet(Encoder):
+    """MPNet: token embeddings -> N transformer layers with a shared relative-position bias."""
 
-class MPNet(nn.Module):
-    """Token embeddings -> N transformer layers; ``run_layers`` allows running a slice."""
+    config_type = MPNetConfig
+    encoder: _Encoder
 
     def __init__(self, c: MPNetConfig) -> None:
         super().__init__()
@@ -154,21 +150,3 @@ class MPNet(nn.Module):
         position = self.encoder.relative_attention_bias(buckets).permute(2, 0, 1)[None]
         padding = (1.0 - attention_mask[:, None, None, :].to(position.dtype)) * torch.finfo(position.dtype).min
         return position + padding
-
-    def run_layers(self, hidden: torch.Tensor, bias: torch.Tensor, start: int, stop: int) -> torch.Tensor:
-        for layer in self.encoder.layer[start:stop]:
-            hidden = layer(hidden, bias)
-        return hidden
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        bias = self.attention_bias(attention_mask)
-        return self.run_layers(self.embeddings(input_ids), bias, 0, len(self.encoder.layer))
-
-    @classmethod
-    def from_directory(cls, directory: Path) -> MPNet:
-        """Build from a checkpoint directory (``config.json`` + ``model.safetensors``)."""
-        model = cls(MPNetConfig.from_dict(json.loads((directory / "config.json").read_text())))
-        state = load_file(str(directory / "model.safetensors"))
-        state = {k: v.float() for k, v in state.items() if not k.startswith("pooler.") and k != "embeddings.position_ids"}
-        model.load_state_dict(state, strict=True)
-        return model
