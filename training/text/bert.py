@@ -33,6 +33,21 @@ class _Residual(nn.Module):
         return self.LayerNorm(self.dropout(self.dense(x)) + residual)
 
 
+def attend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, bias: torch.Tensor, heads: int,
+           dropout: float) -> torch.Tensor:
+    """Multi-head scaled dot-product attention of projected [N, L, W] tensors with an additive
+    bias (cast to the query's dtype: bf16 under autocast) -> [N, L, W]."""
+    n, length, width = query.shape
+
+    def split(t: torch.Tensor) -> torch.Tensor:
+        return t.view(n, length, heads, width // heads).transpose(1, 2)
+
+    context = F.scaled_dot_product_attention(
+        split(query), split(key), split(value), attn_mask=bias.to(query.dtype), dropout_p=dropout
+    )
+    return context.transpose(1, 2).reshape(n, length, width)
+
+
 class _SelfAttention(nn.Module):
     def __init__(self, width: int, heads: int, dropout: float) -> None:
         super().__init__()
@@ -43,17 +58,8 @@ class _SelfAttention(nn.Module):
         self.dropout = dropout
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        n, length, width = x.shape
-
-        def split(t: torch.Tensor) -> torch.Tensor:
-            return t.view(n, length, self.heads, width // self.heads).transpose(1, 2)
-
-        query = split(self.query(x))
-        context = F.scaled_dot_product_attention(  # the bias in the query's dtype (bf16 under autocast)
-            query, split(self.key(x)), split(self.value(x)),
-            attn_mask=bias.to(query.dtype), dropout_p=self.dropout if self.training else 0.0,
-        )
-        return context.transpose(1, 2).reshape(n, length, width)
+        dropout = self.dropout if self.training else 0.0
+        return attend(self.query(x), self.key(x), self.value(x), bias, self.heads, dropout)
 
 
 class _Attention(nn.Module):
@@ -75,10 +81,12 @@ class _Intermediate(nn.Module):
         return F.gelu(self.dense(x))
 
 
-class BertLayer(nn.Module):
-    def __init__(self, width: int, heads: int, inner: int, eps: float, dropout: float) -> None:
+class TransformerLayer(nn.Module):
+    """attention -> feed-forward with its residual LayerNorm (the attention block brings its own)."""
+
+    def __init__(self, attention: nn.Module, width: int, inner: int, eps: float, dropout: float) -> None:
         super().__init__()
-        self.attention = _Attention(width, heads, eps, dropout)
+        self.attention = attention
         self.intermediate = _Intermediate(width, inner)
         self.output = _Residual(inner, width, eps, dropout)
 
@@ -181,7 +189,7 @@ class Bert(Encoder):
             c.vocab_size, c.max_position_embeddings, c.type_vocab_size, width, eps, drop
         )
         self.encoder = Layers([
-            BertLayer(width, c.num_attention_heads, c.intermediate_size, eps, drop)
+            TransformerLayer(_Attention(width, c.num_attention_heads, eps, drop), width, c.intermediate_size, eps, drop)
             for _ in range(c.num_hidden_layers)
         ])
 

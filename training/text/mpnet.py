@@ -16,10 +16,9 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from training.text.bert import CheckpointConfig, Encoder, Layers, _Intermediate, _Residual
+from training.text.bert import CheckpointConfig, Encoder, Layers, TransformerLayer, attend
 
 FIRST_POSITION = 2  # position ids 0 and 1 belong to <s> and <pad> in MPNet's table
 MAX_DISTANCE = 128  # relative distances beyond this share the last bucket
@@ -36,17 +35,8 @@ class _SelfAttention(nn.Module):
         self.dropout = dropout
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        n, length, width = x.shape
-
-        def split(t: torch.Tensor) -> torch.Tensor:
-            return t.view(n, length, self.heads, width // self.heads).transpose(1, 2)
-
-        query = split(self.q(x))
-        context = F.scaled_dot_product_attention(  # the bias in the query's dtype (bf16 under autocast)
-            query, split(self.k(x)), split(self.v(x)),
-            attn_mask=bias.to(query.dtype), dropout_p=self.dropout if self.training else 0.0,
-        )
-        return self.o(context.transpose(1, 2).reshape(n, length, width))
+        dropout = self.dropout if self.training else 0.0
+        return self.o(attend(self.q(x), self.k(x), self.v(x), bias, self.heads, dropout))
 
 
 class _Attention(nn.Module):
@@ -58,18 +48,6 @@ class _Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         return self.LayerNorm(self.dropout(self.attn(x, bias)) + x)
-
-
-class MPNetLayer(nn.Module):
-    def __init__(self, width: int, heads: int, inner: int, eps: float, dropout: float) -> None:
-        super().__init__()
-        self.attention = _Attention(width, heads, eps, dropout)
-        self.intermediate = _Intermediate(width, inner)
-        self.output = _Residual(inner, width, eps, dropout)
-
-    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        attended = self.attention(x, bias)
-        return self.output(self.intermediate(attended), attended)
 
 
 class _Embeddings(nn.Module):
@@ -139,7 +117,8 @@ class MPNet(Encoder):
         self.buckets = c.relative_attention_num_buckets
         self.embeddings = _Embeddings(c.vocab_size, c.max_position_embeddings, width, eps, drop)
         self.encoder = _Encoder(
-            [MPNetLayer(width, c.num_attention_heads, c.intermediate_size, eps, drop) for _ in range(c.num_hidden_layers)],
+            [TransformerLayer(_Attention(width, c.num_attention_heads, eps, drop), width, c.intermediate_size, eps, drop)
+             for _ in range(c.num_hidden_layers)],
             self.buckets, c.num_attention_heads,
         )
 
