@@ -74,7 +74,7 @@ class TextTokenizer:
         self.separator = self._tokenizer.encode("a").tokens[-1]
 
     def _context(self, lines: Sequence[str]) -> str:
-        return f" {self.separator} ".join(normalize(line) for line in reversed(lines) if normalize(line))
+        return f" {self.separator} ".join(filter(None, (normalize(line) for line in reversed(lines))))
 
     def encode(self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None) -> Encoded:
         """Tokenize lines (with ``contexts[i]`` before ``texts[i]``, oldest first) into one

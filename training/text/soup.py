@@ -23,10 +23,9 @@ from pathlib import Path
 import torch
 
 from training.text.bases import BASES
-from training.text.evaluation import Evaluation, evaluate
 from training.text.meld import DEFAULT_DATA_DIR, read_split, split_by_dialogue
 from training.text.network import TextEmotionNet, load_trained
-from training.text.train import Rows, TrainConfig, predict, tokenizer_for
+from training.text.train import Rows, TrainConfig, score, tokenizer_for
 
 
 def average(states: list[dict[str, torch.Tensor]], rank: int) -> dict[str, torch.Tensor]:
@@ -57,10 +56,6 @@ def soup_network(ingredients: list[TextEmotionNet], rank: int) -> TextEmotionNet
     return net.eval()
 
 
-def held_out_score(net: TextEmotionNet, rows: Rows, pad_id: int) -> Evaluation:
-    return evaluate(rows.labels, predict(net, rows.with_context, pad_id).argmax(axis=1))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("ingredients", type=Path, nargs="+", help="adapters trained with one configuration")
@@ -77,11 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = tokenizer_for(config, BASES[nets[0].config.base].directory())
     _, held = split_by_dialogue(read_split(args.data_dir / "train.csv"), config.held_out, config.seed)
     rows = Rows.of(held, tokenizer, config.context_lines)
-    best = held_out_score(nets[0], rows, tokenizer.pad_id).weighted_f1
+    best = score(nets[0], rows.with_context, rows.labels, tokenizer.pad_id).weighted_f1
     chosen, names = [nets[0]], [args.ingredients[0].name]
     print(f"{names[0]}: held-out weighted F1 {best:.4f}", flush=True)
     for path, net in zip(args.ingredients[1:], nets[1:], strict=True):
-        result = held_out_score(soup_network([*chosen, net], args.rank), rows, tokenizer.pad_id)
+        result = score(soup_network([*chosen, net], args.rank), rows.with_context, rows.labels, tokenizer.pad_id)
         kept = result.weighted_f1 > best
         print(f"+ {path.name}: held-out {result.headline()} -> {'kept' if kept else 'left out'}", flush=True)
         if kept:

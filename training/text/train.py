@@ -148,6 +148,11 @@ def predict(net: TextEmotionNet, rows: list[list[int]], pad_id: int) -> np.ndarr
     return probs
 
 
+def score(net: TextEmotionNet, rows: list[list[int]], labels: np.ndarray, pad_id: int) -> Evaluation:
+    """The network's evaluation on token rows (alone or with context) against their labels."""
+    return evaluate(labels, predict(net, rows, pad_id).argmax(axis=1))
+
+
 def class_weights(labels: np.ndarray, classes: int, power: float) -> torch.Tensor:
     counts = np.bincount(labels, minlength=classes).astype(np.float64)
     weights = (len(labels) / (classes * np.maximum(counts, 1.0))) ** power
@@ -209,10 +214,10 @@ def train(config: TrainConfig, train_set: list[Utterance], val_set: list[Utteran
             optimizer.step()
             schedule.step()
             total += float(loss.detach()) * len(indices)
-        result = evaluate(val_rows.labels, predict(net, val_rows.with_context, tokenizer.pad_id).argmax(axis=1))
+        result = score(net, val_rows.with_context, val_rows.labels, tokenizer.pad_id)
         line = f"epoch {epoch}: train loss {total / len(train_set):.4f}, held-out {result.headline()}"
         if uses_context:
-            alone_result = evaluate(val_rows.labels, predict(net, val_rows.alone, tokenizer.pad_id).argmax(axis=1))
+            alone_result = score(net, val_rows.alone, val_rows.labels, tokenizer.pad_id)
             line += f"; without context weighted F1 {alone_result.weighted_f1:.4f}"
         log.append(f"{line} ({time.perf_counter() - began:.0f}s)")
         print(log[-1], flush=True)
@@ -232,7 +237,7 @@ def rescore(adapter: Path, config: TrainConfig, val_set: list[Utterance], base_d
         raise ValueError(f"{adapter} was trained as {net.config}, not {config.net}")
     tokenizer = tokenizer_for(config, base_dir)
     rows = Rows.of(val_set, tokenizer, config.context_lines)
-    selection = evaluate(rows.labels, predict(net, rows.with_context, tokenizer.pad_id).argmax(axis=1))
+    selection = score(net, rows.with_context, rows.labels, tokenizer.pad_id)
     log = json.loads(log_from.read_text(encoding="utf-8"))["log"] if log_from else []
     return net, selection, [*log, f"scored again on this machine: held-out {selection.headline()}"]
 
