@@ -33,7 +33,7 @@ from models.repository import MissingSource, ModelSpec, Source, TensorSpec
 from training.text.bases import BASES, MPNET_PARTS, mpnet_part
 
 ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "text_emotion" / "adapter.safetensors"
-ARTIFACT_SHA256 = "ff07b30d0b549b093294a14ccfacab7471ec7315308b2f885a54209d243dfc45"
+ARTIFACT_SHA256 = "4a85d2cd4b4b0c47723d1286bd7ae38a6cde75564747c596b978a10f9878de3d"
 ARTIFACT_HINT = "committed with the repository; reproduce with 'python -m training.text.train'"
 OPSET = 17
 

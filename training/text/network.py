@@ -125,8 +125,10 @@ class TextEmotionNet(nn.Module):
         """The tensors training changes (adapters, LayerNorms, head), contiguous copies."""
         return {n: p.detach().clone().contiguous() for n, p in self.named_parameters() if p.requires_grad}
 
-    def save_adapter(self, path: Path) -> None:
-        save_file(self.trained_state(), str(path), metadata={"config": self.config.to_json()})
+    def save_adapter(self, path: Path, dtype: torch.dtype = torch.float32) -> None:
+        """Write the trained tensors (stored as ``dtype``; ``load_trained`` reads them back as float32)."""
+        state = {name: tensor.to(dtype) for name, tensor in self.trained_state().items()}
+        save_file(state, str(path), metadata={"config": self.config.to_json()})
 
     def merge_lora(self) -> None:
         """Fold every adapter into its base projection (for export)."""

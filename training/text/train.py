@@ -231,9 +231,10 @@ def train(config: TrainConfig, train_set: list[Utterance], val_set: list[Utteran
 def rescore(adapter: Path, config: TrainConfig, val_set: list[Utterance], base_dir: Path,
             log_from: Path | None) -> tuple[TextEmotionNet, Evaluation, list[str]]:
     """A trained adapter (e.g. from a GPU run) scored here on the held-out dialogues, with its
-    training log."""
+    training log. Its LoRA rank may differ from the training's (``training.text.soup --rank``
+    re-factors adapters); everything else must match."""
     net = load_trained(adapter)
-    if net.config != config.net:
+    if replace(net.config, rank=config.net.rank, alpha=config.net.alpha) != config.net:
         raise ValueError(f"{adapter} was trained as {net.config}, not {config.net}")
     tokenizer = tokenizer_for(config, base_dir)
     rows = Rows.of(val_set, tokenizer, config.context_lines)
