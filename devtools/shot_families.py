@@ -107,6 +107,9 @@ FAMILIES = (
     # a third draw (2026-11-29, committed with TransNetV2's gradual head, before any held-out run of it):
     # draws 1 and 2 had been run seven and three times, so this one is the head's first unseen measure
     *_draw("held3", 41),
+    # a fourth draw (2026-11-30, committed with the fine-tuned TransNetV2, before any held-out run of it):
+    # draws 1-3 had been run fourteen, ten and seven times, so this one is its first unseen measure
+    *_draw("held4", 51),
 )
 
 

