@@ -131,12 +131,11 @@ def _pooled(results: list[FamilyResult], name: str) -> Tally:
 
 
 def _groups(results: list[FamilyResult]) -> list[tuple[str, list[FamilyResult]]]:
-    """The pooled rows: each split, and each held-out draw (``held-*``, ``held2-*``, ``held3-*``) on its own."""
+    """The pooled rows: each split, and each held-out draw (``held-*``, ``held2-*``, ...) on its own."""
+    draws = [("held-out draw 1", "held-")] + [(f"held-out draw {n}", f"held{n}-") for n in range(2, 10)]
     groups = [
         ("all tuning", [r for r in results if r.family.split == "tuning"]),
-        ("held-out draw 1", [r for r in results if r.family.name.startswith("held-")]),
-        ("held-out draw 2", [r for r in results if r.family.name.startswith("held2-")]),
-        ("held-out draw 3", [r for r in results if r.family.name.startswith("held3-")]),
+        *((label, [r for r in results if r.family.name.startswith(prefix)]) for label, prefix in draws),
         ("all held-out", [r for r in results if r.family.split == "held-out"]),
     ]
     return [(label, mine) for label, mine in groups if mine]

@@ -262,13 +262,12 @@ def apply_finetune(net: TransNetV2, path: Path) -> None:
             params[name].copy_(tensor)
 
 
-def load_network(head: Path | None = HEAD, finetune: Path | None = FINETUNE) -> TransNetV2:
-    """The package's network, fine-tuned by ``finetune`` (as shipped when None is not given), with
-    the gradual head from ``head`` (left at zero weights, a constant 0.5, when None: training reads
-    only ``hidden``), in inference mode."""
+def load_network(head: Path | None = HEAD) -> TransNetV2:
+    """The shipped network: the package's weights fine-tuned by ``FINETUNE``, with the gradual head
+    from ``head`` (left at zero weights, a constant 0.5, when None: training reads only ``hidden``),
+    in inference mode."""
     net = base_network(weights_path())
-    if finetune is not None:
-        apply_finetune(net, finetune)
+    apply_finetune(net, FINETUNE)
     with torch.no_grad():
         if head is None:
             net.gradual_layer.weight.zero_()
@@ -280,13 +279,13 @@ def load_network(head: Path | None = HEAD, finetune: Path | None = FINETUNE) -> 
     return net.eval()
 
 
-def export(onnx_path: Path, net: TransNetV2 | None = None) -> None:
-    """Export ``net`` (the shipped network when None) with dynamic batch and time axes; check ONNX
-    Runtime against PyTorch on random windows of the standard length and of a shorter one."""
+def export(onnx_path: Path) -> None:
+    """Export with dynamic batch and time axes; check ONNX Runtime against PyTorch on random
+    windows of the standard length and of a shorter one."""
     import onnxruntime as ort
 
     torch.set_num_threads(2)
-    net = load_network() if net is None else net
+    net = load_network()
     sample = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, WINDOW, HEIGHT, WIDTH, 3), dtype=np.uint8))
     with torch.no_grad(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)

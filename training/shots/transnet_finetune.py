@@ -134,7 +134,7 @@ def train(args: argparse.Namespace) -> None:
         loss.backward()
         optimizer.step()
         if step % 50 == 0:
-            print(f"step {step} loss {float(loss):.4f} {parts} {time.perf_counter() - began:.0f} s", flush=True)
+            print(f"step {step} loss {float(loss.detach()):.4f} {parts} {time.perf_counter() - began:.0f} s", flush=True)
         out_of_time = bool(args.minutes) and time.perf_counter() - began > args.minutes * 60
         if step % args.every == 0 or step == args.steps or out_of_time:
             net.eval()
