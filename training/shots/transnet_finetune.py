@@ -1,7 +1,7 @@
 """Fine-tune TransNetV2 from the package's weights on synthetic transitions of training footage.
 
     python -m training.shots.transnet_finetune prepare                 # here: footage and base weights
-    python -m training.shots.transnet_finetune train --device cuda --steps 3000 --out DIR   # a GPU
+    python -m training.shots.transnet_finetune train --device cuda --steps 3662 --out DIR   # a GPU
     python -m training.shots.transnet_head                             # the cascade's head, again
 
 ``prepare`` reads the clean ranges of the music video's frames before
@@ -11,9 +11,8 @@ picture boxes, and copies the package's weights beside them, into ``build/transn
 (what a GPU machine needs: torch and numpy, nothing else). ``train`` draws windows from
 ``training.shots.synthetic`` with a fixed seed and trains, from the package's weights:
 LoRA adapters (rank ``RANK``) on the 4864->1024 dense layer, the last convolution block
-(unless ``--no-convs``),
-the similarity and histogram layers, every batch-norm's scale and shift (their running
-statistics stay as shipped) and the heads. Losses: ``single_frame`` (transition frame),
+(unless ``--no-convs``), the similarity and histogram layers, every batch-norm's scale and
+shift (their running statistics stay as shipped) and the heads. Losses: ``single_frame`` (transition frame),
 ``many_hot`` (x0.1, every transition frame) and ``gradual`` (inside a dissolve or fade
 against away from any transition), look-alike frames weighted ``LOOKALIKE_WEIGHT``.
 Constant learning rate after a warm-up, so the checkpoint at step N is the same whatever
