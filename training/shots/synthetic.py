@@ -11,8 +11,9 @@ decodes it like an upload): the benchmark's families score the network on a gene
 it never saw.
 
 A batch is planned in numpy (one ``Generator``, so a seed fixes it) as two layers of
-per-frame instructions (which source frame, its camera, gain and flash; the second layer
-only inside dissolves) and rendered in one pass of ``grid_sample`` on the device.
+per-frame instructions (which source frame, its framing and camera, tint, gain and flash;
+the second layer only inside dissolves), rendered in one pass of ``grid_sample`` on the
+device and mirrored left to right in half the windows.
 Labels: ``single`` marks a transition's frame (a cut: the outgoing shot's last frame,
 where TransNetV2's ``single_frame`` fires; a gradual one: its middle), ``many`` every
 frame of a transition (a cut: the frames on both sides), ``gradual`` frames inside a
