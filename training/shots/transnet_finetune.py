@@ -40,6 +40,7 @@ WORK = Path(__file__).resolve().parents[2] / "build" / "transnet-finetune"
 RANK = 16
 LOOKALIKE_WEIGHT = 3.0
 MANY_WEIGHT = 0.1
+FRESH_LR_FACTOR = 10.0  # adapters and the gradual head learn this much faster than pretrained tensors
 SEED = 17
 VALIDATION_SEED = 1017
 LENGTHS = (48, 72, 100)  # window lengths drawn per step: the cascade reads short windows too
@@ -113,9 +114,10 @@ def train(args: argparse.Namespace) -> None:
         parameter.requires_grad_(name in names)
     net.to(device).train()
     _frozen_batchnorm(net)
-    fresh = [p for n, p in net.named_parameters() if n in names and ("lora_" in n or n.startswith("gradual_layer"))]
-    tuned = [p for n, p in net.named_parameters() if n in names and p.requires_grad and not any(p is q for q in fresh)]
-    optimizer = torch.optim.AdamW([{"params": tuned, "lr": args.lr}, {"params": fresh, "lr": args.lr * 10}],
+    new = {n: "lora_" in n or n.startswith("gradual_layer") for n in names}  # start from scratch: a higher rate
+    rates = (args.lr, args.lr * FRESH_LR_FACTOR)
+    groups = [[p for n, p in net.named_parameters() if n in names and new[n] == fresh] for fresh in (False, True)]
+    optimizer = torch.optim.AdamW([{"params": g, "lr": r} for g, r in zip(groups, rates, strict=True)],
                                   weight_decay=1e-4)
     windows = Windows(footage, SEED)
     validation = [Windows(footage, VALIDATION_SEED).batch(args.batch, 100) for _ in range(8)]
@@ -124,7 +126,7 @@ def train(args: argparse.Namespace) -> None:
     began = time.perf_counter()
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     for step in range(1, args.steps + 1):
-        for group, base_lr in zip(optimizer.param_groups, (args.lr, args.lr * 10), strict=True):
+        for group, base_lr in zip(optimizer.param_groups, rates, strict=True):
             group["lr"] = base_lr * min(1.0, step / 100)
         batch = windows.batch(args.batch, int(rng.choice(LENGTHS)))
         with autocast:

@@ -13,7 +13,7 @@ weight changes ``B_i A_i`` is put back into one LoRA pair of ``--rank`` per proj
 a truncated SVD; LayerNorms and head are averaged as they are. The soup is stored as
 float16 (half the bytes; ``load_trained`` reads it back as float32) and scored again as
 stored. With one ingredient it re-factors that adapter at ``--rank``: the shipped file is
-the two-run soup re-factored at rank 8 (under the 5-MB limit on committed files).
+the two-run soup re-factored at rank 12 (under the 5-MB limit on committed files).
 """
 
 from __future__ import annotations
