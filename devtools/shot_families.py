@@ -110,6 +110,9 @@ FAMILIES = (
     # a fourth draw (2026-11-30, committed with the fine-tuned TransNetV2, before any held-out run of it):
     # draws 1-3 had been run fourteen, ten and seven times, so this one is its first unseen measure
     *_draw("held4", 51),
+    # a fifth draw (2026-11-30, committed with the cascade's candidate level 0.5 and 10 frames of context,
+    # before any held-out run of them): draws 1-4 had been run fifteen, eleven, eight and one times
+    *_draw("held5", 61),
 )
 
 

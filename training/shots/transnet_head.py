@@ -6,8 +6,8 @@ The videos are the gradual scorer's (``training.shots.gradual``: composed from t
 music video's frames before ``SOURCE_SPLIT`` only, so no frame of a held-out
 family is trained on; tuning families compose other pieces of that part), the last
 of each family kept aside. Each video is
-read the way the cascade reads it in stage 2 (``gateway.shots.packing``: stretches
-with 12 frames of context packed into windows, rounded up to 10 frames as for Triton:
+read the way the cascade read it in stage 2 when the head was fit (``READS``; ``gateway.shots.packing``:
+stretches with 12 frames of context packed into windows, rounded up to 10 frames as for Triton:
 in process the cascade sends them unrounded; the padding follows the last stretch's
 context, 12 frames or more from any frame read, and the cascade's verdicts on the
 tuning families are the same either way), the stretches being what stage 1
@@ -42,6 +42,9 @@ from training.shots.gradual import FAMILIES, KEPT_ASIDE, labels
 C = 0.1  # inverse L2 strength (chosen with LOOKALIKE_WEIGHT on the tuning families, see the card)
 LOOKALIKE_WEIGHT = 3.0
 RANDOM_READS = 3  # random 10-frame stretches per video, seeded by its number
+# the stage-2 reads the shipped head was fit on: the cascade's candidate level and context before run 16
+# (docs/shots.md), which now reads with 0.5 and 10 frames; its tuning figures were measured with this head
+READS = CascadeParams(gradual_min=0.65, margin=12)
 
 
 def stretches(video: FamilyVideo, number: int, found: Candidates, params: CascadeParams) -> list[tuple[int, int]]:
@@ -88,7 +91,7 @@ def dataset(
     net: TransNetV2, videos: list[tuple[int, FamilyVideo]]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(hidden, labels, sample weights, TransNetV2's own heads) of the labelled frames read."""
-    params = CascadeParams()
+    params = READS
     xs, ys, ws, owns = [], [], [], []
     for number, video in videos:
         h, own, where = hidden_states(net, video, number, params)
