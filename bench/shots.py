@@ -196,9 +196,11 @@ def report(
         "the model (TransNetV2's cost is proportional to them) are the load-independent cost.",
         "- The cascade's settings were chosen on the tuning families of `python -m bench.shot_families` "
         f"(bench/reports/shot_families.md), not on these videos (seed {seed}).",
-        "- Pieces were checked free of transitions with TransNetV2 (probability <= 0.3) and the content "
-        "score (<= 40), so false alarms that TransNetV2 itself would raise above 0.3 are excluded by "
-        "construction: its precision of 1.0 here is optimistic. Shots are short (music-video pace, "
+        "- Pieces were checked free of transitions with the package's TransNetV2 (probability <= 0.3), "
+        "the content score (<= 40) and HSV steps (>= 15 and 3x their surroundings: cuts between two shots "
+        "of one scene, which the package's network can miss), so false alarms that TransNetV2 itself would "
+        "raise above 0.3 are excluded by construction: precision here is optimistic. Shots are short "
+        "(music-video pace, "
         f"{frames / 25 / (cuts + fades + len(videos)):.1f} s on average) and half the transitions are "
         "dissolves: far denser than typical TV, which makes "
         "the cascade's job harder (more candidates per minute).",

@@ -38,7 +38,6 @@ WORK = REPO_ROOT / "build" / "bench-shot-families"
 SOURCE_SPLIT = 2650  # test.mp4 frames before this feed tuning families, the rest held-out ones
 VERSION = 2  # bump when the composition changes (cache key)
 CAMERA_VERSION = 2  # bump when camera moves change (cache key of the families that have them); 2: bars stay put
-STEP_RATIO = 3.0  # clean ranges also exclude HSV steps this far above their surroundings
 SPEED = 3  # fast-motion pieces play at this many times their speed
 
 
@@ -137,7 +136,7 @@ def split_ranges(ranges: list[Piece], split: str, music: Path, min_frames: int) 
 @functools.lru_cache(maxsize=8)
 def pool(split: str, min_frames: int) -> list[Piece]:
     """Clean source ranges this split may use (see the module docstring)."""
-    return split_ranges(clean_ranges(min_frames, step_ratio=STEP_RATIO), split, sources()[0], min_frames)
+    return split_ranges(clean_ranges(min_frames), split, sources()[0], min_frames)
 
 
 def _plan_join(rng: np.random.Generator, family: Family, a: int, b: int) -> Join:

