@@ -132,11 +132,14 @@ def _pooled(results: list[FamilyResult], name: str) -> Tally:
 
 def _groups(results: list[FamilyResult]) -> list[tuple[str, list[FamilyResult]]]:
     """The pooled rows: each split, and each held-out draw (``held-*``, ``held2-*``, ...) on its own."""
-    draws = [("held-out draw 1", "held-")] + [(f"held-out draw {n}", f"held{n}-") for n in range(2, 10)]
+    held = [r for r in results if r.family.split == "held-out"]
+    draws: dict[str, list[FamilyResult]] = {}
+    for r in held:  # a draw is its names' prefix: "held" is draw 1, "held2" draw 2, ...
+        draws.setdefault(r.family.name.split("-")[0], []).append(r)
     groups = [
         ("all tuning", [r for r in results if r.family.split == "tuning"]),
-        *((label, [r for r in results if r.family.name.startswith(prefix)]) for label, prefix in draws),
-        ("all held-out", [r for r in results if r.family.split == "held-out"]),
+        *((f"held-out draw {prefix.removeprefix('held') or 1}", mine) for prefix, mine in draws.items()),
+        ("all held-out", held),
     ]
     return [(label, mine) for label, mine in groups if mine]
 

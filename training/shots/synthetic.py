@@ -186,24 +186,17 @@ class Windows:
         second = [_blank(len(shots[0]))]
         weight = [np.zeros(len(shots[0]))]
         transitions: list[tuple[str, int, int]] = []
-        negatives: list[tuple[int, int]] = [m for m in all_marks[0]]
+        negatives: list[tuple[int, int]] = list(all_marks[0])
         position = len(shots[0])
         for shot, (kind, n, black), marks in zip(shots[1:], joins, all_marks[1:], strict=True):
-            if kind == "cut":
-                transitions.append(("cut", position, position))
-                first_layer.append(shot.take(0, len(shot)))
-                second.append(_blank(len(shot)))
-                weight.append(np.zeros(len(shot)))
-                negatives += [(position + a, position + b) for a, b in marks]
-                position += len(shot)
-                continue
-            start = position - n
+            start = position - n  # a cut: n = 0, the new shot starts here
+            middle = 0  # frames of the transition itself
             if kind == "dissolve":
                 first_layer.append(_tail(first_layer, second, weight, n))
                 second.append(shot.take(0, n))
                 weight.append(np.arange(1, n + 1) / (n + 1))
                 middle = n
-            else:
+            elif kind == "fade":
                 out = _tail(first_layer, second, weight, n)
                 out["gain"] *= 1.0 - np.arange(1, n + 1) / (n + 1)
                 dark = shot.take(0, 1)
@@ -215,15 +208,14 @@ class Windows:
                 second += [_blank(n), _blank(black), _blank(n)]
                 weight += [np.zeros(n), np.zeros(black), np.zeros(n)]
                 middle = 2 * n + black
-            transitions.append(("gradual", start, start + middle - 1))
+            transitions.append(("cut", start, start) if kind == "cut" else ("gradual", start, start + middle - 1))
             first_layer.append(shot.take(n, len(shot)))
             second.append(_blank(len(shot) - n))
             weight.append(np.zeros(len(shot) - n))
             offset = start + middle - n
             negatives += [(offset + a, offset + b) for a, b in marks]
             position = start + middle + len(shot) - n
-        layer_a = {k: np.concatenate([part[k] for part in first_layer]) for k in first_layer[0]}
-        layer_b = {k: np.concatenate([part[k] for part in second]) for k in second[0]}
+        layer_a, layer_b = _stack(first_layer), _stack(second)
         mixed = np.concatenate(weight)
         at = int(self.rng.integers(0, len(mixed) - length + 1))
         cut = slice(at, at + length)
