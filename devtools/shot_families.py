@@ -112,6 +112,9 @@ FAMILIES = (
     # a fifth draw (2026-11-30, committed with the cascade's candidate level 0.5 and 10 frames of context,
     # before any held-out run of them): draws 1-4 had been run fifteen, eleven, eight and one times
     *_draw("held5", 61),
+    # a sixth draw (2026-11-30, committed with the fade ramp's end at the picture's steady dimming, before
+    # any held-out run of it): draws 1-5 had been run sixteen, twelve, nine, two and one times
+    *_draw("held6", 71),
 )
 
 
