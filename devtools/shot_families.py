@@ -115,6 +115,10 @@ FAMILIES = (
     # a sixth draw (2026-11-30, committed with the fade ramp's end at the picture's steady dimming, before
     # any held-out run of it): draws 1-5 had been run sixteen, twelve, nine, two and one times
     *_draw("held6", 71),
+    # a seventh draw (2026-11-30, committed with the scorer's spans cut at a fade through black instead of
+    # dropped, before any held-out run of it): draws 1-6 had been run seventeen, thirteen, ten, three, two
+    # and one times
+    *_draw("held7", 81),
 )
 
 

@@ -54,6 +54,7 @@ class CascadeParams:
     gradual_sure: float = 0.99  # ... and one accepted without the model reaches ...
     sure_frames: int = 4  # ... with at least this many frames at gradual_min or above ...
     sure_chroma: float = 0.1  # ... and this much chromaticity change between the frames around it
+    fade_chroma: float = 0.15  # a span just beyond a fade through black needs this much: not the fade's own tail
     threshold: float = 0.5  # TransNetV2 threshold (single_frame), elsewhere ...
     cut_threshold: float = 0.15  # ... at cut candidates
     gradual_threshold: float = 0.5  # the gradual head's threshold, inside uncertain gradual candidates, ...
@@ -89,17 +90,32 @@ def _near(frames: np.ndarray, span: Span) -> bool:
     return bool(np.any((frames >= span.first - 3) & (frames <= span.last + 3)))
 
 
+def _recoloured(span: Span, frames: np.ndarray, level: float) -> bool:
+    """Whether the frames just before and after ``span`` hold other colours (``chroma`` change >= ``level``):
+    a dissolve to another shot, not one scene moving, relit or dimmed."""
+    before, after = frames[max(0, span.first - 3)], frames[min(len(frames) - 1, span.last + 3)]
+    return chroma.change(before, after) >= level
+
+
 def _gradual(
-    probs: np.ndarray, p: CascadeParams, cuts: np.ndarray, sure: np.ndarray, quiet: list[tuple[int, int]]
+    probs: np.ndarray, frames: np.ndarray, p: CascadeParams, cuts: np.ndarray, sure: np.ndarray,
+    quiet: list[tuple[int, int]],
 ) -> tuple[list[Span], list[Span]]:
-    """The scorer's spans outside quiet spans: (gradual candidates, steps). A short span at a cut candidate
-    is that cut's own step: at a sure cut nothing, at an uncertain one a step (a short dissolve whose
-    last step is steep enough to be a cut candidate looks like that too)."""
+    """The scorer's spans outside quiet spans: (gradual candidates, steps). A span is cut where a fade
+    through black is: the part just before or after the fade is kept only if its ends hold other colours
+    (a dissolve a few frames from the fade, which the scorer's span runs on into; not the fade's own
+    dimming beyond where its ramp was found, whose dim end shifts the colours a little). A short span at a cut candidate is that cut's own step: at
+    a sure cut nothing, at an uncertain one a step (a short dissolve whose last step is steep enough to
+    be a cut candidate looks like that too)."""
+    outside = probs.copy()
+    for a, z in quiet:
+        outside[max(a, 0) : z + 1] = 0.0
     out: list[Span] = []
     steps: list[Span] = []
-    for span in spans(probs, p.gradual_min, p.gradual_low):
+    for span in spans(outside, p.gradual_min, p.gradual_low):
         short = span.last - span.first < 6
-        if any(a <= span.peak <= z for a, z in quiet) or (short and _near(sure, span)):
+        by_fade = any(span.first == z + 1 or span.last == a - 1 for a, z in quiet)
+        if (short and _near(sure, span)) or (by_fade and not _recoloured(span, frames, p.fade_chroma)):
             continue
         (steps if short and _near(cuts, span) else out).append(span)
     return out, steps
@@ -107,10 +123,7 @@ def _gradual(
 
 def _sure(span: Span, frames: np.ndarray, p: CascadeParams) -> bool:
     """Confident enough to take without the model, and a change of colours (not one scene moving or relit)."""
-    if span.score < p.gradual_sure or span.core < p.sure_frames:
-        return False
-    before, after = frames[max(0, span.first - 3)], frames[min(len(frames) - 1, span.last + 3)]
-    return chroma.change(before, after) >= p.sure_chroma
+    return span.score >= p.gradual_sure and span.core >= p.sure_frames and _recoloured(span, frames, p.sure_chroma)
 
 
 def _cuts(delta: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +164,7 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     taken: list[Span] = []
     uncertain: list[Span] = []
     cuts = index[~sure]
-    found, steps = _gradual(probs, p, cuts, index[sure], quiet)
+    found, steps = _gradual(probs, frames, p, cuts, index[sure], quiet)
     for span in found:
         (taken if _sure(span, frames, p) else uncertain).append(span)
     return Candidates([int(f) for f in index[sure]], cuts, uncertain, taken, delta, frames, black, quiet, steps)

@@ -90,6 +90,36 @@ def test_a_dissolve_just_before_a_fade_through_black_stays_a_candidate(pieces: l
     assert [s for s in found.gradual + found.fades if dissolve.first <= s.peak <= dissolve.last]
 
 
+@pytest.mark.parametrize("dissolve_first", [True, False])
+def test_a_dissolve_a_few_frames_from_a_fade_through_black_stays_a_candidate(
+    pieces: list[np.ndarray], dissolve_first: bool
+) -> None:
+    # the scorer's span can run on from the dissolve into the fade (or back): the fade's quiet range
+    # must cut it there, not drop the whole span, dissolve and all, when its peak falls in the fade
+    joins = [Join("dissolve", 14), Join("fade", 8, 3)]
+    frames, transitions = join([pieces[0], pieces[1][:26], pieces[2]], joins if dissolve_first else joins[::-1])
+    dissolve = transitions[0 if dissolve_first else 1]
+    assert len(black_fades(frames)) == 1
+    found = find_candidates(frames, CascadeParams())
+    assert [s for s in found.gradual + found.fades if dissolve.first <= s.peak <= dissolve.last]
+
+
+@pytest.mark.parametrize("after", ["same shot", "another shot"])
+def test_beyond_a_fade_only_a_change_of_colours_is_a_candidate(pieces: list[np.ndarray], after: str) -> None:
+    # the scorer runs on past the fade's quiet range (40-60): still the fade's own brightening when
+    # the shot it fades into keeps its colours, a dissolve to another shot when they change
+    shot = pieces[1]
+    frames = shot.copy()
+    frames[40:61] = 0
+    frames[55:70] = (shot[55:70] * np.linspace(0.2, 1.0, 15)[:, None, None, None]).astype(np.uint8)
+    if after == "another shot":
+        frames[70:] = pieces[2][: len(shot) - 70]
+    probs = np.zeros(len(frames), np.float32)
+    probs[45:71] = 0.9
+    gradual, _ = _gradual(probs, frames, CascadeParams(), np.zeros(0, int), np.zeros(0, int), [(40, 60)])
+    assert [(s.first, s.last) for s in gradual] == ([] if after == "same shot" else [(61, 70)])
+
+
 def test_a_shot_that_goes_dark_and_comes_back_is_no_fade(pieces: list[np.ndarray]) -> None:
     shot = pieces[0]  # a talking head: the same picture before and after the dark
     dimmed = np.concatenate([shot[:30], (shot[30:40] * np.linspace(0.9, 0.0, 10)[:, None, None, None]).astype(np.uint8),
@@ -190,7 +220,7 @@ def test_a_short_span_at_a_cut_candidate_is_its_step_at_an_uncertain_one_and_not
     probs = np.zeros(300, np.float32)
     for a, b in ((47, 51), (147, 151), (240, 256)):
         probs[a:b] = 0.8
-    gradual, steps = _gradual(probs, CascadeParams(), np.array([50, 250]), np.array([150]), [])
+    gradual, steps = _gradual(probs, np.zeros((len(probs), 27, 48, 3), np.uint8), CascadeParams(), np.array([50, 250]), np.array([150]), [])
     assert [(s.first, s.last) for s in steps] == [(47, 50)]  # at the uncertain cut at 50
     assert [(s.first, s.last) for s in gradual] == [(240, 255)]  # long: a candidate of its own, cut or not
 
