@@ -104,9 +104,9 @@ def _gradual(
     """The scorer's spans outside quiet spans: (gradual candidates, steps). A span is cut where a fade
     through black is: the part just before or after the fade is kept only if its ends hold other colours
     (a dissolve a few frames from the fade, which the scorer's span runs on into; not the fade's own
-    dimming beyond where its ramp was found, whose dim end shifts the colours a little). A short span at a cut candidate is that cut's own step: at
-    a sure cut nothing, at an uncertain one a step (a short dissolve whose last step is steep enough to
-    be a cut candidate looks like that too)."""
+    dimming beyond where its ramp was found, whose dim end shifts the colours a little). A short span at
+    a cut candidate is that cut's own step: at a sure cut nothing, at an uncertain one a step (a short
+    dissolve whose last step is steep enough to be a cut candidate looks like that too)."""
     outside = probs.copy()
     for a, z in quiet:
         outside[max(a, 0) : z + 1] = 0.0

@@ -220,7 +220,8 @@ def test_a_short_span_at_a_cut_candidate_is_its_step_at_an_uncertain_one_and_not
     probs = np.zeros(300, np.float32)
     for a, b in ((47, 51), (147, 151), (240, 256)):
         probs[a:b] = 0.8
-    gradual, steps = _gradual(probs, np.zeros((len(probs), 27, 48, 3), np.uint8), CascadeParams(), np.array([50, 250]), np.array([150]), [])
+    frames = np.zeros((len(probs), 27, 48, 3), np.uint8)
+    gradual, steps = _gradual(probs, frames, CascadeParams(), np.array([50, 250]), np.array([150]), [])
     assert [(s.first, s.last) for s in steps] == [(47, 50)]  # at the uncertain cut at 50
     assert [(s.first, s.last) for s in gradual] == [(240, 255)]  # long: a candidate of its own, cut or not
 
