@@ -107,14 +107,14 @@ def _gradual(
     dimming beyond where its ramp was found, whose dim end shifts the colours a little). A short span at
     a cut candidate is that cut's own step: at a sure cut nothing, at an uncertain one a step (a short
     dissolve whose last step is steep enough to be a cut candidate looks like that too)."""
-    outside = probs.copy()
+    in_fade = np.zeros(len(probs), bool)
     for a, z in quiet:
-        outside[max(a, 0) : z + 1] = 0.0
+        in_fade[max(a, 0) : z + 1] = True
     out: list[Span] = []
     steps: list[Span] = []
-    for span in spans(outside, p.gradual_min, p.gradual_low):
+    for span in spans(np.where(in_fade, 0.0, probs), p.gradual_min, p.gradual_low):
         short = span.last - span.first < 6
-        by_fade = any(span.first == z + 1 or span.last == a - 1 for a, z in quiet)
+        by_fade = bool(in_fade[max(span.first - 1, 0)] or in_fade[min(span.last + 1, len(probs) - 1)])
         if (short and _near(sure, span)) or (by_fade and not _recoloured(span, frames, p.fade_chroma)):
             continue
         (steps if short and _near(cuts, span) else out).append(span)
