@@ -226,6 +226,23 @@ def test_a_short_span_at_a_cut_candidate_is_its_step_at_an_uncertain_one_and_not
     assert [(s.first, s.last) for s in gradual] == [(240, 255)]  # long: a candidate of its own, cut or not
 
 
+def test_at_a_cut_candidate_a_faint_model_peak_is_a_cut_and_elsewhere_nothing() -> None:
+    """A jump cut between two similar shots: TransNetV2's single_frame reaches only 0.13 on the frame
+    before the HSV candidate (as on a tuning dense video the cascade missed at 0.15), which makes a cut
+    there; the same 0.13 a few frames away from any candidate is nothing (threshold 0.5)."""
+    found = Candidates(
+        sure=[], cuts=np.array([100]), gradual=[], fades=[], delta=np.zeros(200, np.float32),
+        frames=np.zeros((200, 27, 48, 3), np.uint8),
+    )
+    single, head = np.full(200, np.nan, np.float32), np.full(200, np.nan, np.float32)
+    single[90:111], head[90:111] = 0.0, 0.0
+    single[99] = 0.13
+    (boundary,) = decide(single, head, found, CascadeParams())
+    assert (boundary.frame, boundary.kind) == (100, "cut")
+    single[99], single[105] = 0.0, 0.13
+    assert decide(single, head, found, CascadeParams()) == []
+
+
 def test_a_short_dissolve_ending_in_a_cut_candidate_is_found_by_the_head_there() -> None:
     """A 4-frame dissolve whose last step is steep enough to be a cut candidate: TransNetV2's
     single_frame misses it (0.05, under the candidate's 0.1), the gradual head sure of it does not,
