@@ -78,11 +78,12 @@ class Candidates:
     steps: list[Span] = field(default_factory=list)  # short gradual spans at uncertain cut candidates
 
 
-def _outside(values: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
-    keep = np.ones(len(values), bool)
-    for a, b in spans:
-        keep &= (values < a) | (values > b)
-    return np.asarray(values)[keep]
+def in_quiet(count: int, quiet: list[tuple[int, int]]) -> np.ndarray:
+    """[count] bool: which frames lie inside one of the ``quiet`` ranges (first, last; may pass the ends)."""
+    mask = np.zeros(count, bool)
+    for a, z in quiet:
+        mask[max(a, 0) : z + 1] = True
+    return mask
 
 
 def _near(frames: np.ndarray, span: Span) -> bool:
@@ -99,17 +100,15 @@ def _recoloured(span: Span, frames: np.ndarray, level: float) -> bool:
 
 def _gradual(
     probs: np.ndarray, frames: np.ndarray, p: CascadeParams, cuts: np.ndarray, sure: np.ndarray,
-    quiet: list[tuple[int, int]],
+    in_fade: np.ndarray,
 ) -> tuple[list[Span], list[Span]]:
-    """The scorer's spans outside quiet spans: (gradual candidates, steps). A span is cut where a fade
-    through black is: the part just before or after the fade is kept only if its ends hold other colours
-    (a dissolve a few frames from the fade, which the scorer's span runs on into; not the fade's own
-    dimming beyond where its ramp was found, whose dim end shifts the colours a little). A short span at
-    a cut candidate is that cut's own step: at a sure cut nothing, at an uncertain one a step (a short
-    dissolve whose last step is steep enough to be a cut candidate looks like that too)."""
-    in_fade = np.zeros(len(probs), bool)
-    for a, z in quiet:
-        in_fade[max(a, 0) : z + 1] = True
+    """The scorer's spans outside the fades' quiet frames (``in_fade``, from ``in_quiet``): (gradual
+    candidates, steps). A span is cut where a fade through black is: the part just before or after the
+    fade is kept only if its ends hold other colours (a dissolve a few frames from the fade, which the
+    scorer's span runs on into; not the fade's own dimming beyond where its ramp was found, whose dim
+    end shifts the colours a little). A short span at a cut candidate is that cut's own step: at a sure
+    cut nothing, at an uncertain one a step (a short dissolve whose last step is steep enough to be a
+    cut candidate looks like that too)."""
     out: list[Span] = []
     steps: list[Span] = []
     for span in spans(np.where(in_fade, 0.0, probs), p.gradual_min, p.gradual_low):
@@ -158,13 +157,14 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     frames, delta, ratio, index = without_flashes(frames, p)
     black = gradual.black_fades(frames)
     quiet = [(first - 2, last + 2) for _, first, last in black]
-    index = _outside(index, quiet)
+    in_fade = in_quiet(len(frames), quiet)
+    index = index[~in_fade[index]]
     sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio)
     probs = (scorer or default_scorer()).probabilities(frames)
     taken: list[Span] = []
     uncertain: list[Span] = []
     cuts = index[~sure]
-    found, steps = _gradual(probs, frames, p, cuts, index[sure], quiet)
+    found, steps = _gradual(probs, frames, p, cuts, index[sure], in_fade)
     for span in found:
         (taken if _sure(span, frames, p) else uncertain).append(span)
     return Candidates([int(f) for f in index[sure]], cuts, uncertain, taken, delta, frames, black, quiet, steps)

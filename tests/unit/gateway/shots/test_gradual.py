@@ -25,6 +25,7 @@ from gateway.shots.cascade import (
     _gradual,
     decide,
     find_candidates,
+    in_quiet,
     reads,
     without_flashes,
 )
@@ -116,7 +117,9 @@ def test_beyond_a_fade_only_a_change_of_colours_is_a_candidate(pieces: list[np.n
         frames[70:] = pieces[2][: len(shot) - 70]
     probs = np.zeros(len(frames), np.float32)
     probs[45:71] = 0.9
-    gradual, _ = _gradual(probs, frames, CascadeParams(), np.zeros(0, int), np.zeros(0, int), [(40, 60)])
+    gradual, _ = _gradual(
+        probs, frames, CascadeParams(), np.zeros(0, int), np.zeros(0, int), in_quiet(len(frames), [(40, 60)])
+    )
     assert [(s.first, s.last) for s in gradual] == ([] if after == "same shot" else [(61, 70)])
 
 
@@ -221,7 +224,9 @@ def test_a_short_span_at_a_cut_candidate_is_its_step_at_an_uncertain_one_and_not
     for a, b in ((47, 51), (147, 151), (240, 256)):
         probs[a:b] = 0.8
     frames = np.zeros((len(probs), 27, 48, 3), np.uint8)
-    gradual, steps = _gradual(probs, frames, CascadeParams(), np.array([50, 250]), np.array([150]), [])
+    gradual, steps = _gradual(
+        probs, frames, CascadeParams(), np.array([50, 250]), np.array([150]), in_quiet(len(probs), [])
+    )
     assert [(s.first, s.last) for s in steps] == [(47, 50)]  # at the uncertain cut at 50
     assert [(s.first, s.last) for s in gradual] == [(240, 255)]  # long: a candidate of its own, cut or not
 
