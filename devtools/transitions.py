@@ -1,4 +1,4 @@
-"""Transitions and look-alikes for composed clips: cuts, dissolves, fades through black; flashes, camera moves, light changes.
+"""Transitions and look-alikes for composed clips: cuts, dissolves, fades, wipes; flashes, camera moves, light changes.
 
 ``join`` lays pieces of real footage end to end with a chosen transition between
 each pair and records, frame-exactly, where every transition lands (the ground
@@ -6,7 +6,10 @@ truth a detector is scored against):
 - ``Join("cut")``: the incoming piece starts on the next frame;
 - ``Join("dissolve", n)``: an ``n``-frame linear cross-fade (``devtools.video.dissolve``);
 - ``Join("fade", n, black)``: the outgoing piece fades to black over ``n`` frames,
-  ``black`` frames of black follow, then the incoming one fades in over ``n`` frames.
+  ``black`` frames of black follow, then the incoming one fades in over ``n`` frames;
+- ``Join("white", n, white)``: the same through white (a dip to white);
+- ``Join("wipe", n, side=s)``: over ``n`` frames a straight edge sweeps the incoming
+  piece across the outgoing one, from the left, right, top or bottom (``side`` 0-3).
 ``compose`` is ``join`` with cuts and dissolves given as dissolve lengths (0 = cut).
 ``flash`` brightens a few frames of one piece (a photographer's flash, an explosion):
 the picture changes violently but the shot goes on, so it is *not* a transition.
@@ -27,26 +30,48 @@ import numpy as np
 
 from devtools.video import Transition, dissolve
 
-KINDS = ("cut", "dissolve", "fade")
+KINDS = ("cut", "dissolve", "fade", "white", "wipe")
+FADES = {"fade": 0, "white": 255}  # the level a fade passes through
+SIDES = 4  # a wipe enters from the left, right, top or bottom
 
 
 @dataclass(frozen=True)
 class Join:
     kind: str  # one of KINDS
-    frames: int = 0  # dissolve length, or each half of a fade
-    black: int = 0  # fade: frames of black between fade-out and fade-in
+    frames: int = 0  # dissolve or wipe length, or each half of a fade
+    black: int = 0  # fade: frames at its level (black, or white) between fade-out and fade-in
+    side: int = 0  # wipe: where the incoming picture enters (0 left, 1 right, 2 top, 3 bottom)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown transition {self.kind!r}")
-        if (self.kind == "cut") != (self.frames == 0) or self.black < 0 or (self.black and self.kind != "fade"):
+        if (self.kind == "cut") != (self.frames == 0) or self.black < 0 or (self.black and self.kind not in FADES):
+            raise ValueError(f"inconsistent transition {self}")
+        if not 0 <= self.side < SIDES or (self.side and self.kind != "wipe"):
             raise ValueError(f"inconsistent transition {self}")
 
 
-def _ramp(frames: np.ndarray, start: float, stop: float) -> np.ndarray:
-    """Frames scaled by a gain going linearly from ``start`` to ``stop`` (both ends excluded)."""
+def _ramp(frames: np.ndarray, start: float, stop: float, level: int = 0) -> np.ndarray:
+    """Frames mixed with a flat ``level`` by a weight going linearly from ``start`` to ``stop`` (both ends
+    excluded; weight 1 is the frame itself)."""
     gain = np.linspace(start, stop, len(frames) + 2, dtype=np.float32)[1:-1].reshape(-1, 1, 1, 1)
-    return np.rint(frames.astype(np.float32) * gain).astype(np.uint8)
+    return np.rint(frames.astype(np.float32) * gain + level * (1.0 - gain)).astype(np.uint8)
+
+
+def wipe(outgoing: np.ndarray, incoming: np.ndarray, side: int) -> np.ndarray:
+    """``incoming`` swept over ``outgoing`` (equal lengths) by a straight edge from ``side``; no frame
+    is all of either."""
+    count, height, width = outgoing.shape[:3]
+    extent = width if side < 2 else height
+    out = outgoing.copy()
+    for i in range(count):
+        edge = max(1, min(extent - 1, round(extent * (i + 1) / (count + 1))))
+        covered = slice(0, edge) if side in (0, 2) else slice(extent - edge, extent)
+        if side < 2:
+            out[i][:, covered] = incoming[i][:, covered]
+        else:
+            out[i][covered] = incoming[i][covered]
+    return out
 
 
 def join(pieces: Sequence[np.ndarray], joins: Sequence[Join]) -> tuple[np.ndarray, list[Transition]]:
@@ -74,9 +99,12 @@ def join(pieces: Sequence[np.ndarray], joins: Sequence[Join]) -> tuple[np.ndarra
         tail, out[-1] = out[-1][len(out[-1]) - n :], out[-1][: len(out[-1]) - n]
         if how.kind == "dissolve":
             middle = dissolve(tail, piece[:n])
+        elif how.kind == "wipe":
+            middle = wipe(tail, piece[:n], how.side)
         else:
-            black = np.zeros((how.black, *piece.shape[1:]), np.uint8)
-            middle = np.concatenate([_ramp(tail, 1.0, 0.0), black, _ramp(piece[:n], 0.0, 1.0)])
+            level = FADES[how.kind]
+            flat = np.full((how.black, *piece.shape[1:]), level, np.uint8)
+            middle = np.concatenate([_ramp(tail, 1.0, 0.0, level), flat, _ramp(piece[:n], 0.0, 1.0, level)])
         first = length - n
         out += [middle, piece[n:]]
         transitions.append(Transition("gradual", first, first + len(middle) - 1))

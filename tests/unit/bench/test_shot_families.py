@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from bench.shot_families import FamilyResult, lookalike_alarms, report, verdict
+from bench.shot_kinds import FAMILIES as KIND_FAMILIES
 from devtools.shot_families import (
     FAMILIES,
     SOURCE_SPLIT,
+    Family,
     FamilyVideo,
+    _key,
+    _plan_join,
     gradual_lookalikes,
     split_ranges,
 )
 from devtools.shots_data import Piece
 from devtools.video import Transition
+from training.shots.gradual import FAMILIES as TRAINING
 
 MUSIC, OTHER = Path("test.mp4"), Path("bikes.mp4")
 
@@ -98,3 +104,23 @@ def test_the_report_pools_each_held_out_draw_on_its_own() -> None:
     assert list(rows) == ["**all tuning**", "**held-out draw 1**", "**held-out draw 2**", "**all held-out**"]
     assert "1.000 / 1.000 / 1.000" in rows["**held-out draw 1**"].split("|")[9]
     assert "0.750 / 1.000" in rows["**held-out draw 2**"].split("|")[9]
+
+
+def test_unusual_kinds_take_the_place_of_dissolves_or_of_black_and_leave_earlier_families_as_they_were() -> None:
+    plain = Family("x", "held-out", (160, 90), 5, mix=(0.0, 1.0, 0.0))
+    dissolve = _plan_join(np.random.default_rng(1), plain, 100, 100)
+    wiped = _plan_join(np.random.default_rng(1), replace(plain, unusual="wipe"), 100, 100)
+    assert dissolve.kind == "dissolve" and wiped.kind == "wipe" and wiped.frames == dissolve.frames
+    fades = replace(plain, mix=(0.0, 0.0, 1.0))
+    black = _plan_join(np.random.default_rng(1), fades, 100, 100)
+    white = _plan_join(np.random.default_rng(1), replace(fades, unusual="white"), 100, 100)
+    assert (black.kind, white.kind) == ("fade", "white") and (white.frames, white.black) == (black.frames, black.black)
+    # the cache key of a family without them is what it was before they existed (its videos are not recomposed)
+    assert _key(next(f for f in FAMILIES if f.name == "held-320-dense")) == "9f53ebb48376"
+    assert _key(replace(plain, unusual="wipe")) != _key(plain)
+
+
+def test_the_unusual_kinds_families_use_seeds_no_other_family_uses() -> None:
+    seeds = [f.seed for f in (*FAMILIES, *TRAINING, *KIND_FAMILIES)]
+    assert len(set(seeds)) == len(seeds)
+    assert {f.unusual for f in KIND_FAMILIES} == {"wipe", "white"} and {f.split for f in KIND_FAMILIES} == {"held-out"}

@@ -46,10 +46,35 @@ def test_transition_longer_than_a_piece_is_refused(how: Join, error: str) -> Non
         join([_piece(10, 10), _piece(20, 30)], [how])
 
 
-@pytest.mark.parametrize("kind, frames, black", [("wipe", 3, 0), ("cut", 3, 0), ("dissolve", 0, 0), ("dissolve", 4, 2)])
-def test_inconsistent_join_is_refused(kind: str, frames: int, black: int) -> None:
+@pytest.mark.parametrize(
+    "kind, frames, black, side",
+    [("swirl", 3, 0, 0), ("cut", 3, 0, 0), ("dissolve", 0, 0, 0), ("dissolve", 4, 2, 0), ("wipe", 4, 2, 0),
+     ("wipe", 4, 0, 4), ("dissolve", 4, 0, 1)],
+)
+def test_inconsistent_join_is_refused(kind: str, frames: int, black: int, side: int) -> None:
     with pytest.raises(ValueError):
-        Join(kind, frames, black)
+        Join(kind, frames, black, side)
+
+
+def test_a_dip_to_white_passes_through_white_where_recorded() -> None:
+    clip, transitions = join([_piece(100, 20), _piece(50, 20)], [Join("white", 4, 2)])
+    assert transitions == [Transition("gradual", 16, 25)]
+    values = clip[:, 0, 0, 0].astype(int)
+    assert values[15] == 100 and list(values[20:22]) == [255, 255] and values[26] == 50
+    assert list(values[16:20]) == sorted(values[16:20]) and 100 < values[16] < 255  # brightening to white
+    assert list(values[22:26]) == sorted(values[22:26], reverse=True) and 50 < values[25] < 255
+
+
+@pytest.mark.parametrize("side", [0, 1, 2, 3])
+def test_a_wipe_sweeps_the_next_shot_in_from_its_side(side: int) -> None:
+    clip, transitions = join([_piece(200, 20), _piece(100, 20)], [Join("wipe", 3, side=side)])
+    assert transitions == [Transition("gradual", 17, 19)]
+    assert (clip[16] == 200).all() and (clip[20] == 100).all()
+    covered = [(clip[i, ..., 0] == 100).mean() for i in range(17, 20)]
+    assert 0 < covered[0] < covered[1] < covered[2] < 1  # a growing part of the frame: the next shot
+    first = clip[17, ..., 0]
+    edge = {0: first[:, 0], 1: first[:, -1], 2: first[0], 3: first[-1]}[side]
+    assert (edge == 100).all()  # it enters from that side
 
 
 def _scene(count: int) -> np.ndarray:
