@@ -9,8 +9,8 @@ Stage 1, every frame (vectorised, about 0.06 ms of CPU a frame; ``gateway.shots.
   content score) is large and stands out from its neighbourhood (ratio to the
   median of the 16 frames around it);
 - sure cuts: candidates so large and isolated that the model is not needed;
-- fades through black: a run of black frames between two different pictures is
-  a sure boundary; no other boundary is taken inside it;
+- fades through black (or white): a run of black (white) frames between two different
+  pictures is a sure boundary; no other boundary is taken inside it;
 - gradual candidates: spans of frames that the learned scorer
   (``gateway.shots.gradual_scorer``: a small MLP over multi-scale change, blend,
   histogram and contrast features of every frame) finds inside a dissolve or fade;
@@ -73,7 +73,7 @@ class Candidates:
     fades: list[Span]  # sure dissolves and fades, accepted without the model
     delta: np.ndarray  # [N] HSV change per frame
     frames: np.ndarray  # the video with its flashes painted out: what the scorer read and the model must read
-    black: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black (centre, first, last)
+    black: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black or white (centre, first, last)
     quiet: list[tuple[int, int]] = field(default_factory=list)  # fades through black: no other boundary inside
     steps: list[Span] = field(default_factory=list)  # short gradual spans at uncertain cut candidates
 
@@ -155,7 +155,7 @@ def without_flashes(frames: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, n
 def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None) -> Candidates:
     """Stage 1 on every frame (after painting out flashes)."""
     frames, delta, ratio, index = without_flashes(frames, p)
-    black = gradual.black_fades(frames)
+    black = gradual.flat_fades(frames)
     quiet = [(first - 2, last + 2) for _, first, last in black]
     in_fade = in_quiet(len(frames), quiet)
     index = index[~in_fade[index]]

@@ -1,4 +1,4 @@
-"""The cascade's stage-1 signals on frames whose truth is known: dissolves (learned scorer), fades through black, flashes.
+"""The cascade's stage-1 signals on frames whose truth is known: dissolves (learned scorer), fades through black or white, flashes.
 
 The frames are real footage (the composed-clip pieces of test_detectors.py, read at
 48x27 as the detectors see them) joined with devtools.transitions.
@@ -30,7 +30,7 @@ from gateway.shots.cascade import (
     without_flashes,
 )
 from gateway.shots.flashes import painted_out, returns
-from gateway.shots.gradual import black_fades
+from gateway.shots.gradual import flat_fades
 from gateway.shots.gradual_scorer import Span, default_scorer, spans
 
 SIZE = (48, 27)
@@ -69,9 +69,10 @@ def test_spans_keep_one_dissolve_whole_across_a_dip_and_drop_lone_frames() -> No
     assert spans(probs, 0.5, 0.25) == [Span(4, 8, 8, pytest.approx(0.95), 4)]
 
 
-def test_fade_through_black_is_found_once_with_its_extent(pieces: list[np.ndarray]) -> None:
-    frames, transitions = join(pieces, [Join("fade", 10, 3), Join("cut")])
-    fades = black_fades(frames)
+@pytest.mark.parametrize("kind", ["fade", "white"])
+def test_fade_through_black_or_white_is_found_once_with_its_extent(pieces: list[np.ndarray], kind: str) -> None:
+    frames, transitions = join(pieces, [Join(kind, 10, 3), Join("cut")])
+    fades = flat_fades(frames)
     assert len(fades) == 1
     centre, first, last = fades[0]
     truth = transitions[0]
@@ -85,7 +86,7 @@ def test_a_dissolve_just_before_a_fade_through_black_stays_a_candidate(pieces: l
     still = np.repeat(pieces[1][:1] // 2, 26, axis=0)
     frames, (dissolve, fade) = join(
         [pieces[0], light_change(still, 0, 26, 0.85), pieces[2]], [Join("dissolve", 12), Join("fade", 8, 3)])
-    (centre, first, last), = black_fades(frames)
+    (centre, first, last), = flat_fades(frames)
     assert fade.first <= first < centre < last <= fade.last
     found = find_candidates(frames, CascadeParams())
     assert [s for s in found.gradual + found.fades if dissolve.first <= s.peak <= dissolve.last]
@@ -100,7 +101,7 @@ def test_a_dissolve_a_few_frames_from_a_fade_through_black_stays_a_candidate(
     joins = [Join("dissolve", 14), Join("fade", 8, 3)]
     frames, transitions = join([pieces[0], pieces[1][:26], pieces[2]], joins if dissolve_first else joins[::-1])
     dissolve = transitions[0 if dissolve_first else 1]
-    assert len(black_fades(frames)) == 1
+    assert len(flat_fades(frames)) == 1
     found = find_candidates(frames, CascadeParams())
     assert [s for s in found.gradual + found.fades if dissolve.first <= s.peak <= dissolve.last]
 
@@ -127,8 +128,17 @@ def test_a_shot_that_goes_dark_and_comes_back_is_no_fade(pieces: list[np.ndarray
     shot = pieces[0]  # a talking head: the same picture before and after the dark
     dimmed = np.concatenate([shot[:30], (shot[30:40] * np.linspace(0.9, 0.0, 10)[:, None, None, None]).astype(np.uint8),
                              np.zeros((3, *shot.shape[1:]), np.uint8), shot[30:]])
-    assert black_fades(dimmed) == []
-    assert black_fades(np.zeros((20, 27, 48, 3), np.uint8)) == []  # black from start to end
+    assert flat_fades(dimmed) == []
+    assert flat_fades(255 - dimmed) == []  # nor one that goes white (the negative: the same picture either side)
+    assert flat_fades(np.zeros((20, 27, 48, 3), np.uint8)) == []  # black from start to end
+
+
+@pytest.mark.parametrize("white", [0, 3])
+def test_a_dip_to_white_is_one_boundary_at_its_middle(pieces: list[np.ndarray], white: int) -> None:
+    frames, (dip, cut) = join(pieces, [Join("white", 8, white), Join("cut")])
+    cascade = CascadeDetector(EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=1), CascadeParams())
+    found = asyncio.run(cascade.detect(frames, 25.0))
+    assert [b.frame for b in found if b.frame < cut.first - 3] == [pytest.approx((dip.first + dip.last) / 2, abs=3)]
 
 
 def test_a_flash_is_told_from_a_cut_and_painted_out(pieces: list[np.ndarray]) -> None:
