@@ -49,7 +49,7 @@ def report(results: list[FamilyResult]) -> str:
         "# Shot detection on transition kinds it was not built for: wipes and dips to white",
         "",
         "`python -m bench.shot_kinds`: full TransNetV2 (threshold 0.5) and the cascade (the default detector) "
-        "on families of composed videos (`devtools/shot_families.py`, held-out footage) whose gradual "
+        "on families of composed videos (`devtools/shot_families.py`; held-out footage but for the tuning family) whose gradual "
         "transitions are all wipes (a straight edge from the left, right, top or bottom, over the dissolve "
         "lengths) or all fades through white (4-15 frames a half, 0-4 white frames between), beside hard "
         "cuts. Scoring and timing as in `bench/reports/shot_families.md` (+-2 frames, a gradual transition "
