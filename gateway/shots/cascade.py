@@ -74,7 +74,7 @@ class Candidates:
     delta: np.ndarray  # [N] HSV change per frame
     frames: np.ndarray  # the video with its flashes painted out: what the scorer read and the model must read
     black: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black or white (centre, first, last)
-    quiet: list[tuple[int, int]] = field(default_factory=list)  # fades through black: no other boundary inside
+    quiet: list[tuple[int, int]] = field(default_factory=list)  # those fades: no other boundary inside
     steps: list[Span] = field(default_factory=list)  # short gradual spans at uncertain cut candidates
 
 
@@ -103,7 +103,7 @@ def _gradual(
     in_fade: np.ndarray,
 ) -> tuple[list[Span], list[Span]]:
     """The scorer's spans outside the fades' quiet frames (``in_fade``, from ``in_quiet``): (gradual
-    candidates, steps). A span is cut where a fade through black is: the part just before or after the
+    candidates, steps). A span is cut where a fade through black or white is: the part just before or after the
     fade is kept only if its ends hold other colours (a dissolve a few frames from the fade, which the
     scorer's span runs on into; not the fade's own dimming beyond where its ramp was found, whose dim
     end shifts the colours a little). A short span at a cut candidate is that cut's own step: at a sure
