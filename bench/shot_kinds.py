@@ -20,7 +20,7 @@ import asyncio
 import platform
 
 from bench._common import write_report
-from bench.shot_families import FamilyResult, cascade_params, evaluate
+from bench.shot_families import FamilyResult, cascade_params, evaluate, prf_text, speed
 from bench.shots import Tally
 from devtools.shot_families import Family, family_videos
 from emocore.settings import REPO_ROOT
@@ -41,7 +41,7 @@ KIND = {"wipe": "wipes", "white": "dips to white"}
 
 def _row(t: Tally) -> str:
     """P / R / F1 and the recall of the family's unusual (gradual) transitions."""
-    return " / ".join(f"{v:.3f}" for v in t.prf()) + f" | {t.found['gradual']} of {t.total['gradual']}"
+    return f"{prf_text(t)} | {t.found['gradual']} of {t.total['gradual']}"
 
 
 def report(results: list[FamilyResult]) -> str:
@@ -49,8 +49,8 @@ def report(results: list[FamilyResult]) -> str:
         "# Shot detection on transition kinds it was not built for: wipes and dips to white",
         "",
         "`python -m bench.shot_kinds`: full TransNetV2 (threshold 0.5) and the cascade (the default detector) "
-        "on families of composed videos (`devtools/shot_families.py`; held-out footage but for the tuning family) whose gradual "
-        "transitions are all wipes (a straight edge from the left, right, top or bottom, over the dissolve "
+        "on families of composed videos (`devtools/shot_families.py`; held-out footage but for the tuning "
+        "family) whose gradual transitions are all wipes (a straight edge from the left, right, top or bottom, over the dissolve "
         "lengths) or all fades through white (4-15 frames a half, 0-4 white frames between), beside hard "
         "cuts. Scoring and timing as in `bench/reports/shot_families.md` (+-2 frames, a gradual transition "
         "matches anywhere inside it).",
@@ -65,9 +65,9 @@ def report(results: list[FamilyResult]) -> str:
         full, cascade = r.tallies["transnetv2"], r.tallies["cascade"]
         fam = r.family
         lines.append(
-            f"| {fam.name} | {fam.split} | {KIND[fam.unusual]} | {fam.size[0]}x{fam.size[1]} | {r.frames} | {full.total['cut']} "
-            f"| {_row(full)} | {_row(cascade)} | {full.model_frames} / {cascade.model_frames} "
-            f"| {full.cpu / max(cascade.cpu, 1e-9):.1f}x |"
+            f"| {fam.name} | {fam.split} | {KIND[fam.unusual]} | {fam.size[0]}x{fam.size[1]} | {r.frames} "
+            f"| {full.total['cut']} | {_row(full)} | {_row(cascade)} | {full.model_frames} / {cascade.model_frames} "
+            f"| {speed(full, cascade):.1f}x |"
         )
     lines += [
         "",

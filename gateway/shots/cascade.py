@@ -73,7 +73,7 @@ class Candidates:
     fades: list[Span]  # sure dissolves and fades, accepted without the model
     delta: np.ndarray  # [N] HSV change per frame
     frames: np.ndarray  # the video with its flashes painted out: what the scorer read and the model must read
-    black: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black or white (centre, first, last)
+    flat: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black or white (centre, first, last)
     quiet: list[tuple[int, int]] = field(default_factory=list)  # those fades: no other boundary inside
     steps: list[Span] = field(default_factory=list)  # short gradual spans at uncertain cut candidates
 
@@ -155,8 +155,8 @@ def without_flashes(frames: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, n
 def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None) -> Candidates:
     """Stage 1 on every frame (after painting out flashes)."""
     frames, delta, ratio, index = without_flashes(frames, p)
-    black = gradual.flat_fades(frames)
-    quiet = [(first - 2, last + 2) for _, first, last in black]
+    flat = gradual.flat_fades(frames)
+    quiet = [(first - 2, last + 2) for _, first, last in flat]
     in_fade = in_quiet(len(frames), quiet)
     index = index[~in_fade[index]]
     sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio)
@@ -167,7 +167,7 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     found, steps = _gradual(probs, frames, p, cuts, index[sure], in_fade)
     for span in found:
         (taken if _sure(span, frames, p) else uncertain).append(span)
-    return Candidates([int(f) for f in index[sure]], cuts, uncertain, taken, delta, frames, black, quiet, steps)
+    return Candidates([int(f) for f in index[sure]], cuts, uncertain, taken, delta, frames, flat, quiet, steps)
 
 
 def _convinced(head: np.ndarray, p: CascadeParams) -> bool:
@@ -231,7 +231,7 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
         for g in found.fades
         if not any(g.first - 2 <= b.frame <= g.last + 2 for b in decided)
     ]
-    sure += [Boundary(centre, "gradual", 0.8, first, last) for centre, first, last in found.black]
+    sure += [Boundary(centre, "gradual", 0.8, first, last) for centre, first, last in found.flat]
     return sorted(decided + sure, key=lambda b: b.frame)
 
 

@@ -172,7 +172,7 @@ def test_cascade_stage_one_keeps_flashes_and_black_out_of_its_candidates(pieces:
     frames, transitions = join([flash(pieces[0], 20, [0.9]), pieces[1], pieces[2]], [Join("fade", 8, 2), Join("cut")])
     found = find_candidates(frames, CascadeParams())
     fade, cut = transitions
-    assert [b[0] for b in found.black] and fade.first <= found.black[0][0] <= fade.last
+    assert [b[0] for b in found.flat] and fade.first <= found.flat[0][0] <= fade.last
     assert cut.first in found.sure or cut.first in found.cuts.tolist()
     candidates = found.sure + found.cuts.tolist() + [g.peak for g in found.gradual + found.fades]
     assert not [c for c in candidates if 18 <= c <= 24]  # the flash
