@@ -124,6 +124,10 @@ FAMILIES = (
     # an eighth draw (2026-11-30, committed with the model's threshold at cut candidates lowered to 0.1, before
     # any held-out run of it): draws 1-7 had been run eighteen, fourteen, eleven, four, three, two and one times
     *_draw("held8", 91),
+    # a ninth draw (2026-11-30, committed with the cascade keeping a short shot between two transitions whose
+    # frames are a picture of their own, before any held-out run of it): draws 1-8 had been run nineteen,
+    # fifteen, twelve, five, four, three, two and one times
+    *_draw("held9", 111),
 )
 
 
