@@ -125,8 +125,8 @@ FAMILIES = (
     # any held-out run of it): draws 1-7 had been run eighteen, fourteen, eleven, four, three, two and one times
     *_draw("held8", 91),
     # a ninth draw (2026-11-30, committed with the cascade keeping a short shot between two transitions whose
-    # frames are a picture of their own, before any held-out run of it): draws 1-8 had been run nineteen,
-    # fifteen, twelve, five, four, three, two and one times
+    # frames are a picture of their own, before any held-out run of it; that change was taken back after its
+    # one run): draws 1-8 had been run nineteen, fifteen, twelve, five, four, three, two and one times
     *_draw("held9", 111),
 )
 

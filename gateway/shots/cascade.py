@@ -37,10 +37,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emocore.inference import InferenceBackend
-from gateway.shots import chroma, flashes, gradual, packing, signal, spread, transnet
+from gateway.shots import chroma, flashes, gradual, packing, signal, transnet
 from gateway.shots.base import Boundary, check_frames
 from gateway.shots.gradual_scorer import GradualScorer, Span, default_scorer, spans
-from gateway.shots.timeline import MIN_SHOT_S
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,6 @@ class CascadeParams:
     margin: int = 10  # real context on each side of what the model reads
     gradual_read: int = 3  # frames read at least on each side of a gradual candidate's peak (and its whole span)
     batch_size: int = 4
-    min_shot_s: float = MIN_SHOT_S  # the timeline's minimum: a shorter shot between two transitions is ...
-    own_picture: float = 0.5  # ... kept (``gateway.shots.spread``) if its frames are this far off a blend
 
 
 @dataclass(frozen=True)
@@ -272,8 +269,7 @@ class CascadeDetector:
             self.backend, found.frames, reads(found, p, keep), margin=p.margin, batch_size=p.batch_size,
             outputs=("single_frame", "gradual"),
         )
-        bounds = decide(probs["single_frame"], probs["gradual"], found, p)
-        return spread.spread(bounds, found.frames, max(1, round(p.min_shot_s * fps)), p.own_picture, keep)
+        return decide(probs["single_frame"], probs["gradual"], found, p)
 
     async def close(self) -> None:
         await self.backend.close()

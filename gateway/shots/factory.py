@@ -58,7 +58,7 @@ def create_detector(
         backend = model_backend(service)
     if name == "transnetv2":
         return TransNetV2Detector(backend, threshold=settings.transnet_threshold, batch_size=settings.batch_size)
-    return CascadeDetector(backend, CascadeParams(batch_size=settings.batch_size, min_shot_s=settings.min_shot_s))
+    return CascadeDetector(backend, CascadeParams(batch_size=settings.batch_size))
 
 
 def default_detector(service: ServiceSettings, settings: ShotSettings | None = None) -> ShotDetector:
