@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -41,10 +42,44 @@ PORTS = {"gateway": 8000, "face": 8001, "text": 8002, "audio": 8003, "fusion": 8
 SCALED = ("face", "text", "audio", "fusion", "gateway", "gateway2", "worker1", "worker2")
 
 
+EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_PORT = 10000  # free ports are drawn from here up to the kernel's ephemeral range
+_handed_out: set[int] = set()
+
+
+def _ephemeral_start() -> int:
+    """The first port the kernel may give an outgoing connection as its source port (Linux default 32768)."""
+    try:
+        return int(EPHEMERAL.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on, below the kernel's ephemeral range and not handed out before in this process.
+
+    A port the kernel picks for ``bind(0)`` lies in the ephemeral range, where every outgoing connection
+    (health checks, services calling each other) also takes its source port, so one of them could take it
+    between now and the seconds later when the service binds it ("address already in use": seen in CI).
+    """
+    rng = random.SystemRandom()
+    top = _ephemeral_start()
+    if top - LOWEST_PORT < 1000:  # a machine whose ephemeral range starts low: the kernel's choice is all there is
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    for _ in range(1000):
+        port = rng.randrange(LOWEST_PORT, top)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port between {LOWEST_PORT} and {top}")
 
 
 class LocalStack:
