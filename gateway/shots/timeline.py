@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from dataclasses import replace
 
 import numpy as np
 
@@ -29,10 +30,6 @@ from gateway.shots.base import Boundary, Shot, Transition
 MIN_SHOT_S = 0.4  # default minimum: 0.5 merged real shots of 10-12 frames (quick cutting, dense dissolves)
 MAX_SHOT_S = 120.0  # default maximum
 NEAR = 3  # a cut this close to a gradual span is that transition's own step (as in the cascade), not another
-
-
-def _moved(bound: Boundary, frame: int) -> Boundary:
-    return Boundary(frame, bound.kind, bound.confidence, bound.first, bound.last)
 
 
 def _make_room(bounds: list[Boundary], count: int, min_frames: int) -> list[Boundary]:
@@ -45,11 +42,11 @@ def _make_room(bounds: list[Boundary], count: int, min_frames: int) -> list[Boun
         if left.kind == "gradual" and right.kind == "cut" and left.last + NEAR < right.frame:
             frame, before = right.frame - min_frames, out[i - 1].frame if i > 0 else 0
             if frame >= left.first and frame - before >= min_frames:
-                out[i] = _moved(left, frame)
+                out[i] = replace(left, frame=frame)
         elif left.kind == "cut" and right.kind == "gradual" and right.first - NEAR > left.frame:
             frame, after = left.frame + min_frames, out[i + 2].frame if i + 2 < len(out) else count
             if frame <= right.last and after - frame >= min_frames:
-                out[i + 1] = _moved(right, frame)
+                out[i + 1] = replace(right, frame=frame)
     return out
 
 

@@ -14,4 +14,3 @@ def test_free_ports_lie_below_the_ephemeral_range_and_are_never_handed_out_twice
     for port in ports[:5]:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", port))  # and they are free
-
