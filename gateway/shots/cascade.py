@@ -195,9 +195,9 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
     decides with per-frame thresholds, except inside uncertain gradual candidates, where ``gradual``
     (its gradual head) does (both [N], NaN where not read); over a cut candidate's step either may.
 
-    A model boundary within 2 frames of a cut candidate becomes a cut at the
-    candidate's frame (the HSV step is exact); others near a gradual candidate are
-    gradual.
+    A model boundary within 2 frames of a cut candidate, or 3 of a sure cut, becomes a
+    cut at the candidate's frame (the HSV step is exact); others near a gradual
+    candidate are gradual.
     """
     threshold = np.full(len(single), p.threshold, np.float32)
     known = np.nan_to_num(single, nan=0.0)
@@ -208,14 +208,17 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
     peaks = np.maximum(found.cuts - 1, 0)
     threshold[peaks] = np.minimum(threshold[peaks], p.cut_threshold)
     cuts = np.union1d(found.cuts, found.sure).astype(int)
-    decided = []
+    reach = np.where(np.isin(cuts, found.sure), 3, 2)  # a sure cut's step is the transition a model boundary saw
+    decided: list[Boundary] = []
     for b in transnet.boundaries(known * (0.5 / threshold), 0.5):
         if any(a <= b.frame <= z for a, z in found.quiet):
             continue
         confidence = float(known[max(0, b.first - 1) : b.last + 1].max())
-        near = cuts[np.abs(cuts - b.frame) <= 2] if len(cuts) else cuts
+        near = cuts[np.abs(cuts - b.frame) <= reach]
         if len(near):
-            decided.append(Boundary.cut(int(near[np.argmin(np.abs(near - b.frame))]), confidence))
+            frame = int(near[np.argmin(np.abs(near - b.frame))])
+            if not any(d.frame == frame for d in decided):
+                decided.append(Boundary.cut(frame, confidence))
         elif any(g.first - 2 <= b.frame <= g.last + 2 for g in found.gradual):
             decided.append(Boundary(b.frame, "gradual", confidence, min(b.first, b.frame), max(b.last, b.frame)))
         else:

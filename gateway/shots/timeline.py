@@ -3,9 +3,11 @@
 Shots tile the video: shot k runs from its boundary frame to the frame before the
 next boundary. Then, in this order (docs/shots.md):
 1. Make room: a gradual boundary closer than ``min_shot_s`` to a cut that lies more than
-   ``NEAR`` frames outside its span moves inside its span, away from the cut, to just
-   the minimum, if the shot on its other side stays at least that long (a cut's frame is
-   exact, a dissolve's may be any frame of it: two transitions, both kept).
+   ``NEAR`` frames outside its span, and that the detector gives at least ``ROOM_CONFIDENCE``,
+   moves inside its span, away from the cut, to just the minimum, if the shot on its other
+   side stays at least that long (a cut's frame is exact, a dissolve's may be any frame of
+   it: two transitions, both kept; a less likely cut there may be the dissolve's own step
+   or a look-alike, and is left to the merge).
 2. Merge: while some shot is shorter than ``min_shot_s`` (and there is more than
    one shot), the shortest one loses its less confident boundary (the first shot
    its end, the last shot its start), i.e. it joins that neighbour.
@@ -30,6 +32,12 @@ from gateway.shots.base import Boundary, Shot, Transition
 MIN_SHOT_S = 0.4  # default minimum: 0.5 merged real shots of 10-12 frames (quick cutting, dense dissolves)
 MAX_SHOT_S = 120.0  # default maximum
 NEAR = 3  # a cut this close to a gradual span is that transition's own step (as in the cascade), not another
+ROOM_CONFIDENCE = 0.5  # a cut that makes room for itself beside a dissolve is at least as likely as not
+
+
+def _likely_cut(bound: Boundary) -> bool:
+    """A cut that may make room for itself beside a dissolve (step 1)."""
+    return bound.kind == "cut" and bound.confidence >= ROOM_CONFIDENCE
 
 
 def _make_room(bounds: list[Boundary], count: int, min_frames: int) -> list[Boundary]:
@@ -39,11 +47,11 @@ def _make_room(bounds: list[Boundary], count: int, min_frames: int) -> list[Boun
         left, right = out[i], out[i + 1]
         if right.frame - left.frame >= min_frames:
             continue
-        if left.kind == "gradual" and right.kind == "cut" and left.last + NEAR < right.frame:
+        if left.kind == "gradual" and _likely_cut(right) and left.last + NEAR < right.frame:
             frame, before = right.frame - min_frames, out[i - 1].frame if i > 0 else 0
             if frame >= left.first and frame - before >= min_frames:
                 out[i] = replace(left, frame=frame)
-        elif left.kind == "cut" and right.kind == "gradual" and right.first - NEAR > left.frame:
+        elif _likely_cut(left) and right.kind == "gradual" and right.first - NEAR > left.frame:
             frame, after = left.frame + min_frames, out[i + 2].frame if i + 2 < len(out) else count
             if frame <= right.last and after - frame >= min_frames:
                 out[i + 1] = replace(right, frame=frame)

@@ -258,6 +258,17 @@ def test_at_a_cut_candidate_a_faint_model_peak_is_a_cut_and_elsewhere_nothing() 
     assert decide(single, head, found, CascadeParams()) == []
 
 
+def test_a_model_boundary_three_frames_from_a_sure_cut_is_that_cut() -> None:
+    """The gradual head sure of a camera move that ends at a hard cut (as on a tuning camera video): its
+    boundary 3 frames before the sure cut is the cut, not a dissolve beside it that hides the cut."""
+    found, single, head = uncertain(Span(289, 298, 297, 0.7, 3), single=0.0, head=0.05, count=400)
+    head[296:299] = 1.0
+    (boundary,) = decide(single, head, replace(found, sure=[300]), CascadeParams())
+    assert (boundary.frame, boundary.kind) == (300, "cut")
+    far = decide(single, head, replace(found, sure=[301]), CascadeParams())  # 4 frames away: two transitions
+    assert [(b.frame, b.kind) for b in far] == [(297, "gradual"), (301, "cut")]
+
+
 def test_a_short_dissolve_ending_in_a_cut_candidate_is_found_by_the_head_there() -> None:
     """A 4-frame dissolve whose last step is steep enough to be a cut candidate: TransNetV2's
     single_frame misses it (0.05, under the candidate's 0.1), the gradual head sure of it does not,

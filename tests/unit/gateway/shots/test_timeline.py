@@ -75,6 +75,9 @@ def test_a_dissolve_close_to_a_cut_moves_inside_its_span_to_keep_both() -> None:
         [Boundary(351, "gradual", 1.0, 351, 352), Boundary.cut(360, 0.65)],  # the span cannot reach frame 350
         [Boundary.cut(341, 0.9), Boundary(351, "gradual", 1.0, 345, 352), Boundary.cut(360, 0.65)],  # no room before
         [Boundary(351, "gradual", 1.0, 345, 352), Boundary(360, "gradual", 0.9, 357, 364)],  # one dissolve, found twice
+        # a cut under even odds beside a dissolve (a model cut at 0.42, 8 frames before the head's boundary, as in a
+        # tuning camera video: the dissolve's own step): left to the merge
+        [Boundary.cut(389, 0.42), Boundary(397, "gradual", 1.0, 394, 400)],
     ],
 )
 def test_a_boundary_moves_only_where_it_makes_room_for_two_transitions(bounds: list[Boundary]) -> None:
