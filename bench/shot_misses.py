@@ -1,0 +1,123 @@
+"""Why the cascade errs on tuning videos: each false boundary and missed transition, with what decided it.
+
+    .venv/bin/python -m bench.shot_misses --family tune-480-camera --videos 70 --first 30
+
+Runs the cascade (stage 1, the model on what it reads, its decision, the product's shot
+length limits) on a tuning family's videos and prints, for every boundary that matches no
+transition and every transition no boundary matches (scored as in bench/shots.py), the
+stage-1 candidates around it, the gradual head over them and the detector's boundaries
+before the shot length limits: where run 23's two rules were found (docs/shots.md).
+Tuning families only: reading held-out errors to choose a change makes them tuning results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from dataclasses import replace
+
+import numpy as np
+
+from bench.shot_families import cascade_params
+from bench.shots import match
+from devtools.shot_families import FAMILIES, FamilyVideo, family_videos
+from emocore.inference import InferenceBackend
+from emocore.inference.embedded import EmbeddedBackend
+from emocore.settings import DEFAULT_MODEL_REPOSITORY
+from gateway.shots import packing
+from gateway.shots.base import Boundary
+from gateway.shots.cascade import Candidates, CascadeParams, decide, find_candidates, reads
+from gateway.shots.gradual_scorer import default_scorer
+from gateway.shots.timeline import build_shots
+
+NEAR = 25  # frames around an error whose candidates and boundaries are listed
+
+
+def sources(frame: int, found: Candidates, head: np.ndarray) -> list[str]:
+    """What stage 1 put within 2 frames of ``frame``; ``head``: the gradual head's values ([N], NaN unread)."""
+    out = [f"sure cut {f}" for f in found.sure if abs(f - frame) <= 3]
+    out += [f"cut candidate {int(c)}" for c in found.cuts if abs(int(c) - frame) <= 3]
+    out += [
+        f"sure dissolve span {s.first}-{s.last} (peak {s.peak}, score {s.score:.3f})"
+        for s in found.fades
+        if s.first - 2 <= frame <= s.last + 2
+    ]
+    for s in found.gradual:
+        if s.first - 2 <= frame <= s.last + 2:
+            values = np.nan_to_num(head[s.first : s.last + 1])
+            out.append(f"uncertain span {s.first}-{s.last} (head max {values.max():.3f}, mean {values.mean():.3f})")
+    out += [f"dip {first}-{last}" for _, first, last in found.flat if first - 2 <= frame <= last + 2]
+    return out or ["no candidate"]
+
+
+def explain(video: FamilyVideo, found: Candidates, probs: dict[str, np.ndarray], p: CascadeParams) -> list[str]:
+    """Lines for each error of the cascade on ``video`` (none when every boundary matches)."""
+    raw = decide(probs["single_frame"], probs["gradual"], found, p)
+    predicted: list[tuple[int, str]] = [
+        (s.start_frame, s.transition) for s in build_shots(raw, len(video.frames), video.fps)[1:]
+    ]
+    pairs = match(predicted, video.transitions)
+    hit, found_truth = {i for i, _ in pairs}, {j for _, j in pairs}
+
+    def around(frame: int) -> str:
+        near: list[Boundary] = [b for b in raw if abs(b.frame - frame) < NEAR]
+        truth = [f"{t.kind} {t.first}-{t.last}" for t in video.transitions if abs(t.first - frame) < NEAR]
+        looks = [f"{a}-{b}" for a, b in video.negatives if a - 3 <= frame <= b + 3]
+        return (
+            f"    detector: {[(b.frame, b.kind, round(b.confidence, 2)) for b in near]}; truth near: {truth};"
+            f" look-alikes: {looks}"
+        )
+
+    lines = []
+    for i, (frame, kind) in enumerate(predicted):
+        if i not in hit:
+            lines += [f"{video.name}: false {kind} at {frame}: {'; '.join(sources(frame, found, probs['gradual']))}",
+                      around(frame)]
+    for j, t in enumerate(video.transitions):
+        if j not in found_truth:
+            lines += [f"{video.name}: missed {t.kind} {t.first}-{t.last} (HSV step {found.delta[t.first]:.1f}): "
+                      f"{'; '.join(sources((t.first + t.last) // 2, found, probs['gradual']))}",
+                      around(t.first)]
+    return lines
+
+
+async def run(videos: list[FamilyVideo], p: CascadeParams, backend: InferenceBackend) -> list[str]:
+    """Every video's error lines, the cascade run as the product runs it."""
+    scorer, lines = default_scorer(), []
+    for video in videos:
+        found = find_candidates(video.frames, p, scorer)
+        probs, _ = await packing.predict_reads(
+            backend, found.frames, reads(found, p), margin=p.margin, batch_size=p.batch_size,
+            outputs=("single_frame", "gradual"),
+        )
+        lines += explain(video, found, probs, p)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", required=True, help="a tuning family's name")
+    parser.add_argument("--videos", type=int, default=None, help="videos to compose (default: the family's own)")
+    parser.add_argument("--first", type=int, default=0, help="skip the videos before this one")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a cascade parameter")
+    args = parser.parse_args(argv)
+    family = next((f for f in FAMILIES if f.name == args.family), None)
+    if family is None or family.split != "tuning":
+        tuning = ", ".join(f.name for f in FAMILIES if f.split == "tuning")
+        parser.error(f"--family must name a tuning family ({tuning}), not {args.family!r}")
+    videos = family_videos(replace(family, videos=args.videos) if args.videos else family)[args.first :]
+
+    async def go() -> list[str]:
+        backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2)
+        try:
+            return await run(videos, cascade_params(args.set), backend)
+        finally:
+            await backend.close()
+
+    lines = asyncio.run(go())
+    print("\n".join(lines) if lines else f"no errors on {len(videos)} videos")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
