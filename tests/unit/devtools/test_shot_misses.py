@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.shot_misses import explain, main
 from devtools.shot_families import FamilyVideo
+from devtools.shot_misses import explain, main
 from devtools.video import Transition
 from gateway.shots.cascade import Candidates, CascadeParams
 from gateway.shots.gradual_scorer import Span
