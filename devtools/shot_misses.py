@@ -24,17 +24,14 @@ from devtools.shot_matching import match
 from emocore.inference import InferenceBackend
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
-from gateway.shots import packing
-from gateway.shots.base import Boundary
-from gateway.shots.cascade import Candidates, CascadeParams, decide, find_candidates, reads
-from gateway.shots.gradual_scorer import default_scorer
+from gateway.shots.cascade import Candidates, CascadeDetector, CascadeParams, decide
 from gateway.shots.timeline import build_shots
 
 NEAR = 25  # frames around an error whose candidates and boundaries are listed
 
 
 def sources(frame: int, found: Candidates, head: np.ndarray) -> list[str]:
-    """What stage 1 put within 2 frames of ``frame``; ``head``: the gradual head's values ([N], NaN unread)."""
+    """What stage 1 put near ``frame`` (cuts within 3 frames, spans within 2); ``head``: the gradual head ([N], NaN unread)."""
     out = [f"sure cut {f}" for f in found.sure if abs(f - frame) <= 3]
     out += [f"cut candidate {int(c)}" for c in found.cuts if abs(int(c) - frame) <= 3]
     out += [
@@ -60,7 +57,7 @@ def explain(video: FamilyVideo, found: Candidates, probs: dict[str, np.ndarray],
     hit, found_truth = {i for i, _ in pairs}, {j for _, j in pairs}
 
     def around(frame: int) -> str:
-        near: list[Boundary] = [b for b in raw if abs(b.frame - frame) < NEAR]
+        near = [b for b in raw if abs(b.frame - frame) < NEAR]
         truth = [f"{t.kind} {t.first}-{t.last}" for t in video.transitions if abs(t.first - frame) < NEAR]
         looks = [f"{a}-{b}" for a, b in video.negatives if a - 3 <= frame <= b + 3]
         return (
@@ -81,16 +78,12 @@ def explain(video: FamilyVideo, found: Candidates, probs: dict[str, np.ndarray],
     return lines
 
 
-async def run(videos: list[FamilyVideo], p: CascadeParams, backend: InferenceBackend) -> list[str]:
-    """Every video's error lines, the cascade run as the product runs it."""
-    scorer, lines = default_scorer(), []
+async def run(videos: list[FamilyVideo], backend: InferenceBackend) -> list[str]:
+    """Every video's error lines, the cascade (shipped settings) run as the product runs it."""
+    cascade, lines = CascadeDetector(backend), []
     for video in videos:
-        found = find_candidates(video.frames, p, scorer)
-        probs, _ = await packing.predict_reads(
-            backend, found.frames, reads(found, p), margin=p.margin, batch_size=p.batch_size,
-            outputs=("single_frame", "gradual"),
-        )
-        lines += explain(video, found, probs, p)
+        found, probs = await cascade.read(video.frames)
+        lines += explain(video, found, probs, cascade.params)
     return lines
 
 
@@ -109,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     async def go() -> list[str]:
         backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2)
         try:
-            return await run(videos, CascadeParams(), backend)
+            return await run(videos, backend)
         finally:
             await backend.close()
 

@@ -264,7 +264,10 @@ class CascadeDetector:
         self.scorer = scorer or default_scorer()
         self.last_frames_read = 0  # frames sent to the model for the last video (benchmarks)
 
-    async def detect(self, frames: np.ndarray, fps: float, keep: tuple[int, int] | None = None) -> list[Boundary]:
+    async def read(
+        self, frames: np.ndarray, keep: tuple[int, int] | None = None
+    ) -> tuple[Candidates, dict[str, np.ndarray]]:
+        """Stage 1's candidates and the model's outputs ([N] each, NaN where not read) on what it reads."""
         check_frames(frames)
         p = self.params
         found = await asyncio.to_thread(find_candidates, frames, p, self.scorer)
@@ -272,7 +275,11 @@ class CascadeDetector:
             self.backend, found.frames, reads(found, p, keep), margin=p.margin, batch_size=p.batch_size,
             outputs=("single_frame", "gradual"),
         )
-        return decide(probs["single_frame"], probs["gradual"], found, p)
+        return found, probs
+
+    async def detect(self, frames: np.ndarray, fps: float, keep: tuple[int, int] | None = None) -> list[Boundary]:
+        found, probs = await self.read(frames, keep)
+        return decide(probs["single_frame"], probs["gradual"], found, self.params)
 
     async def close(self) -> None:
         await self.backend.close()
