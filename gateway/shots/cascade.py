@@ -17,7 +17,10 @@ Stage 1, every frame (vectorised, about 0.06 ms of CPU a frame; ``gateway.shots.
   confident ones are sure boundaries, unless their ends hold the same colours
   (``gateway.shots.chroma``: a camera move or light change does, a dissolve to
   another shot seldom), the rest are uncertain; a short span at a cut candidate is the
-  cut's own step, read with it (the head may still find a short dissolve there).
+  cut's own step, read with it (the head may still find a short dissolve there);
+- the span judge (``gateway.shots.span_judge``: boosted trees over a whole span's features)
+  drops the uncertain gradual candidates it is sure are no transition (camera moves, light
+  changes), before the model reads them.
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
 through ``gateway.shots.packing`` (a few frames around a cut, a gradual candidate's
 whole span; each with ``margin`` frames of real context, several per window of at
@@ -39,7 +42,9 @@ import numpy as np
 from emocore.inference import InferenceBackend
 from gateway.shots import chroma, flashes, gradual, packing, signal, transnet
 from gateway.shots.base import Boundary, check_frames
+from gateway.shots.gradual_features import frame_features
 from gateway.shots.gradual_scorer import GradualScorer, Span, default_scorer, spans
+from gateway.shots.span_judge import SpanJudge, default_judge, span_features
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class CascadeParams:
     gradual_threshold: float = 0.5  # the gradual head's threshold, inside uncertain gradual candidates, ...
     head_sure: float = 0.95  # ... where the head must reach this somewhere ...
     head_mean: float = 0.6  # ... or this on average over the candidate
+    judge_drop: float = 0.05  # an uncertain gradual candidate the span judge gives less is dropped unread
     margin: int = 10  # real context on each side of what the model reads
     gradual_read: int = 3  # frames read at least on each side of a gradual candidate's peak (and its whole span)
     batch_size: int = 4
@@ -76,6 +82,7 @@ class Candidates:
     flat: list[tuple[int, int, int]] = field(default_factory=list)  # sure fades through black or white (centre, first, last)
     quiet: list[tuple[int, int]] = field(default_factory=list)  # those fades: no other boundary inside
     steps: list[Span] = field(default_factory=list)  # short gradual spans at uncertain cut candidates
+    dropped: list[Span] = field(default_factory=list)  # uncertain gradual candidates the span judge dropped
 
 
 def in_quiet(count: int, quiet: list[tuple[int, int]]) -> np.ndarray:
@@ -152,7 +159,21 @@ def without_flashes(frames: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, n
     return frames, delta, ratio, index
 
 
-def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None) -> Candidates:
+def _judged(
+    spans: list[Span], frames: np.ndarray, delta: np.ndarray, probs: np.ndarray, features: np.ndarray,
+    p: CascadeParams, judge: SpanJudge | None,
+) -> tuple[list[Span], list[Span]]:
+    """(kept, dropped): the uncertain gradual candidates the span judge gives at least ``judge_drop``, and the others."""
+    if not spans or p.judge_drop <= 0:
+        return spans, []
+    rows = np.stack([span_features(span, frames, delta, probs, features) for span in spans])
+    keep = (judge or default_judge()).probabilities(rows) >= p.judge_drop
+    return [s for s, k in zip(spans, keep, strict=True) if k], [s for s, k in zip(spans, keep, strict=True) if not k]
+
+
+def find_candidates(
+    frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None, judge: SpanJudge | None = None
+) -> Candidates:
     """Stage 1 on every frame (after painting out flashes)."""
     frames, delta, ratio, index = without_flashes(frames, p)
     flat = gradual.flat_fades(frames)
@@ -160,14 +181,16 @@ def find_candidates(frames: np.ndarray, p: CascadeParams, scorer: GradualScorer 
     in_fade = in_quiet(len(frames), quiet)
     index = index[~in_fade[index]]
     sure = (delta[index] >= p.sure_cut) & (ratio[index] >= p.sure_ratio)
-    probs = (scorer or default_scorer()).probabilities(frames)
+    features = frame_features(frames)
+    probs = (scorer or default_scorer()).score(features)
     taken: list[Span] = []
     uncertain: list[Span] = []
     cuts = index[~sure]
     found, steps = _gradual(probs, frames, p, cuts, index[sure], in_fade)
     for span in found:
         (taken if _sure(span, frames, p) else uncertain).append(span)
-    return Candidates([int(f) for f in index[sure]], cuts, uncertain, taken, delta, frames, flat, quiet, steps)
+    uncertain, dropped = _judged(uncertain, frames, delta, probs, features, p, judge)
+    return Candidates([int(f) for f in index[sure]], cuts, uncertain, taken, delta, frames, flat, quiet, steps, dropped)
 
 
 def _convinced(head: np.ndarray, p: CascadeParams) -> bool:

