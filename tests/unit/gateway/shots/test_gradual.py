@@ -189,8 +189,8 @@ def test_the_span_judge_drops_a_camera_move_unread_and_keeps_the_dissolves(piece
     judged, everything = CascadeDetector(backend), CascadeDetector(backend, CascadeParams(judge_drop=0.0))
     found = [asyncio.run(detector.detect(frames, 25.0)) for detector in (judged, everything)]
     assert found[0] == found[1]
-    assert [(b.frame, b.kind) for b in found[0]] == [(56, "gradual"), (125, "gradual")]
-    assert [t.first <= b.frame <= t.last for b, t in zip(found[0], transitions, strict=True)] == [True, True]
+    assert [b.kind for b in found[0]] == ["gradual", "gradual"]
+    assert all(t.first <= b.frame <= t.last for b, t in zip(found[0], transitions, strict=True))
     assert judged.last_frames_read < everything.last_frames_read / 2
     candidates, _ = asyncio.run(judged.read(frames))
     first, second = transitions
