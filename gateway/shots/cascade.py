@@ -35,7 +35,7 @@ lifts it on a few frames only).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -44,7 +44,7 @@ from gateway.shots import chroma, flashes, gradual, packing, signal, transnet
 from gateway.shots.base import Boundary, check_frames
 from gateway.shots.gradual_features import frame_features
 from gateway.shots.gradual_scorer import GradualScorer, Span, default_scorer, spans
-from gateway.shots.span_judge import SpanJudge, default_judge, span_features
+from gateway.shots.span_judge import SpanJudge, default_judge, span_rows
 
 
 @dataclass(frozen=True)
@@ -159,22 +159,11 @@ def without_flashes(frames: np.ndarray, p: CascadeParams) -> tuple[np.ndarray, n
     return frames, delta, ratio, index
 
 
-def _judged(
-    spans: list[Span], frames: np.ndarray, delta: np.ndarray, probs: np.ndarray, features: np.ndarray,
-    p: CascadeParams, judge: SpanJudge | None,
-) -> tuple[list[Span], list[Span]]:
-    """(kept, dropped): the uncertain gradual candidates the span judge gives at least ``judge_drop``, and the others."""
-    if not spans or p.judge_drop <= 0:
-        return spans, []
-    rows = np.stack([span_features(span, frames, delta, probs, features) for span in spans])
-    keep = (judge or default_judge()).probabilities(rows) >= p.judge_drop
-    return [s for s, k in zip(spans, keep, strict=True) if k], [s for s, k in zip(spans, keep, strict=True) if not k]
-
-
-def find_candidates(
-    frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None, judge: SpanJudge | None = None
-) -> Candidates:
-    """Stage 1 on every frame (after painting out flashes)."""
+def scored_candidates(
+    frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None
+) -> tuple[Candidates, np.ndarray, np.ndarray]:
+    """Stage 1 before the span judge: the candidates, and the scorer's features ([N, F]) and
+    probabilities ([N]) of the frames (flashes painted out) they came from."""
     frames, delta, ratio, index = without_flashes(frames, p)
     flat = gradual.flat_fades(frames)
     quiet = [(first - 2, last + 2) for _, first, last in flat]
@@ -189,8 +178,24 @@ def find_candidates(
     found, steps = _gradual(probs, frames, p, cuts, index[sure], in_fade)
     for span in found:
         (taken if _sure(span, frames, p) else uncertain).append(span)
-    uncertain, dropped = _judged(uncertain, frames, delta, probs, features, p, judge)
-    return Candidates([int(f) for f in index[sure]], cuts, uncertain, taken, delta, frames, flat, quiet, steps, dropped)
+    candidates = Candidates([int(f) for f in index[sure]], cuts, uncertain, taken, delta, frames, flat, quiet, steps)
+    return candidates, features, probs
+
+
+def find_candidates(
+    frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None, judge: SpanJudge | None = None
+) -> Candidates:
+    """Stage 1 on every frame (after painting out flashes), with the uncertain gradual candidates the
+    span judge gives less than ``judge_drop`` moved to ``dropped``."""
+    found, features, probs = scored_candidates(frames, p, scorer)
+    if not found.gradual or p.judge_drop <= 0:
+        return found
+    rows = span_rows(found.gradual, found.frames, found.delta, probs, features)
+    keep = (judge or default_judge()).probabilities(rows) >= p.judge_drop
+    return replace(
+        found, gradual=[s for s, k in zip(found.gradual, keep, strict=True) if k],
+        dropped=[s for s, k in zip(found.gradual, keep, strict=True) if not k],
+    )
 
 
 def _convinced(head: np.ndarray, p: CascadeParams) -> bool:

@@ -28,6 +28,7 @@ from gateway.shots.gradual_scorer import Span
 WEIGHTS = Path(__file__).with_suffix(".npz")  # next to this module: the gateway image copies gateway/
 ENDS = 3  # the frames this far before and after a span are its ends
 AROUND = 16  # frames on each side for the typical HSV change around a span
+OWN = 23  # features of the span itself (``span_features``), before the scorer's at its peak and on average
 
 
 def _blend_fit(thumbs: np.ndarray) -> list[float]:
@@ -61,7 +62,7 @@ def _gain(before: np.ndarray, after: np.ndarray) -> list[float]:
 def span_features(
     span: Span, frames: np.ndarray, delta: np.ndarray, probs: np.ndarray, features: np.ndarray
 ) -> np.ndarray:
-    """[23 + 2F] float32 features of ``span`` from stage 1's arrays over the whole video: ``frames``
+    """[OWN + 2F] float32 features of ``span`` from stage 1's arrays over the whole video: ``frames``
     ([N, 27, 48, 3], flashes painted out), ``delta`` (HSV change), ``probs`` (scorer) and
     ``features`` ([N, F], the scorer's input)."""
     count = len(frames)
@@ -84,6 +85,15 @@ def span_features(
     ]
     row = np.concatenate([own, features[span.peak], features[first : last + 1].mean(axis=0)])
     return np.nan_to_num(row).astype(np.float32)
+
+
+def span_rows(
+    spans: list[Span], frames: np.ndarray, delta: np.ndarray, probs: np.ndarray, features: np.ndarray
+) -> np.ndarray:
+    """[S, OWN + 2F] ``span_features`` of each of ``spans`` (the judge's input)."""
+    if not spans:
+        return np.zeros((0, OWN + 2 * features.shape[1]), np.float32)
+    return np.stack([span_features(span, frames, delta, probs, features) for span in spans])
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
     python -m training.shots.span_judge [--out gateway/shots/span_judge.npz]
 
-Stage 1 (the shipped gradual scorer, nothing dropped) runs on composed videos of the training
+Stage 1 up to the judge (``scored_candidates``: the shipped gradual scorer) runs on composed videos of the training
 footage (``devtools.shot_families``: the music video's frames before ``SOURCE_SPLIT``, as for
 the scorer), other draws than the scorer's own (its videos are the ones it fits best, so its
 spans there are cleaner than anywhere else): the nine training families again with seeds
@@ -27,10 +27,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 
 from devtools.shot_families import Family, FamilyVideo, family_videos
-from gateway.shots.cascade import CascadeParams, find_candidates
-from gateway.shots.gradual_features import frame_features
-from gateway.shots.gradual_scorer import default_scorer
-from gateway.shots.span_judge import WEIGHTS, SpanJudge, span_features
+from gateway.shots.cascade import CascadeParams, scored_candidates
+from gateway.shots.span_judge import WEIGHTS, SpanJudge, span_rows
 from training.shots.gradual import FAMILIES as SCORER_FAMILIES
 
 SEED = 0
@@ -46,15 +44,13 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 
-def rows(video: FamilyVideo) -> tuple[list[np.ndarray], list[int]]:
-    """Features and labels (1: on a dissolve or fade) of every span stage 1 makes on ``video``, none dropped."""
-    found = find_candidates(video.frames, CascadeParams(judge_drop=0.0))
-    features = frame_features(found.frames)
-    probs = default_scorer().score(features)
+def rows(video: FamilyVideo) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels (1: on a dissolve or fade) of every span stage 1 makes on ``video``, before the judge."""
+    found, features, probs = scored_candidates(video.frames, CascadeParams())
     spans = found.gradual + found.fades
     gradual = [t for t in video.transitions if t.kind == "gradual"]
     labels = [int(any(s.first <= t.last + 2 and s.last >= t.first - 2 for t in gradual)) for s in spans]
-    return [span_features(s, found.frames, found.delta, probs, features) for s in spans], labels
+    return span_rows(spans, found.frames, found.delta, probs, features), np.array(labels, np.int8)
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> HistGradientBoostingClassifier:
@@ -91,17 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     began = time.perf_counter()
     xs: list[np.ndarray] = []
-    ys: list[int] = []
+    ys: list[np.ndarray] = []
     groups: list[str] = []
-    videos = 0
     for family in FAMILIES:
         for number, video in enumerate(family_videos(family)):
             features, labels = rows(video)
-            xs += features
-            ys += labels
+            xs.append(features)
+            ys.append(labels)
             groups += [f"{family.name}-{number}"] * len(labels)
-            videos += 1
-    x, y = np.stack(xs), np.array(ys, np.int8)
+    videos, x, y = len(xs), np.concatenate(xs), np.concatenate(ys)
     print(f"{videos} videos, {len(y)} spans: {int(y.sum())} on a dissolve or fade, {int((y == 0).sum())} not", flush=True)
     model = fit(x, y)
     save(args.out, model)

@@ -192,7 +192,7 @@ def test_the_span_judge_drops_a_camera_move_unread_and_keeps_the_dissolves(piece
     assert [b.kind for b in found[0]] == ["gradual", "gradual"]
     assert all(t.first <= b.frame <= t.last for b, t in zip(found[0], transitions, strict=True))
     assert judged.last_frames_read < everything.last_frames_read / 2
-    candidates, _ = asyncio.run(judged.read(frames))
+    candidates = find_candidates(frames, CascadeParams())
     first, second = transitions
     assert candidates.dropped
     assert all(first.last < s.first and s.last < second.first for s in candidates.dropped)  # inside the moving piece
