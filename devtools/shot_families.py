@@ -140,6 +140,10 @@ FAMILIES = (
     # model reads them, before any held-out run of it): draws 1-11 had been run twenty-three, nineteen, sixteen,
     # nine, eight, seven, six, five, four, two and one times
     *_draw("held12", 161),
+    # a thirteenth draw (2026-12-01, committed with the span judge's second use, sure dissolves it doubts read by the
+    # model, and its drop level raised to 0.1, before any held-out run of them): draws 1-12 had been run twenty-four,
+    # twenty, seventeen, ten, nine, eight, seven, six, five, three, two and one times
+    *_draw("held13", 171),
 )
 
 

@@ -20,7 +20,7 @@ Stage 1, every frame (vectorised, about 0.06 ms of CPU a frame; ``gateway.shots.
   cut's own step, read with it (the head may still find a short dissolve there);
 - the span judge (``gateway.shots.span_judge``: boosted trees over a whole span's features)
   drops the uncertain gradual candidates it is sure are no transition (camera moves, light
-  changes), before the model reads them.
+  changes), before the model reads them, and sends the sure ones it doubts to the model.
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
 through ``gateway.shots.packing`` (a few frames around a cut, a gradual candidate's
 whole span; each with ``margin`` frames of real context, several per window of at
@@ -65,7 +65,8 @@ class CascadeParams:
     gradual_threshold: float = 0.5  # the gradual head's threshold, inside uncertain gradual candidates, ...
     head_sure: float = 0.95  # ... where the head must reach this somewhere ...
     head_mean: float = 0.6  # ... or this on average over the candidate
-    judge_drop: float = 0.05  # an uncertain gradual candidate the span judge gives less is dropped unread
+    judge_drop: float = 0.1  # an uncertain gradual candidate the span judge gives less is dropped unread
+    sure_judge: float = 0.8  # a sure dissolve the span judge gives less is read by the model as an uncertain one
     margin: int = 10  # real context on each side of what the model reads
     gradual_read: int = 3  # frames read at least on each side of a gradual candidate's peak (and its whole span)
     batch_size: int = 4
@@ -185,16 +186,22 @@ def scored_candidates(
 def find_candidates(
     frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None, judge: SpanJudge | None = None
 ) -> Candidates:
-    """Stage 1 on every frame (after painting out flashes), with the uncertain gradual candidates the
-    span judge gives less than ``judge_drop`` moved to ``dropped``."""
+    """Stage 1 on every frame (after painting out flashes), then the span judge: a sure dissolve it gives less
+    than ``sure_judge`` becomes an uncertain candidate (the model reads it), and an uncertain candidate it gives
+    less than ``judge_drop`` moves to ``dropped``."""
     found, features, probs = scored_candidates(frames, p, scorer)
-    if not found.gradual or p.judge_drop <= 0:
+    spans = found.gradual + found.fades
+    if not spans or (p.judge_drop <= 0 and p.sure_judge <= 0):
         return found
-    rows = span_rows(found.gradual, found.frames, found.delta, probs, features)
-    keep = (judge or default_judge()).probabilities(rows) >= p.judge_drop
+    rated = (judge or default_judge()).probabilities(span_rows(spans, found.frames, found.delta, probs, features))
+    count = len(found.gradual)
+    rated_sure = list(zip(found.fades, rated[count:], strict=True))
+    sure = [s for s, q in rated_sure if q >= p.sure_judge]
+    doubted = [*zip(found.gradual, rated[:count], strict=True), *((s, q) for s, q in rated_sure if q < p.sure_judge)]
+    doubted.sort(key=lambda pair: pair[0].first)
     return replace(
-        found, gradual=[s for s, k in zip(found.gradual, keep, strict=True) if k],
-        dropped=[s for s, k in zip(found.gradual, keep, strict=True) if not k],
+        found, fades=sure, gradual=[s for s, q in doubted if q >= p.judge_drop],
+        dropped=[s for s, q in doubted if q < p.judge_drop],
     )
 
 

@@ -32,6 +32,7 @@ from gateway.shots.cascade import (
 from gateway.shots.flashes import painted_out, returns
 from gateway.shots.gradual import flat_fades
 from gateway.shots.gradual_scorer import Span, default_scorer, spans
+from gateway.shots.span_judge import SpanJudge
 
 SIZE = (48, 27)
 
@@ -196,6 +197,24 @@ def test_the_span_judge_drops_a_camera_move_unread_and_keeps_the_dissolves(piece
     first, second = transitions
     assert candidates.dropped
     assert all(first.last < s.first and s.last < second.first for s in candidates.dropped)  # inside the moving piece
+
+
+def rating(probability: float) -> SpanJudge:
+    """A span judge of one leaf that gives every span ``probability``."""
+    one = np.zeros((1, 1))
+    logit = float(np.log(probability / (1.0 - probability)))
+    return SpanJudge(one.astype(int), one, one.astype(int), one.astype(int), one, np.ones((1, 1), bool), logit)
+
+
+def test_a_sure_dissolve_the_judge_doubts_is_read_by_the_model(pieces: list[np.ndarray]) -> None:
+    frames, (dissolve, _) = join(pieces, [Join("dissolve", 16), Join("dissolve", 12)])
+    trusted = find_candidates(frames, CascadeParams())
+    assert [s for s in trusted.fades if dissolve.first <= s.peak <= dissolve.last]  # the shipped judge trusts it
+    doubted = find_candidates(frames, CascadeParams(), judge=rating(CascadeParams().sure_judge / 2))
+    assert not doubted.fades
+    assert [s.first for s in doubted.gradual] == sorted(s.first for s in trusted.gradual + trusted.fades)
+    kept = find_candidates(frames, CascadeParams(), judge=rating(min(1.0, CascadeParams().sure_judge + 0.1)))
+    assert kept.fades == trusted.fades
 
 
 def test_the_cascade_reads_only_candidates_that_can_end_in_the_kept_frames() -> None:
