@@ -210,10 +210,13 @@ def test_a_sure_dissolve_the_judge_doubts_is_read_by_the_model(pieces: list[np.n
     frames, (dissolve, _) = join(pieces, [Join("dissolve", 16), Join("dissolve", 12)])
     trusted = find_candidates(frames, CascadeParams())
     assert [s for s in trusted.fades if dissolve.first <= s.peak <= dissolve.last]  # the shipped judge trusts it
-    doubted = find_candidates(frames, CascadeParams(), judge=rating(CascadeParams().sure_judge / 2))
+    level = CascadeParams().sure_judge
+    doubted = find_candidates(frames, CascadeParams(), judge=rating(level / 2))
     assert not doubted.fades
     assert [s.first for s in doubted.gradual] == sorted(s.first for s in trusted.gradual + trusted.fades)
-    kept = find_candidates(frames, CascadeParams(), judge=rating(min(1.0, CascadeParams().sure_judge + 0.1)))
+    read = reads(doubted, CascadeParams())
+    assert all(any(a <= s.first and s.last < b for a, b in read) for s in trusted.fades)
+    kept = find_candidates(frames, CascadeParams(), judge=rating((1.0 + level) / 2))
     assert kept.fades == trusted.fades
 
 
