@@ -39,10 +39,11 @@ def sources(frame: int, found: Candidates, head: np.ndarray) -> list[str]:
         for s in found.fades
         if s.first - 2 <= frame <= s.last + 2
     ]
-    for s in found.gradual:
-        if s.first - 2 <= frame <= s.last + 2:
-            values = np.nan_to_num(head[s.first : s.last + 1])
-            out.append(f"uncertain span {s.first}-{s.last} (head max {values.max():.3f}, mean {values.mean():.3f})")
+    for kind, listed in (("uncertain", found.gradual), ("checked sure", found.checked)):
+        for s in listed:
+            if s.first - 2 <= frame <= s.last + 2:
+                values = np.nan_to_num(head[s.first : s.last + 1])
+                out.append(f"{kind} span {s.first}-{s.last} (head max {values.max():.3f}, mean {values.mean():.3f})")
     out += [f"span {s.first}-{s.last} dropped by the judge" for s in found.dropped if s.first - 2 <= frame <= s.last + 2]
     out += [f"dip {first}-{last}" for _, first, last in found.flat if first - 2 <= frame <= last + 2]
     return out or ["no candidate"]

@@ -20,7 +20,9 @@ Stage 1, every frame (vectorised, about 0.06 ms of CPU a frame; ``gateway.shots.
   cut's own step, read with it (the head may still find a short dissolve there);
 - the span judge (``gateway.shots.span_judge``: boosted trees over a whole span's features)
   drops the uncertain gradual candidates it is sure are no transition (camera moves, light
-  changes), before the model reads them, and sends the sure ones it doubts to the model.
+  changes), before the model reads them, and sends the sure ones it doubts to the model: those
+  it doubts most as uncertain candidates, the others only to be checked (a sure dissolve over
+  which the model's gradual head stays low, as over a camera move, is dropped).
 Stage 2: uncertain cut candidates and gradual candidates are read by TransNetV2
 through ``gateway.shots.packing`` (a few frames around a cut, a gradual candidate's
 whole span; each with ``margin`` frames of real context, several per window of at
@@ -28,8 +30,8 @@ most 100 frames). There the model decides with its usual threshold, lowered at c
 candidates; inside uncertain gradual spans its ``gradual`` head decides (ours, trained on
 training footage: TransNetV2's own heads at 0.5 miss many dissolves, and lowered they
 reject many more than the head; models/transnetv2.py), if it is convinced over the span
-(sure somewhere in it or above ``head_mean`` on average: a camera move it half-believes
-lifts it on a few frames only).
+(sure somewhere in it and above its threshold on at least two frames, or above ``head_mean``
+on average: a camera move it half-believes lifts it on a few frames only, or on one).
 """
 
 from __future__ import annotations
@@ -64,9 +66,12 @@ class CascadeParams:
     cut_threshold: float = 0.1  # ... at cut candidates
     gradual_threshold: float = 0.5  # the gradual head's threshold, inside uncertain gradual candidates, ...
     head_sure: float = 0.95  # ... where the head must reach this somewhere ...
+    head_frames: int = 2  # ... and gradual_threshold on this many frames, ...
     head_mean: float = 0.6  # ... or this on average over the candidate
     judge_drop: float = 0.1  # an uncertain gradual candidate the span judge gives less is dropped unread
     sure_judge: float = 0.8  # a sure dissolve the span judge gives less is read by the model as an uncertain one
+    sure_check: float = 0.98  # a sure dissolve the judge gives less (but sure_judge or more) is read for a veto: ...
+    head_veto: float = 0.5  # ... it is dropped when the gradual head stays below this over its whole span
     margin: int = 10  # real context on each side of what the model reads
     gradual_read: int = 3  # frames read at least on each side of a gradual candidate's peak (and its whole span)
     batch_size: int = 4
@@ -84,6 +89,7 @@ class Candidates:
     quiet: list[tuple[int, int]] = field(default_factory=list)  # those fades: no other boundary inside
     steps: list[Span] = field(default_factory=list)  # short gradual spans at uncertain cut candidates
     dropped: list[Span] = field(default_factory=list)  # uncertain gradual candidates the span judge dropped
+    checked: list[Span] = field(default_factory=list)  # sure dissolves the model reads only to veto them
 
 
 def in_quiet(count: int, quiet: list[tuple[int, int]]) -> np.ndarray:
@@ -187,27 +193,31 @@ def find_candidates(
     frames: np.ndarray, p: CascadeParams, scorer: GradualScorer | None = None, judge: SpanJudge | None = None
 ) -> Candidates:
     """Stage 1 on every frame (after painting out flashes), then the span judge: a sure dissolve it gives less
-    than ``sure_judge`` becomes an uncertain candidate (the model reads it), and an uncertain candidate it gives
+    than ``sure_check`` moves to ``checked`` (the model reads it, and may only veto it), less than ``sure_judge``
+    becomes an uncertain candidate (the model reads it and decides), and an uncertain candidate it gives
     less than ``judge_drop`` moves to ``dropped``."""
     found, features, probs = scored_candidates(frames, p, scorer)
     spans = found.gradual + found.fades
-    if not spans or (p.judge_drop <= 0 and p.sure_judge <= 0):
+    if not spans or max(p.judge_drop, p.sure_judge, p.sure_check) <= 0:
         return found
     rated = (judge or default_judge()).probabilities(span_rows(spans, found.frames, found.delta, probs, features))
     count = len(found.gradual)
     rated_sure = list(zip(found.fades, rated[count:], strict=True))
-    sure = [s for s, q in rated_sure if q >= p.sure_judge]
     doubted = [*zip(found.gradual, rated[:count], strict=True), *((s, q) for s, q in rated_sure if q < p.sure_judge)]
     doubted.sort(key=lambda pair: pair[0].first)
     return replace(
-        found, fades=sure, gradual=[s for s, q in doubted if q >= p.judge_drop],
-        dropped=[s for s, q in doubted if q < p.judge_drop],
+        found, fades=[s for s, q in rated_sure if q >= p.sure_check],
+        checked=[s for s, q in rated_sure if p.sure_judge <= q < p.sure_check],
+        gradual=[s for s, q in doubted if q >= p.judge_drop], dropped=[s for s, q in doubted if q < p.judge_drop],
     )
 
 
 def _convinced(head: np.ndarray, p: CascadeParams) -> bool:
-    """Whether the gradual head's values over an uncertain candidate may give a boundary."""
-    return bool(head.max() >= p.head_sure or head.mean() >= p.head_mean)
+    """Whether the gradual head's values over an uncertain candidate may give a boundary: sure of it on one
+    frame and above its threshold on another (a camera move it believes on one frame only is none), or
+    above ``head_mean`` on average."""
+    sure = head.max() >= p.head_sure and int((head >= p.gradual_threshold).sum()) >= p.head_frames
+    return bool(sure or head.mean() >= p.head_mean)
 
 
 def _steps(gradual: np.ndarray, found: Candidates, decided: list[Boundary], p: CascadeParams) -> list[Boundary]:
@@ -225,10 +235,18 @@ def _steps(gradual: np.ndarray, found: Candidates, decided: list[Boundary], p: C
     return out
 
 
+def _vetoed(gradual: np.ndarray, span: Span, p: CascadeParams) -> bool:
+    """Whether the gradual head, read over a checked sure dissolve, stays below ``head_veto`` all over it
+    (a span the model did not read, outside the frames whose boundaries are wanted, is not vetoed)."""
+    head = gradual[span.first : span.last + 1]
+    return bool(np.isfinite(head).any() and np.nan_to_num(head, nan=0.0).max() < p.head_veto)
+
+
 def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: CascadeParams) -> list[Boundary]:
-    """The model's boundaries, plus the sure cuts and dissolves: ``single`` (its ``single_frame``)
-    decides with per-frame thresholds, except inside uncertain gradual candidates, where ``gradual``
-    (its gradual head) does (both [N], NaN where not read); over a cut candidate's step either may.
+    """The model's boundaries, plus the sure cuts and dissolves (a checked one unless vetoed): ``single``
+    (its ``single_frame``) decides with per-frame thresholds, except inside uncertain gradual
+    candidates, where ``gradual`` (its gradual head) does (both [N], NaN where not read); over a cut
+    candidate's step either may.
 
     A model boundary within 2 frames of a cut candidate, or 3 of a sure cut, becomes a
     cut at the candidate's frame (the HSV step is exact); others near a gradual
@@ -266,7 +284,7 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
     ]
     sure += [
         Boundary(g.peak, "gradual", g.score, g.first, g.last)
-        for g in found.fades
+        for g in found.fades + [g for g in found.checked if not _vetoed(gradual, g, p)]
         if not any(g.first - 2 <= b.frame <= g.last + 2 for b in decided)
     ]
     sure += [Boundary(centre, "gradual", 0.8, first, last) for centre, first, last in found.flat]
@@ -280,7 +298,7 @@ def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = No
     out = [(int(c) - 3, int(c) + 2) for c in found.cuts if lo - 3 <= c < hi + 3]
     out += [  # the whole span, so the model sees both shots around a long dissolve
         (min(g.first, g.peak - p.gradual_read), max(g.last + 1, g.peak + p.gradual_read + 1))
-        for g in found.gradual + found.steps
+        for g in found.gradual + found.steps + found.checked
         if g.last >= lo - 3 and g.first < hi + 3
     ]
     return out

@@ -10,7 +10,8 @@ features at its peak and on average over it. A boosted tree ensemble (trained by
 ``python -m training.shots.span_judge`` on composed videos of training footage only,
 card ``models/cards/span_judge.md``) evaluated here in numpy; the cascade drops an
 uncertain span the judge gives less than ``CascadeParams.judge_drop`` before the model
-reads it, and has the model read a sure span it gives less than ``CascadeParams.sure_judge``.
+reads it, has the model read a sure span it gives less than ``CascadeParams.sure_judge`` as an
+uncertain one, and one it gives less than ``CascadeParams.sure_check`` to check it.
 """
 
 from __future__ import annotations

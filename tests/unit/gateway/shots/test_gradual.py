@@ -207,17 +207,43 @@ def rating(probability: float) -> SpanJudge:
 
 
 def test_a_sure_dissolve_the_judge_doubts_is_read_by_the_model(pieces: list[np.ndarray]) -> None:
+    """Two sure dissolves: the judge's doubt decides what the model does with them. Under ``sure_judge`` they
+    are uncertain candidates (read, the model decides), under ``sure_check`` checked ones (read, the model may
+    only veto them), above it taken unread."""
     frames, (dissolve, _) = join(pieces, [Join("dissolve", 16), Join("dissolve", 12)])
-    trusted = find_candidates(frames, CascadeParams())
-    assert [s for s in trusted.fades if dissolve.first <= s.peak <= dissolve.last]  # the shipped judge trusts it
-    level = CascadeParams().sure_judge
-    doubted = find_candidates(frames, CascadeParams(), judge=rating(level / 2))
-    assert not doubted.fades
+    p = CascadeParams()
+    trusted = find_candidates(frames, p, judge=rating((1.0 + p.sure_check) / 2))
+    assert [s for s in trusted.fades if dissolve.first <= s.peak <= dissolve.last] and not trusted.checked
+    assert reads(trusted, p) == reads(replace(trusted, fades=[]), p)  # taken unread
+    doubted = find_candidates(frames, p, judge=rating(p.sure_judge / 2))
+    assert not doubted.fades and not doubted.checked
     assert [s.first for s in doubted.gradual] == sorted(s.first for s in trusted.gradual + trusted.fades)
-    read = reads(doubted, CascadeParams())
+    read = reads(doubted, p)
     assert all(any(a <= s.first and s.last < b for a, b in read) for s in trusted.fades)
-    kept = find_candidates(frames, CascadeParams(), judge=rating((1.0 + level) / 2))
-    assert kept.fades == trusted.fades
+    checked = find_candidates(frames, p, judge=rating((p.sure_judge + p.sure_check) / 2))
+    assert checked.checked == trusted.fades and not checked.fades
+    read = reads(checked, p)
+    assert all(any(a <= s.first and s.last < b for a, b in read) for s in trusted.fades)
+
+
+def test_a_checked_sure_dissolve_is_dropped_only_when_the_head_stays_low_over_it() -> None:
+    """A checked sure dissolve (as a camera move the scorer and judge took for one): the gradual head near
+    zero all over it drops it, the head anywhere above ``head_veto`` keeps it at its peak, and unread (outside
+    the frames whose boundaries are wanted) it is kept."""
+    span = Span(90, 105, 97, 0.999, 10)
+    found = Candidates(
+        sure=[], cuts=np.array([], int), gradual=[], fades=[], delta=np.zeros(200, np.float32),
+        frames=np.zeros((200, 27, 48, 3), np.uint8), checked=[span],
+    )
+    assert reads(found, CascadeParams()) == [(90, 106)]
+    single, head = np.full(200, np.nan, np.float32), np.full(200, np.nan, np.float32)
+    single[80:116], head[80:116] = 0.0, 0.1
+    assert decide(single, head, found, CascadeParams()) == []
+    head[99] = 0.6
+    (kept,) = decide(single, head, found, CascadeParams())
+    assert (kept.frame, kept.kind) == (97, "gradual")
+    unread = np.full(200, np.nan, np.float32)
+    assert [b.frame for b in decide(unread, unread, found, CascadeParams())] == [97]
 
 
 def test_the_cascade_reads_only_candidates_that_can_end_in_the_kept_frames() -> None:
@@ -258,13 +284,16 @@ def test_inside_an_uncertain_dissolve_the_gradual_head_decides_not_single_frame(
 
 def test_a_head_that_half_believes_an_uncertain_candidate_makes_no_boundary() -> None:
     """A camera move the head half-believes (above 0.5 on 3 of the candidate's 12 frames, never 0.95,
-    0.29 on average) is no boundary; the head sure on one frame, or above 0.6 on average, is one."""
+    0.29 on average) is no boundary; the head sure on one frame and above 0.5 on another, or above 0.6 on
+    average, is one; sure on one frame but above 0.5 on no other is none."""
     found, single, head = uncertain(Span(90, 101, 95, 0.9, 4), single=0.01, head=0.1)
     head[94:97] = 0.85
     assert decide(single, head, found, CascadeParams()) == []
     head[95] = 0.97
     (sure,) = decide(single, head, found, CascadeParams())
-    head[95] = 0.85
+    head[94], head[96] = 0.3, 0.3  # sure on one frame, above 0.5 on no other: no boundary
+    assert decide(single, head, found, CascadeParams()) == []
+    head[94], head[95], head[96] = 0.85, 0.85, 0.85
     head[90:102] = np.maximum(head[90:102], 0.65)
     (believed,) = decide(single, head, found, CascadeParams())
     assert sure.kind == believed.kind == "gradual" and 94 <= sure.frame <= 96 and 90 <= believed.frame <= 101
