@@ -226,6 +226,21 @@ def test_a_sure_dissolve_the_judge_doubts_is_read_by_the_model(pieces: list[np.n
     assert all(any(a <= s.first and s.last < b for a, b in read) for s in trusted.fades)
 
 
+def test_true_dissolves_the_model_checks_are_kept(pieces: list[np.ndarray]) -> None:
+    """Two real dissolves, each a sure span: checked by the real model (every sure span read) they give a
+    boundary inside each dissolve, as taken unread (the model's own, where it finds one there), at the cost
+    of the frames read for them."""
+    frames, transitions = join(pieces, [Join("dissolve", 16), Join("dissolve", 12)])
+    backend = EmbeddedBackend(DEFAULT_MODEL_REPOSITORY, threads=1)
+    unread = CascadeDetector(backend, CascadeParams(sure_check=0.0))
+    checked = CascadeDetector(backend, CascadeParams(sure_check=1.01))
+    found = [asyncio.run(detector.detect(frames, 25.0)) for detector in (unread, checked)]
+    for boundaries in found:
+        assert [b.kind for b in boundaries] == ["gradual", "gradual"]
+        assert all(t.first <= b.frame <= t.last for b, t in zip(boundaries, transitions, strict=True))
+    assert checked.last_frames_read > unread.last_frames_read
+
+
 def test_a_checked_sure_dissolve_is_dropped_only_when_the_head_stays_low_over_it() -> None:
     """A checked sure dissolve (as a camera move the scorer and judge took for one): the gradual head near
     zero all over it drops it, the head anywhere above ``head_veto`` keeps it at its peak, and unread (outside
