@@ -24,7 +24,7 @@ from devtools.shot_matching import match
 from emocore.inference import InferenceBackend
 from emocore.inference.embedded import EmbeddedBackend
 from emocore.settings import DEFAULT_MODEL_REPOSITORY
-from gateway.shots.cascade import Candidates, CascadeDetector, CascadeParams, decide
+from gateway.shots.cascade import Candidates, CascadeDetector, CascadeParams, decide, span_values
 from gateway.shots.timeline import build_shots
 
 NEAR = 25  # frames around an error whose candidates and boundaries are listed
@@ -42,7 +42,7 @@ def sources(frame: int, found: Candidates, head: np.ndarray) -> list[str]:
     for kind, listed in (("uncertain", found.gradual), ("checked sure", found.checked)):
         for s in listed:
             if s.first - 2 <= frame <= s.last + 2:
-                values = np.nan_to_num(head[s.first : s.last + 1])
+                values = span_values(head, s)
                 out.append(f"{kind} span {s.first}-{s.last} (head max {values.max():.3f}, mean {values.mean():.3f})")
     out += [f"span {s.first}-{s.last} dropped by the judge" for s in found.dropped if s.first - 2 <= frame <= s.last + 2]
     out += [f"dip {first}-{last}" for _, first, last in found.flat if first - 2 <= frame <= last + 2]

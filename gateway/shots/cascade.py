@@ -212,6 +212,11 @@ def find_candidates(
     )
 
 
+def span_values(values: np.ndarray, span: Span) -> np.ndarray:
+    """``values`` ([N], a model output, NaN where not read) over ``span``'s frames, unread ones as 0."""
+    return np.nan_to_num(values[span.first : span.last + 1], nan=0.0)
+
+
 def _convinced(head: np.ndarray, p: CascadeParams) -> bool:
     """Whether the gradual head's values over an uncertain candidate may give a boundary: sure of it on one
     frame and above its threshold on another (a camera move it believes on one frame only is none), or
@@ -226,7 +231,7 @@ def _steps(gradual: np.ndarray, found: Candidates, decided: list[Boundary], p: C
     which ``single_frame`` misses). Only ever added, at the candidate: a step moves no boundary."""
     out = []
     for step in found.steps:
-        head = np.nan_to_num(gradual[step.first : step.last + 1], nan=0.0)
+        head = span_values(gradual, step)
         at = int(found.cuts[np.abs(found.cuts - step.peak).argmin()])
         if head.max() < p.gradual_threshold or not _convinced(head, p):
             continue
@@ -238,8 +243,8 @@ def _steps(gradual: np.ndarray, found: Candidates, decided: list[Boundary], p: C
 def _vetoed(gradual: np.ndarray, span: Span, p: CascadeParams) -> bool:
     """Whether the gradual head, read over a checked sure dissolve, stays below ``head_veto`` all over it
     (a span the model did not read, outside the frames whose boundaries are wanted, is not vetoed)."""
-    head = gradual[span.first : span.last + 1]
-    return bool(np.isfinite(head).any() and np.nan_to_num(head, nan=0.0).max() < p.head_veto)
+    read = bool(np.isfinite(gradual[span.first : span.last + 1]).any())
+    return read and bool(span_values(gradual, span).max() < p.head_veto)
 
 
 def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: CascadeParams) -> list[Boundary]:
@@ -255,7 +260,7 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
     threshold = np.full(len(single), p.threshold, np.float32)
     known = np.nan_to_num(single, nan=0.0)
     for span in found.gradual:
-        head = np.nan_to_num(gradual[span.first : span.last + 1], nan=0.0)
+        head = span_values(gradual, span)
         threshold[span.first : span.last + 1] = p.gradual_threshold
         known[span.first : span.last + 1] = head if _convinced(head, p) else 0.0
     peaks = np.maximum(found.cuts - 1, 0)
