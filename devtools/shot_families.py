@@ -153,6 +153,10 @@ FAMILIES = (
     # fresh machine): draws 1-14 had been run twenty-six, twenty-two, nineteen, twelve, eleven, ten, nine, eight,
     # seven, five, four, three, two and one times
     *_draw("held15", 191),
+    # a sixteenth draw (2026-12-02, committed with the cut candidates inside a lone sure dissolve left unread,
+    # before any held-out run of it): draws 1-15 had been run twenty-seven, twenty-three, twenty, thirteen,
+    # twelve, eleven, ten, nine, eight, six, five, four, three, two and one times
+    *_draw("held16", 201),
 )
 
 

@@ -73,6 +73,7 @@ class CascadeParams:
     sure_check: float = 0.98  # a sure dissolve the judge gives less (but sure_judge or more) is read for a veto: ...
     head_veto: float = 0.5  # ... it is dropped when the gradual head stays below this over its whole span
     margin: int = 10  # real context on each side of what the model reads
+    alone: int = 10  # a sure dissolve with no other candidate this near reads no cut candidate inside it (0.4 s at 25 fps)
     gradual_read: int = 3  # frames read at least on each side of a gradual candidate's peak (and its whole span)
     batch_size: int = 4
 
@@ -296,11 +297,27 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
     return sorted(decided + sure, key=lambda b: b.frame)
 
 
+def _alone(span: Span, found: Candidates, room: int) -> bool:
+    """Whether no other candidate (cut, span or fade through black) comes within ``room`` frames of ``span``."""
+    edges = [int(f) for f in found.sure] + [int(c) for c in found.cuts if not span.first <= c <= span.last]
+    edges += [e for g in found.gradual + found.fades + found.checked + found.steps if g is not span for e in (g.first, g.last)]
+    edges += [e for _, first, last in found.flat for e in (first, last)]
+    return not any(span.first - room <= e < span.first or span.last < e <= span.last + room for e in edges)
+
+
 def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = None) -> list[tuple[int, int]]:
     """Frame ranges the model must read: around each uncertain cut and gradual candidate that can
-    give a boundary in ``keep`` (the frames whose boundaries are wanted; all when None)."""
+    give a boundary in ``keep`` (the frames whose boundaries are wanted; all when None). A cut candidate
+    inside a sure dissolve's span is not read when no other candidate comes within ``p.alone`` frames of
+    the span: it is the steep step of a short dissolve, which the dissolve stands for (``decide`` takes
+    it at its peak). Beside another transition the model reads it: where it places that boundary
+    decides whether both transitions keep a shot of the minimum length between them."""
     lo, hi = keep if keep is not None else (-(2**31), 2**31)
-    out = [(int(c) - 3, int(c) + 2) for c in found.cuts if lo - 3 <= c < hi + 3]
+    inside = [g for g in found.fades if _alone(g, found, p.alone)]
+    out = [
+        (int(c) - 3, int(c) + 2) for c in found.cuts
+        if lo - 3 <= c < hi + 3 and not any(g.first <= c <= g.last for g in inside)
+    ]
     out += [  # the whole span, so the model sees both shots around a long dissolve
         (min(g.first, g.peak - p.gradual_read), max(g.last + 1, g.peak + p.gradual_read + 1))
         for g in found.gradual + found.steps + found.checked

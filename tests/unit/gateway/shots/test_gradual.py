@@ -214,7 +214,7 @@ def test_a_sure_dissolve_the_judge_doubts_is_read_by_the_model(pieces: list[np.n
     p = CascadeParams()
     trusted = find_candidates(frames, p, judge=rating((1.0 + p.sure_check) / 2))
     assert [s for s in trusted.fades if dissolve.first <= s.peak <= dissolve.last] and not trusted.checked
-    assert reads(trusted, p) == reads(replace(trusted, fades=[]), p)  # taken unread
+    assert not any(a <= s.first and s.last < b for a, b in reads(trusted, p) for s in trusted.fades)  # unread
     doubted = find_candidates(frames, p, judge=rating(p.sure_judge / 2))
     assert not doubted.fades and not doubted.checked
     assert [s.first for s in doubted.gradual] == sorted(s.first for s in trusted.gradual + trusted.fades)
@@ -378,3 +378,23 @@ def test_a_short_dissolve_ending_in_a_cut_candidate_is_found_by_the_head_there()
     head[93:99] = 0.97
     (boundary,) = decide(single, head, early, CascadeParams())
     assert (boundary.frame, boundary.kind) == (100, "cut")
+
+
+def test_a_cut_candidate_inside_a_sure_dissolve_is_read_only_beside_another_transition() -> None:
+    """The steep step of a short dissolve taken unread is a cut candidate: alone, the model does not read it
+    (the dissolve gives its boundary at its peak) while an uncertain cut elsewhere is still read; with
+    another candidate within ``alone`` frames of the dissolve it is read, where the model places the
+    boundary decides whether a shot of the minimum length fits between the two."""
+    span = Span(90, 105, 97, 0.999, 10)
+    found = Candidates(
+        sure=[], cuts=np.array([95, 150]), gradual=[], fades=[span], delta=np.zeros(200, np.float32),
+        frames=np.zeros((200, 27, 48, 3), np.uint8),
+    )
+    p = CascadeParams()
+    assert reads(found, p) == [(147, 152)]
+    unread = np.full(200, np.nan, np.float32)
+    (taken,) = decide(unread, unread, found, p)
+    assert (taken.frame, taken.kind, taken.first, taken.last) == (97, "gradual", 90, 105)
+    beside = replace(found, sure=[105 + p.alone])
+    assert reads(beside, p) == [(92, 97), (147, 152)]
+    assert reads(replace(found, sure=[106 + p.alone]), p) == [(147, 152)]
