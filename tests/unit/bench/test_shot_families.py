@@ -148,7 +148,8 @@ def test_a_cascade_only_tuning_run_counts_the_cascade_without_running_full_trans
     frames, transitions = join(pieces, [Join("dissolve", 16), Join("cut")])
     family = Family("tune-test", "tuning", (48, 27), 0)
     video = FamilyVideo(family.name, "tune-test-0", frames, 25.0, transitions, [])
-    (result,) = asyncio.run(evaluate([(family, [video])], CascadeParams(), names=("cascade",)))
+    params = CascadeParams(alone=len(frames))  # the dissolve's steep step read too: the model reads something
+    (result,) = asyncio.run(evaluate([(family, [video])], params, names=("cascade",)))
     assert result.tallies["transnetv2"].frames == 0  # never run
     cascade = result.tallies["cascade"]
     assert (cascade.tp, cascade.fp, cascade.found["gradual"]) == (2, 0, 1)
