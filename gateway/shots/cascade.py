@@ -101,9 +101,9 @@ def in_quiet(count: int, quiet: list[tuple[int, int]]) -> np.ndarray:
     return mask
 
 
-def _near(frames: np.ndarray, span: Span) -> bool:
-    """Whether one of ``frames`` lies within 3 frames of ``span``."""
-    return bool(np.any((frames >= span.first - 3) & (frames <= span.last + 3)))
+def _near(frames: np.ndarray, span: Span, reach: int = 3) -> bool:
+    """Whether one of ``frames`` lies within ``reach`` frames of ``span``."""
+    return bool(np.any((frames >= span.first - reach) & (frames <= span.last + reach)))
 
 
 def _recoloured(span: Span, frames: np.ndarray, level: float) -> bool:
@@ -297,12 +297,16 @@ def decide(single: np.ndarray, gradual: np.ndarray, found: Candidates, p: Cascad
     return sorted(decided + sure, key=lambda b: b.frame)
 
 
-def _alone(span: Span, found: Candidates, room: int) -> bool:
-    """Whether no other candidate (cut, span or fade through black) comes within ``room`` frames of ``span``."""
-    edges = [int(f) for f in found.sure] + [int(c) for c in found.cuts if not span.first <= c <= span.last]
-    edges += [e for g in found.gradual + found.fades + found.checked + found.steps if g is not span for e in (g.first, g.last)]
-    edges += [e for _, first, last in found.flat for e in (first, last)]
-    return not any(span.first - room <= e < span.first or span.last < e <= span.last + room for e in edges)
+def _edges(found: Candidates) -> np.ndarray:
+    """Every candidate's frames: the cuts, sure and uncertain, and the first and last frame of each span and fade."""
+    spans = [(g.first, g.last) for g in found.gradual + found.fades + found.checked + found.steps]
+    spans += [(first, last) for _, first, last in found.flat]
+    return np.concatenate([np.asarray(found.sure, int), found.cuts.astype(int), np.asarray(spans, int).reshape(-1)])
+
+
+def _alone(span: Span, edges: np.ndarray, room: int) -> bool:
+    """Whether none of the candidates' ``edges`` outside ``span`` comes within ``room`` frames of it."""
+    return not _near(edges[(edges < span.first) | (edges > span.last)], span, room)
 
 
 def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = None) -> list[tuple[int, int]]:
@@ -313,7 +317,8 @@ def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = No
     it at its peak). Beside another transition the model reads it: where it places that boundary
     decides whether both transitions keep a shot of the minimum length between them."""
     lo, hi = keep if keep is not None else (-(2**31), 2**31)
-    inside = [g for g in found.fades if _alone(g, found, p.alone)]
+    edges = _edges(found)
+    inside = [g for g in found.fades if _alone(g, edges, p.alone)]
     out = [
         (int(c) - 3, int(c) + 2) for c in found.cuts
         if lo - 3 <= c < hi + 3 and not any(g.first <= c <= g.last for g in inside)
