@@ -73,7 +73,7 @@ class CascadeParams:
     sure_check: float = 0.98  # a sure dissolve the judge gives less (but sure_judge or more) is read for a veto: ...
     head_veto: float = 0.5  # ... it is dropped when the gradual head stays below this over its whole span
     margin: int = 10  # real context on each side of what the model reads
-    alone: int = 10  # a sure dissolve with no other candidate this near reads no cut candidate inside it (0.4 s at 25 fps)
+    alone: int = 10  # a sure dissolve with no other candidate this near reads no cut candidate inside it (0.4 s at 25 fps; 0: all read)
     gradual_read: int = 3  # frames read at least on each side of a gradual candidate's peak (and its whole span)
     batch_size: int = 4
 
@@ -315,10 +315,11 @@ def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = No
     inside a sure dissolve's span is not read when no other candidate comes within ``p.alone`` frames of
     the span: it is the steep step of a short dissolve, which the dissolve stands for (``decide`` takes
     it at its peak). Beside another transition the model reads it: where it places that boundary
-    decides whether both transitions keep a shot of the minimum length between them."""
+    decides whether both transitions keep a shot of the minimum length between them. With ``p.alone`` 0 every
+    cut candidate is read."""
     lo, hi = keep if keep is not None else (-(2**31), 2**31)
     edges = _edges(found)
-    inside = [g for g in found.fades if _alone(g, edges, p.alone)]
+    inside = [g for g in found.fades if p.alone > 0 and _alone(g, edges, p.alone)]
     out = [
         (int(c) - 3, int(c) + 2) for c in found.cuts
         if lo - 3 <= c < hi + 3 and not any(g.first <= c <= g.last for g in inside)

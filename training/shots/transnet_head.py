@@ -43,8 +43,10 @@ C = 0.1  # inverse L2 strength (chosen with LOOKALIKE_WEIGHT on the tuning famil
 LOOKALIKE_WEIGHT = 3.0
 RANDOM_READS = 3  # random 10-frame stretches per video, seeded by its number
 # the stage-2 reads the shipped head was fit on: the cascade's candidate level and context before run 16
-# (docs/shots.md), which now reads with 0.5 and 10 frames; its tuning figures were measured with this head
-READS = CascadeParams(gradual_min=0.65, margin=12)
+# (docs/shots.md), which now reads with 0.5 and 10 frames; its tuning figures were measured with this head.
+# Nor had stage 1 a span judge then (run 24) or left any cut candidate unread (run 28): both off here, the
+# reads stay the ones it was fit on (22,546 labelled frames; with them on, 22,529 and another head)
+READS = CascadeParams(gradual_min=0.65, margin=12, judge_drop=0.0, sure_judge=0.0, sure_check=0.0, alone=0)
 
 
 def stretches(video: FamilyVideo, number: int, found: Candidates, params: CascadeParams) -> list[tuple[int, int]]:

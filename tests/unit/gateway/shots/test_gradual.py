@@ -384,7 +384,7 @@ def test_a_cut_candidate_inside_a_sure_dissolve_is_read_only_beside_another_tran
     """The steep step of a short dissolve taken unread is a cut candidate: alone, the model does not read it
     (the dissolve gives its boundary at its peak) while an uncertain cut elsewhere is still read; with
     another candidate within ``alone`` frames of the dissolve it is read, where the model places the
-    boundary decides whether a shot of the minimum length fits between the two."""
+    boundary decides whether a shot of the minimum length fits between the two; ``alone`` 0 reads them all."""
     span = Span(90, 105, 97, 0.999, 10)
     found = Candidates(
         sure=[], cuts=np.array([95, 150]), gradual=[], fades=[span], delta=np.zeros(200, np.float32),
@@ -398,3 +398,4 @@ def test_a_cut_candidate_inside_a_sure_dissolve_is_read_only_beside_another_tran
     beside = replace(found, sure=[105 + p.alone])
     assert reads(beside, p) == [(92, 97), (147, 152)]
     assert reads(replace(found, sure=[106 + p.alone]), p) == [(147, 152)]
+    assert reads(found, replace(p, alone=0)) == [(92, 97), (147, 152)]  # the rule off: every cut candidate read
