@@ -23,6 +23,13 @@ from emocore.errors import InvalidInput, ModelNotReady
 from services.audio.asr import Segment, Transcriber
 
 LANGUAGES = frozenset(_LANGUAGE_CODES)
+SILENT_PEAK = 1e-3  # loudest sample (full scale 1.0) below which audio holds no words: -60 dBFS
+
+
+def silent(samples: np.ndarray) -> bool:
+    """Whether no sample reaches ``SILENT_PEAK``: nothing to read. Whisper, asked for a language or a
+    transcript of digital silence, guesses (a Norwegian string of digits, seen on one machine)."""
+    return not len(samples) or float(np.abs(samples).max()) < SILENT_PEAK
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,12 @@ class SpeechToText:
         """
         if language is not None and language not in LANGUAGES:
             raise InvalidInput(f"language '{language}' is not one Whisper reads (ISO 639-1 codes)")
+        if not self.loaded:
+            raise ModelNotReady("speech-to-text model is not loaded; see the service log")
+        if silent(samples):
+            return SpeechText(language or self.language or "en", [], [] if translate else None)
         if self.multilingual is None:  # English only: a language hint changes nothing
-            if self.english is None:
-                raise ModelNotReady("speech-to-text model is not loaded; see the service log")
+            assert self.english is not None
             transcript = self.english.transcribe(samples)
             return SpeechText(transcript.language, transcript.segments,
                               transcript.segments if translate else None)
