@@ -304,9 +304,12 @@ def _edges(found: Candidates) -> np.ndarray:
     return np.concatenate([np.asarray(found.sure, int), found.cuts.astype(int), np.asarray(spans, int).reshape(-1)])
 
 
-def _alone(span: Span, edges: np.ndarray, room: int) -> bool:
-    """Whether none of the candidates' ``edges`` outside ``span`` comes within ``room`` frames of it."""
-    return not _near(edges[(edges < span.first) | (edges > span.last)], span, room)
+def _lone(found: Candidates, room: int) -> list[Span]:
+    """The sure dissolves that no other candidate's ``_edges`` come within ``room`` frames of (none when ``room`` is 0)."""
+    if room <= 0 or not found.fades:
+        return []
+    edges = _edges(found)
+    return [g for g in found.fades if not _near(edges[(edges < g.first) | (edges > g.last)], g, room)]
 
 
 def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = None) -> list[tuple[int, int]]:
@@ -318,8 +321,7 @@ def reads(found: Candidates, p: CascadeParams, keep: tuple[int, int] | None = No
     decides whether both transitions keep a shot of the minimum length between them. With ``p.alone`` 0 every
     cut candidate is read."""
     lo, hi = keep if keep is not None else (-(2**31), 2**31)
-    edges = _edges(found)
-    inside = [g for g in found.fades if p.alone > 0 and _alone(g, edges, p.alone)]
+    inside = _lone(found, p.alone)
     out = [
         (int(c) - 3, int(c) + 2) for c in found.cuts
         if lo - 3 <= c < hi + 3 and not any(g.first <= c <= g.last for g in inside)
